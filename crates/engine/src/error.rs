@@ -1,0 +1,51 @@
+//! The engine's error type: every way a blob or a query can be refused, as kinds a caller can match.
+
+use thiserror::Error;
+
+/// Everything the engine can refuse. Messages are written for the person reading them in a
+/// browser console or a terminal: they name the problem and, where useful, the offending value.
+#[derive(Debug, Error, Clone, PartialEq)]
+#[non_exhaustive]
+pub enum Error {
+    /// The input ended before the structure it announced.
+    #[error("model blob is truncated: {0}")]
+    Truncated(String),
+    /// The input does not start with the playalike magic bytes.
+    #[error("not a playalike model blob (bad magic bytes)")]
+    BadMagic,
+    /// The blob was written by a newer, incompatible format version.
+    #[error(
+        "model blob format {found_major}.{found_minor} is newer than this engine supports ({supported_major}.x); update playalike"
+    )]
+    UnsupportedVersion {
+        /// Major version in the blob.
+        found_major: u16,
+        /// Minor version in the blob.
+        found_minor: u16,
+        /// Major version this engine reads.
+        supported_major: u16,
+    },
+    /// The payload checksum does not match: the blob was corrupted in transit or on disk.
+    #[error("model blob is corrupted: checksum {found:08x} does not match {expected:08x}")]
+    ChecksumMismatch {
+        /// Checksum recorded in the header.
+        expected: u32,
+        /// Checksum computed over the payload.
+        found: u32,
+    },
+    /// The payload is well-checksummed but structurally invalid.
+    #[error("model blob is malformed: {0}")]
+    Malformed(String),
+    /// A query named a game id the model does not hold.
+    #[error("unknown game id {0}")]
+    UnknownGame(u32),
+    /// A query was invalid (bad option value).
+    #[error("invalid query: {0}")]
+    InvalidQuery(String),
+    /// The model could not be encoded (only the builder writes blobs).
+    #[error("cannot encode model: {0}")]
+    Encode(String),
+}
+
+/// Shorthand for results carrying the engine's [`Error`].
+pub type Result<T, E = Error> = std::result::Result<T, E>;

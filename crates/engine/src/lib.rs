@@ -1,0 +1,14 @@
+//! playalike's engine: the model blob format, scoring, search and explanations.
+//!
+//! The same code runs natively (the `playalike` CLI, training) and in WebAssembly (the npm
+//! package). The core never imports wasm types; the `wasm` module is the only bridge.
+
+pub mod engine;
+pub mod error;
+pub mod format;
+pub mod model;
+pub mod validate;
+
+pub use engine::{Engine, Filters, Hit, Reason, RecommendQuery};
+pub use error::{Error, Result};
+pub use model::{FIELD_COUNT, Field, Game, Metadata, Model, Params, Term};
