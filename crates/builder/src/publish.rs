@@ -233,7 +233,7 @@ pub async fn execute(args: &Args) -> anyhow::Result<Summary> {
     let original = std::fs::read(path)
         .with_context(|| format!("while reading the model {}", path.display()))
         .stage(ExitCode::Publish)?;
-    let mut model = playalike_engine::format::decode(&original)
+    let (_, mut catalog) = playalike_engine::format::decode_catalog(&original)
         .with_context(|| format!("the model {} does not decode; refusing to publish it", path.display()))
         .stage(ExitCode::Publish)?;
 
@@ -260,15 +260,15 @@ pub async fn execute(args: &Args) -> anyhow::Result<Summary> {
     let version = state.highest() + 1;
     // The version lives in the bucket's files *and* in the blob, so `status()` in the browser
     // reports it (docs/decisions/402-version-stamped-at-publish.md). Re-encode and check it.
-    model.metadata.model_version = version;
-    let blob = playalike_engine::format::encode(&model)
+    catalog.metadata.model_version = version;
+    let blob = playalike_engine::format::encode_catalog(&catalog)
         .context("while stamping the version into the blob")
         .stage(ExitCode::Publish)?;
     let engine = playalike_engine::Engine::from_bytes(&blob)
         .context("the stamped blob does not decode; refusing to publish it")
         .stage(ExitCode::Publish)?;
     let published_at = now();
-    let meta_model = &engine.model().metadata;
+    let meta_model = engine.metadata();
     let encoding = if target.is_gcs() && args.gzip { Encoding::Gzip } else { Encoding::Identity };
     let meta = VersionMetadata {
         schema: layout::SCHEMA,
