@@ -375,7 +375,7 @@ impl Job {
         let (need_games, missing): (bool, Vec<String>) = {
             let st = self.staging.lock().map_err(|_| anyhow!("staging lock poisoned"))?;
             (
-                st.progress.games_count.is_none(),
+                !st.progress.cursors.values().any(|c| c.table == "games"),
                 tables.iter().filter(|t| !st.progress.cursors.contains_key(t.as_str())).cloned().collect(),
             )
         };
@@ -417,20 +417,18 @@ impl Job {
             set.spawn(async move { job.multiquery(&chunk).await.map(|a| (a, describe_request(&chunk))) });
         }
         while let Some(r) = set.join_next().await {
-            let (answers, what) = r.context("while probing")??;
+            let (mut answers, what) = r.context("while probing")??;
+            // The games' slices first (count and largest id come in the same request), so a
+            // kill at any later point leaves progress that resumes with them.
+            if let (Some(count), Some(max)) = (answers.remove("games-count"), answers.remove("games-max")) {
+                let (Answer::Count(count), Answer::Rows(max)) = (count, max) else {
+                    bail!("malformed answer to {what}: games-count or games-max has the wrong shape");
+                };
+                let max = max.first().and_then(|v| v.get("id")).and_then(Value::as_u64).unwrap_or(0);
+                self.plan_games(count, max)?;
+            }
             for (name, ans) in answers {
                 match (name.as_str(), ans) {
-                    ("games-count", Answer::Count(n)) => {
-                        let mut st = self.staging.lock().map_err(|_| anyhow!("staging lock poisoned"))?;
-                        let max = st.progress.games_count.map_or(0, |g| g.1);
-                        st.progress.games_count = Some((n, max));
-                    }
-                    ("games-max", Answer::Rows(r)) => {
-                        let max = r.first().and_then(|v| v.get("id")).and_then(Value::as_u64).unwrap_or(0);
-                        let mut st = self.staging.lock().map_err(|_| anyhow!("staging lock poisoned"))?;
-                        let n = st.progress.games_count.map_or(0, |g| g.0);
-                        st.progress.games_count = Some((n, max));
-                    }
                     (t, Answer::Rows(rows)) => {
                         let full = rows.len() == self.page_size;
                         {
@@ -445,31 +443,34 @@ impl Job {
                 }
             }
         }
-        if need_games {
-            let mut st = self.staging.lock().map_err(|_| anyhow!("staging lock poisoned"))?;
-            let (count, max) = st.progress.games_count.unwrap_or((0, 0));
-            let per_request = (self.page_size * self.pages) as u64;
-            // Enough slices to keep 8 requests busy on a big catalogue, few on a small one: each
-            // slice wastes at most one part-empty request at its end.
-            let slices = count.div_ceil(per_request * 2).clamp(1, 8);
-            let width = (max + 1).div_ceil(slices).max(1);
-            for k in 0..slices {
-                let lo = k * width;
-                let hi = if k + 1 == slices { None } else { Some((k + 1) * width) };
-                let c = Cursor {
-                    table: "games".into(),
-                    order: k as usize,
-                    after: lo as i64 - 1,
-                    hi,
-                    done: count == 0,
-                    parts: vec![],
-                    rows: 0,
-                };
-                st.progress.cursors.insert(format!("games.{k:02}"), c);
-            }
-            st.save()?;
-            self.bar.inc_length(count.div_ceil(per_request) + slices);
+        Ok(())
+    }
+
+    /// Cuts the games' id space `0..=max` into slices, one cursor each.
+    fn plan_games(&self, count: u64, max: u64) -> Result<()> {
+        let mut st = self.staging.lock().map_err(|_| anyhow!("staging lock poisoned"))?;
+        st.progress.games_count = Some((count, max));
+        let per_request = (self.page_size * self.pages) as u64;
+        // Enough slices to keep 8 requests busy on a big catalogue, few on a small one: each
+        // slice wastes at most one part-empty request at its end.
+        let slices = count.div_ceil(per_request * 2).clamp(1, 8);
+        let width = (max + 1).div_ceil(slices).max(1);
+        for k in 0..slices {
+            let lo = k * width;
+            let hi = if k + 1 == slices { None } else { Some((k + 1) * width) };
+            let c = Cursor {
+                table: "games".into(),
+                order: k as usize,
+                after: lo as i64 - 1,
+                hi,
+                done: count == 0,
+                parts: vec![],
+                rows: 0,
+            };
+            st.progress.cursors.insert(format!("games.{k:02}"), c);
         }
+        st.save()?;
+        self.bar.inc_length(count.div_ceil(per_request) + slices);
         Ok(())
     }
 

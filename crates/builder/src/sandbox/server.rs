@@ -477,6 +477,7 @@ async fn api(shared: Arc<Shared>, rest: String, req: Request<Incoming>) -> Resul
         s.max_open = s.max_open.max(open);
         *s.endpoints.entry(rest.clone()).or_default() += 1;
     }
+    tracing::debug!(endpoint = %rest, in_window, open, "API request");
     let cfg = &shared.cfg;
     if cfg.enforce_limits && (in_window > u64::from(cfg.rps) || open > u64::from(cfg.max_open)) {
         lock(&shared.stats).limited += 1;
