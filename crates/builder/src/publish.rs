@@ -18,7 +18,7 @@
 pub mod bucket;
 pub mod layout;
 
-use crate::exit::{ExitCode, Stage};
+use crate::exit::{ExitCode, Stage, StageError};
 use anyhow::Context;
 use bucket::{Bucket, Connection, Encoding, Put, StoreError, Target};
 use layout::{HistoryEntry, Latest, VersionMetadata, Versions};
@@ -44,7 +44,7 @@ pub struct BucketArgs {
 }
 
 impl BucketArgs {
-    fn target(&self) -> anyhow::Result<Target> {
+    pub(crate) fn target(&self) -> anyhow::Result<Target> {
         Target::parse(&self.bucket).context("while reading --bucket").stage(ExitCode::Usage)
     }
 
@@ -119,15 +119,16 @@ pub struct Summary {
     pub url: Option<String>,
 }
 
+/// Tags a bucket failure with its exit code (refused credentials → 14, else `code`), naming the
+/// step.
+pub(crate) fn tag_store_error(e: StoreError, step: &str, code: ExitCode) -> anyhow::Error {
+    let code = if matches!(e, StoreError::Auth { .. }) { ExitCode::Auth } else { code };
+    anyhow::Error::new(StageError { code, source: anyhow::Error::new(e).context(format!("while {step}")) })
+}
+
 /// Maps a bucket failure to an error tagged with its exit code, naming the step.
 fn store<T>(r: Result<T, StoreError>, step: impl FnOnce() -> String) -> anyhow::Result<T> {
-    match r {
-        Ok(v) => Ok(v),
-        Err(e) => {
-            let code = if matches!(e, StoreError::Auth { .. }) { ExitCode::Auth } else { ExitCode::Publish };
-            Err(anyhow::Error::new(e).context(format!("while {}", step()))).stage(code)
-        }
-    }
+    r.map_err(|e| tag_store_error(e, &step(), ExitCode::Publish))
 }
 
 /// Test hook: `PLAYALIKE_FAILPOINT=STEP` makes the process exit at once (code 86, no cleanup)
@@ -224,6 +225,33 @@ async fn open(args: &BucketArgs, create: bool) -> anyhow::Result<(Target, Bucket
     let bucket =
         store(Bucket::open(&target, &args.connection(), create).await, || format!("opening {target}"))?;
     Ok((target, bucket))
+}
+
+/// The live version and its blob, downloaded through latest.json; None when nothing is
+/// published yet (or a local bucket folder does not exist yet). Failures are tagged `code`
+/// (the caller's stage), refused credentials 14.
+pub async fn live_blob(args: &BucketArgs, code: ExitCode) -> anyhow::Result<Option<(u32, Vec<u8>)>> {
+    let target = args.target()?;
+    let bucket = match Bucket::open(&target, &args.connection(), false).await {
+        Ok(b) => b,
+        Err(StoreError::NoBucket { .. }) if !target.is_gcs() => return Ok(None),
+        Err(e) => return Err(tag_store_error(e, &format!("opening {target}"), code)),
+    };
+    let latest = match bucket.get(layout::LATEST).await {
+        Ok(Some((bytes, _))) => bytes,
+        Ok(None) => return Ok(None),
+        Err(e) => return Err(tag_store_error(e, &format!("reading latest.json from {target}"), code)),
+    };
+    let latest: Latest = serde_json::from_slice(&latest)
+        .with_context(|| format!("while parsing latest.json from {target}"))
+        .stage(code)?;
+    match bucket.get(&latest.url).await {
+        Ok(Some((blob, _))) => Ok(Some((latest.version, blob))),
+        Ok(None) => {
+            Err(anyhow::anyhow!("latest.json of {target} names {}, which is missing", latest.url)).stage(code)
+        }
+        Err(e) => Err(tag_store_error(e, &format!("downloading {} from {target}", latest.url), code)),
+    }
 }
 
 /// Publishes the model as a new version. Writes nothing with `--dry-run`.

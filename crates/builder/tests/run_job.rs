@@ -1,0 +1,175 @@
+//! `playalike run`, the scheduled job, end to end with the real binary: a generated IGDB
+//! snapshot served by the embedded sandbox → fetch → train → validate against the live model →
+//! publish, into a fake-gcs-server bucket over HTTP and into a `file://` folder.
+
+#![allow(clippy::expect_used, clippy::unwrap_used)] // test code: a panic is a test failure
+
+mod gcs_emulator;
+
+use gcs_emulator::{Emulator, output, playalike, show};
+use std::path::Path;
+use std::process::{Command, Output};
+
+const BUCKET: &str = "playalike-run";
+
+/// A bucket (emulated gs:// or file://) and a scratch folder.
+struct Site {
+    dir: tempfile::TempDir,
+    emu: Option<Emulator>,
+}
+
+impl Site {
+    fn new(gcs: bool) -> Site {
+        let dir = tempfile::tempdir().expect("tmp");
+        let emu = gcs.then(|| {
+            let e = Emulator::start();
+            e.create_bucket(BUCKET);
+            e
+        });
+        Site { dir, emu }
+    }
+
+    fn path(&self, p: &str) -> std::path::PathBuf {
+        self.dir.path().join(p)
+    }
+
+    fn url(&self) -> String {
+        match &self.emu {
+            Some(_) => format!("gs://{BUCKET}/nightly"),
+            None => format!("file://{}", self.path("bucket").display()),
+        }
+    }
+
+    /// `playalike run` with the bucket, snapshot and work folders set.
+    fn run(&self, snapshot: &str, extra: &[&str]) -> Output {
+        let mut c: Command = playalike();
+        c.arg("run").arg("--bucket").arg(self.url());
+        c.arg("--snapshot").arg(self.path(snapshot)).arg("--work").arg(self.path("work"));
+        c.args(extra);
+        if let Some(e) = &self.emu {
+            c.env("PLAYALIKE_GCS_ENDPOINT", &e.endpoint);
+        }
+        // Fast, deterministic training for tests.
+        c.env("PLAYALIKE_NO_LEARN", "true");
+        output(&mut c)
+    }
+
+    fn read(&self, name: &str) -> Option<Vec<u8>> {
+        match &self.emu {
+            Some(e) => e.download(BUCKET, &format!("nightly/{name}")),
+            None => std::fs::read(self.path("bucket").join(name)).ok(),
+        }
+    }
+
+    fn live(&self) -> Option<u64> {
+        let bytes = self.read("latest.json")?;
+        let v: serde_json::Value = serde_json::from_slice(&bytes).expect("latest.json");
+        let version = v["version"].as_u64().expect("version");
+        let blob = self.read(v["url"].as_str().expect("url")).expect("live blob");
+        playalike_engine::Engine::from_bytes(&blob).expect("live blob decodes");
+        Some(version)
+    }
+}
+
+/// Generates a synthetic IGDB snapshot of `games` games into `dir` (the sandbox serves it).
+fn generate(dir: &Path, games: u32) {
+    let out = output(playalike().args(["generate", "--games", &games.to_string(), "--out"]).arg(dir));
+    assert!(out.status.success(), "generate: {}", show(&out));
+}
+
+/// The one JSON line on stdout.
+fn summary(out: &Output) -> serde_json::Value {
+    let text = String::from_utf8_lossy(&out.stdout);
+    let lines: Vec<&str> = text.lines().collect();
+    assert_eq!(lines.len(), 1, "exactly one summary line: {}", show(out));
+    serde_json::from_str(lines[0]).unwrap_or_else(|e| panic!("summary is JSON ({e}): {}", show(out)))
+}
+
+#[test]
+fn run_publishes_then_reports_unchanged_then_refuses_a_worse_model() {
+    for gcs in [false, true] {
+        let s = Site::new(gcs);
+        generate(&s.path("igdb"), 300);
+        let sandbox = s.path("igdb").display().to_string();
+
+        let out = s.run("snapshot", &["--sandbox", &sandbox]);
+        assert!(out.status.success(), "gcs={gcs}: {}", show(&out));
+        let sum = summary(&out);
+        assert_eq!(sum["status"], "published");
+        assert_eq!(sum["version"], 1);
+        assert_eq!(sum["fetch"]["mode"], "full");
+        assert_eq!(sum["validate"]["games"], 300);
+        for stage in ["fetch", "train", "validate", "publish", "total"] {
+            assert!(sum["durations"][stage].as_f64().is_some(), "duration of {stage}");
+        }
+        assert_eq!(s.live(), Some(1));
+
+        // Same data again: incremental fetch, same model → nothing published.
+        let out = s.run("snapshot", &["--sandbox", &sandbox]);
+        assert!(out.status.success(), "gcs={gcs}: {}", show(&out));
+        let sum = summary(&out);
+        assert_eq!(sum["status"], "unchanged", "{sum}");
+        assert_eq!(sum["fetch"]["mode"], "since-last");
+        assert!(s.read("models/v2/model.bin").is_none());
+
+        // A much smaller catalogue fails the gate: exit 12, nothing published, v1 stays live.
+        generate(&s.path("small"), 120);
+        let small = s.path("small").display().to_string();
+        let out = s.run("snapshot-small", &["--sandbox", &small]);
+        assert_eq!(out.status.code(), Some(12), "gcs={gcs}: {}", show(&out));
+        let sum = summary(&out);
+        assert_eq!((sum["status"].as_str(), sum["failedStage"].as_str()), (Some("failed"), Some("validate")));
+        assert_eq!(sum["exitCode"], 12);
+        assert!(sum["error"].as_str().is_some_and(|e| e.contains("120 games")), "{sum}");
+        assert_eq!(s.live(), Some(1));
+        assert!(s.read("models/v2/model.bin").is_none());
+        assert!(s.path("work/model.bin").is_file(), "the local model is kept for inspection");
+
+        // A different catalogue of similar size passes and becomes v2; dry-run first.
+        generate(&s.path("other"), 310);
+        let other = s.path("other").display().to_string();
+        let out = s.run("snapshot-other", &["--sandbox", &other, "--dry-run"]);
+        assert!(out.status.success(), "gcs={gcs}: {}", show(&out));
+        assert_eq!(summary(&out)["status"], "dry-run");
+        assert_eq!(s.live(), Some(1));
+        let out = s.run("snapshot-other", &["--sandbox", &other, "--skip-fetch", "--keep", "1"]);
+        assert!(out.status.success(), "gcs={gcs}: {}", show(&out));
+        let sum = summary(&out);
+        assert_eq!(sum["version"], 2, "{sum}");
+        assert_eq!(sum["publish"]["deleted"], serde_json::json!([1]));
+        assert_eq!(s.live(), Some(2));
+    }
+}
+
+#[test]
+fn a_failed_stage_publishes_nothing_and_names_itself() {
+    let s = Site::new(true);
+    // fetch without IGDB credentials and without a sandbox: auth failure (14).
+    let out = s.run("snapshot", &[]);
+    assert_eq!(out.status.code(), Some(14), "{}", show(&out));
+    let sum = summary(&out);
+    assert_eq!(sum["failedStage"], "fetch");
+    assert!(sum["error"].as_str().is_some_and(|e| e.contains("IGDB_CLIENT_ID")), "{sum}");
+    // train from an empty snapshot folder: training failure (11).
+    std::fs::create_dir_all(s.path("empty")).expect("mkdir");
+    let out = s.run("empty", &["--skip-fetch"]);
+    assert_eq!(out.status.code(), Some(11), "{}", show(&out));
+    assert_eq!(summary(&out)["failedStage"], "train");
+    // publish to a bucket that does not exist: exit 13 from the publish stage, naming the bucket
+    // (reading latest.json cannot tell a missing bucket from an empty one on every server).
+    generate(&s.path("igdb"), 100);
+    let mut c = playalike();
+    c.args(["run", "--bucket", "gs://no-such-bucket", "--skip-fetch", "--snapshot"]).arg(s.path("igdb"));
+    c.arg("--work").arg(s.path("work"));
+    c.env("PLAYALIKE_GCS_ENDPOINT", &s.emu.as_ref().expect("emu").endpoint).env("PLAYALIKE_NO_LEARN", "true");
+    let out = output(&mut c);
+    assert_eq!(out.status.code(), Some(13), "{}", show(&out));
+    let sum = summary(&out);
+    assert_eq!(sum["failedStage"], "publish");
+    assert!(
+        sum["error"]
+            .as_str()
+            .is_some_and(|e| e.contains("gs://no-such-bucket") && e.contains("does not exist"))
+    );
+    assert!(s.read("latest.json").is_none(), "nothing was published anywhere");
+}
