@@ -91,7 +91,7 @@ row('search keystroke p50, native', (r) => `${fmt(r.natKeyP50)} ms`);
 row('decode + ready (fromBytes), wasm', (r) => `${fmt(r.load, 1)} ms (native ${fmt(r.natLoad, 1)} ms)`);
 row('wasm memory after load', (r) => `${fmt(mb(r.mem), 1)} MB`);
 row('blob raw / gzip -9 / brotli 11', (r) => `${fmt(mb(r.raw), 2)} / ${fmt(mb(r.gz), 2)} / ${fmt(mb(r.br), 2)} MB`);
-row('blob gzip vs sklearn pickle gzip', (r) => SKLEARN[r.label] ? `${fmt(mb(r.gz), 2)} vs ${SKLEARN[r.label].gz} MB (×${fmt(SKLEARN[r.label].gz / mb(r.gz), 1)} smaller)` : '–');
+row('blob gzip vs sklearn pickle gzip', (r) => SKLEARN[r.label] ? `${fmt(mb(r.gz), 2)} vs ${SKLEARN[r.label].gz} MB (sklearn / playalike ×${fmt(SKLEARN[r.label].gz / mb(r.gz), 1)})` : '–');
 out.push('');
 out.push(`\`playalike_bg.wasm\`: ${statSync(wasmFile).size} bytes, ${wasmGz} gzipped (budget 150 KB).`);
 console.log(out.join('\n'));

@@ -14,13 +14,16 @@ mkdir -p "$out_dir" bench
 cargo build --release -q -p playalike-engine --example query
 query=target/release/examples/query
 
+# PLAYALIKE_BIN: a built `playalike` binary to train with (default: cargo run --release).
+if [ -n "${PLAYALIKE_BIN:-}" ]; then playalike=("$PLAYALIKE_BIN"); else playalike=(cargo run --release -q -p playalike-builder --); fi
 blobs=()
 for spec in 4k:igdb-sample-4k:4000 333k:igdb-catalog-333k:333128; do
   IFS=: read -r label dir n <<<"$spec"
   blob="$out_dir/$label.bin"
-  if [ -d "$data/$dir" ] && cargo run --release -q -p playalike-builder -- train --help >/dev/null 2>&1; then
-    echo "bench-engine: training $label from $data/$dir" >&2
-    cargo run --release -q -p playalike-builder -- train --snapshot "$data/$dir" --out "$blob" >&2
+  if [ -d "$data/$dir" ] && "${playalike[@]}" train --help >/dev/null 2>&1; then
+    echo "bench-engine: training $label from $data/$dir (default parameters)" >&2
+    [ -s "$blob" ] && [ -n "${BENCH_REUSE_BLOBS:-}" ] ||
+      "${playalike[@]}" train --snapshot "$data/$dir" --out "$blob" --no-learn --report - --metrics "$out_dir/$label.metrics.json" >&2
     blobs+=("$label=$blob")
   else
     echo "bench-engine: no data or trainer; synthetic $n-game catalogue for $label" >&2

@@ -38,7 +38,7 @@ data="${PLAYALIKE_DATA_DIR:-$(pwd)/../shared/data}"
 test_blob=target/test-engine/model.bin
 if [ -d "$data/igdb-sample-4k" ] && cargo run -q -p playalike-builder -- train --help >/dev/null 2>&1; then
   cargo run -q -p playalike-builder -- train --snapshot "$data/igdb-sample-4k" --out "$test_blob" \
-    --report - --created-at 2026-01-01T00:00:00Z >/dev/null
+    --report - --no-learn --metrics target/test-engine/metrics.json --created-at 2026-01-01T00:00:00Z >/dev/null
 else
   echo "test: $data/igdb-sample-4k or playalike train missing; using a synthetic 4000-game blob" >&2
   target/debug/examples/query --synth 4000 1 "$test_blob"
