@@ -20,10 +20,34 @@ step "native tests (cargo nextest)"
 cargo nextest run --workspace --no-fail-fast
 cargo test --workspace --doc
 
-step "publish + run: bucket and job suites against fake-gcs-server (HTTP) and file://, deploy configs"
-# Also part of the native tests above; run by name so a bucket failure is easy to spot.
-cargo nextest run -p playalike-builder --no-fail-fast -E 'binary(publish_bucket) | binary(run_job)'
+step "deploy configs parse"
+# The bucket and job suites (publish_bucket, run_job) ran with the native tests above.
 python3 -m json.tool deploy/cors.json >/dev/null
 for s in deploy/create-bucket.sh deploy/cloud-run-job.sh; do bash -n "$s"; done
+
+step "clippy of the wasm bridge (wasm32 target)"
+cargo clippy -p playalike-engine --target wasm32-unknown-unknown --lib --tests -- -D warnings
+
+step "engine wasm tests under Node (wasm-bindgen-test)"
+cargo test -p playalike-engine --target wasm32-unknown-unknown --lib --tests
+
+step "build the npm package (scripts/build-wasm.sh)"
+./scripts/build-wasm.sh
+
+step "JS tests: native and wasm engines answer identically (node --test tests/node)"
+# A real blob from the 4k IGDB sample when the data and the trainer are there; otherwise (a
+# fresh machine without ../shared/data) a synthetic catalogue, and the output says so.
+cargo build -q -p playalike-engine --example query
+mkdir -p target/test-engine
+data="${PLAYALIKE_DATA_DIR:-$(pwd)/../shared/data}"
+test_blob=target/test-engine/model.bin
+if [ -d "$data/igdb-sample-4k" ] && cargo run -q -p playalike-builder -- train --help >/dev/null 2>&1; then
+  cargo run -q -p playalike-builder -- train --snapshot "$data/igdb-sample-4k" --out "$test_blob" \
+    --report - --no-learn --metrics target/test-engine/metrics.json --created-at 2026-01-01T00:00:00Z >/dev/null
+else
+  echo "test: $data/igdb-sample-4k or playalike train missing; using a synthetic 4000-game blob" >&2
+  target/debug/examples/query --synth 4000 1 "$test_blob"
+fi
+PLAYALIKE_TEST_BLOB="$test_blob" PLAYALIKE_QUERY_BIN=target/debug/examples/query node --test tests/node/
 
 step "all test steps passed"
