@@ -6,6 +6,7 @@ mod eval;
 mod exit;
 mod features;
 mod fetch;
+mod generate;
 mod publish;
 mod query;
 mod report;
@@ -44,6 +45,8 @@ struct Cli {
 enum Command {
     /// Fetch the game catalogue from IGDB into a snapshot directory.
     Fetch(fetch::Args),
+    /// Write a synthetic IGDB snapshot (for machines without real data).
+    Generate(generate::Args),
     /// Serve a snapshot directory as a local IGDB-compatible API (tests, demo).
     Sandbox(sandbox::Args),
     /// Train a model blob from a snapshot.
@@ -89,6 +92,7 @@ fn main() -> std::process::ExitCode {
 async fn dispatch(command: Command) -> anyhow::Result<()> {
     match command {
         Command::Fetch(a) => fetch::run(a).await,
+        Command::Generate(a) => generate::run(a).await,
         Command::Sandbox(a) => sandbox::run(a).await,
         Command::Train(a) => train::run(a).await,
         Command::Eval(a) => eval::run(a).await,

@@ -1,0 +1,756 @@
+//! `playalike generate`: a synthetic IGDB snapshot for machines without ../shared/data.
+//!
+//! The catalogue is made from latent "styles" (a genre/theme/perspective/keyword mix of an era),
+//! franchises with sequels, and studios that specialise in a few styles. `similar_games` follows
+//! from that hidden structure (same style and franchise first, then shared keywords and era), so a
+//! model trained on it has something true to learn and its quality figures mean something. It uses
+//! IGDB's real genre, theme, mode, perspective and platform ids and names, and writes the same
+//! layout as a `fetch` snapshot (`games.json.gz` + lookup tables), so the sandbox can serve it.
+
+use anyhow::{Context, Result};
+use serde::Serialize;
+use serde_json::{Value, json};
+use std::collections::BTreeSet;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+/// Flags of `playalike generate`.
+#[derive(Debug, Clone, clap::Args)]
+pub struct Args {
+    /// Snapshot directory to write (created; replaced atomically if it exists).
+    #[arg(long, env = "PLAYALIKE_GENERATE_OUT")]
+    pub out: PathBuf,
+    /// Number of games. Range 50..=2000000.
+    #[arg(long, env = "PLAYALIKE_GENERATE_GAMES", default_value_t = 4000,
+          value_parser = clap::value_parser!(u32).range(50..=2_000_000))]
+    pub games: u32,
+    /// Seed: the same seed and size give the same snapshot, byte for byte.
+    #[arg(long, env = "PLAYALIKE_GENERATE_SEED", default_value_t = 1)]
+    pub seed: u64,
+    /// Print one JSON summary line instead of text.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// What `generate` wrote.
+#[derive(Debug, Serialize)]
+pub struct Summary {
+    /// The snapshot directory.
+    pub out: PathBuf,
+    /// Games written.
+    pub games: usize,
+    /// Games with at least one similar game.
+    pub with_similar: usize,
+    /// Franchises.
+    pub franchises: usize,
+}
+
+/// Runs `playalike generate`.
+pub async fn run(args: Args) -> Result<()> {
+    let s = execute(&args).await?;
+    if args.json {
+        println!("{}", serde_json::to_string(&s)?);
+    } else {
+        println!(
+            "wrote {} games ({} with similar_games, {} franchises) to {}",
+            s.games,
+            s.with_similar,
+            s.franchises,
+            s.out.display()
+        );
+    }
+    Ok(())
+}
+
+/// Generates the snapshot described by `args`.
+pub async fn execute(args: &Args) -> Result<Summary> {
+    let args = args.clone();
+    tokio::task::spawn_blocking(move || generate(&args)).await.context("while generating")?
+}
+
+/// SplitMix64: tiny, stable across Rust versions and platforms (unlike `DefaultHasher`).
+struct Rng(u64);
+
+impl Rng {
+    fn next(&mut self) -> u64 {
+        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
+        let mut z = self.0;
+        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+        z ^ (z >> 31)
+    }
+    fn below(&mut self, n: usize) -> usize {
+        (self.next() % n.max(1) as u64) as usize
+    }
+    fn unit(&mut self) -> f64 {
+        (self.next() >> 11) as f64 / (1u64 << 53) as f64
+    }
+    fn chance(&mut self, p: f64) -> bool {
+        self.unit() < p
+    }
+    fn pick<'a, T>(&mut self, xs: &'a [T]) -> &'a T {
+        &xs[self.below(xs.len())]
+    }
+    fn normal(&mut self) -> f64 {
+        let (u, v) = (self.unit().max(1e-12), self.unit());
+        (-2.0 * u.ln()).sqrt() * (std::f64::consts::TAU * v).cos()
+    }
+}
+
+const GENRES: &[(u32, &str)] = &[
+    (2, "Point-and-click"),
+    (4, "Fighting"),
+    (5, "Shooter"),
+    (7, "Music"),
+    (8, "Platform"),
+    (9, "Puzzle"),
+    (10, "Racing"),
+    (11, "Real Time Strategy (RTS)"),
+    (12, "Role-playing (RPG)"),
+    (13, "Simulator"),
+    (14, "Sport"),
+    (15, "Strategy"),
+    (16, "Turn-based strategy (TBS)"),
+    (24, "Tactical"),
+    (25, "Hack and slash/Beat 'em up"),
+    (26, "Quiz/Trivia"),
+    (30, "Pinball"),
+    (31, "Adventure"),
+    (32, "Indie"),
+    (33, "Arcade"),
+    (34, "Visual Novel"),
+    (35, "Card & Board Game"),
+    (36, "MOBA"),
+];
+const THEMES: &[(u32, &str)] = &[
+    (1, "Action"),
+    (17, "Fantasy"),
+    (18, "Science fiction"),
+    (19, "Horror"),
+    (20, "Thriller"),
+    (21, "Survival"),
+    (22, "Historical"),
+    (23, "Stealth"),
+    (27, "Comedy"),
+    (28, "Business"),
+    (31, "Drama"),
+    (32, "Non-fiction"),
+    (33, "Sandbox"),
+    (34, "Educational"),
+    (35, "Kids"),
+    (38, "Open world"),
+    (39, "Warfare"),
+    (40, "Party"),
+    (41, "4X (explore, expand, exploit, and exterminate)"),
+    (43, "Mystery"),
+    (44, "Romance"),
+];
+const MODES: &[(u32, &str)] = &[
+    (1, "Single player"),
+    (2, "Multiplayer"),
+    (3, "Co-operative"),
+    (4, "Split screen"),
+    (5, "Massively Multiplayer Online (MMO)"),
+    (6, "Battle Royale"),
+];
+const PERSPECTIVES: &[(u32, &str)] = &[
+    (1, "First person"),
+    (2, "Third person"),
+    (3, "Bird view / Isometric"),
+    (4, "Side view"),
+    (5, "Text"),
+    (7, "Virtual Reality"),
+];
+/// Platforms by era: (first year, last year, IGDB id, name).
+const PLATFORMS: &[(u16, u16, u32, &str)] = &[
+    (1983, 1995, 18, "Nintendo Entertainment System"),
+    (1990, 1998, 19, "Super Nintendo Entertainment System"),
+    (1988, 1997, 29, "Sega Mega Drive/Genesis"),
+    (1989, 2001, 33, "Game Boy"),
+    (1985, 1996, 16, "Amiga"),
+    (1985, 1999, 13, "DOS"),
+    (1994, 2005, 7, "PlayStation"),
+    (1996, 2002, 4, "Nintendo 64"),
+    (2000, 2013, 8, "PlayStation 2"),
+    (2001, 2008, 11, "Xbox"),
+    (2001, 2007, 21, "Nintendo GameCube"),
+    (2001, 2008, 24, "Game Boy Advance"),
+    (1998, 2002, 23, "Dreamcast"),
+    (1995, 2026, 6, "PC (Microsoft Windows)"),
+    (2000, 2026, 14, "Mac"),
+    (2006, 2016, 9, "PlayStation 3"),
+    (2005, 2016, 12, "Xbox 360"),
+    (2006, 2013, 5, "Wii"),
+    (2004, 2013, 20, "Nintendo DS"),
+    (2004, 2014, 38, "PlayStation Portable"),
+    (2008, 2026, 39, "iOS"),
+    (2009, 2026, 34, "Android"),
+    (2011, 2019, 37, "Nintendo 3DS"),
+    (2013, 2024, 48, "PlayStation 4"),
+    (2013, 2024, 49, "Xbox One"),
+    (2017, 2026, 130, "Nintendo Switch"),
+    (2020, 2026, 167, "PlayStation 5"),
+    (2020, 2026, 169, "Xbox Series X|S"),
+    (2012, 2026, 3, "Linux"),
+];
+const KEYWORDS: &[&str] = &[
+    "dungeon crawling",
+    "boss fight",
+    "crafting",
+    "permadeath",
+    "procedural generation",
+    "loot",
+    "stealth kills",
+    "parkour",
+    "time travel",
+    "magic",
+    "dragons",
+    "zombies",
+    "space travel",
+    "mechs",
+    "pirates",
+    "ninjas",
+    "samurai",
+    "vampires",
+    "robots",
+    "aliens",
+    "post-apocalyptic",
+    "cyberpunk",
+    "steampunk",
+    "medieval",
+    "world war ii",
+    "detective",
+    "heist",
+    "racing cars",
+    "motorcycles",
+    "football",
+    "basketball",
+    "skateboarding",
+    "martial arts",
+    "gun customization",
+    "cover system",
+    "bullet time",
+    "metroidvania",
+    "roguelike",
+    "deck building",
+    "base building",
+    "city building",
+    "farming",
+    "fishing",
+    "cooking",
+    "dating",
+    "multiple endings",
+    "moral choices",
+    "voice acting",
+    "pixel art",
+    "hand-drawn",
+    "cel shading",
+    "local co-op",
+    "online pvp",
+    "leaderboards",
+    "speedrun",
+    "achievements",
+    "level editor",
+    "open world exploration",
+    "day/night cycle",
+    "weather",
+    "survival horror",
+    "jump scares",
+    "puzzle solving",
+    "riddles",
+    "physics",
+    "gravity",
+    "tower defense",
+    "resource management",
+    "diplomacy",
+    "naval combat",
+    "air combat",
+    "tanks",
+    "sniping",
+    "swordplay",
+    "archery",
+    "monster taming",
+    "pets",
+    "character customization",
+    "skill tree",
+    "party system",
+    "turn-based combat",
+    "real-time combat",
+    "rhythm",
+    "dancing",
+    "karaoke",
+    "trivia",
+    "card battles",
+    "chess",
+    "board game",
+    "pinball tables",
+    "arcade port",
+    "remake",
+    "sequel",
+    "prequel",
+    "reboot",
+    "female protagonist",
+    "silent protagonist",
+    "anthropomorphism",
+    "talking animals",
+    "underwater",
+    "islands",
+    "desert",
+    "snow",
+    "jungle",
+];
+const ADJECTIVES: &[&str] = &[
+    "Crimson",
+    "Silent",
+    "Broken",
+    "Eternal",
+    "Hollow",
+    "Iron",
+    "Neon",
+    "Shadow",
+    "Golden",
+    "Frozen",
+    "Savage",
+    "Lost",
+    "Burning",
+    "Wild",
+    "Forgotten",
+    "Final",
+    "Hidden",
+    "Black",
+    "Crystal",
+    "Storm",
+    "Last",
+    "Rogue",
+    "Fallen",
+    "Sacred",
+    "Steel",
+    "Dark",
+    "Bright",
+    "Ancient",
+    "Electric",
+    "Velvet",
+    "Lunar",
+    "Solar",
+    "Phantom",
+    "Scarlet",
+    "Emerald",
+    "Obsidian",
+    "Radiant",
+    "Wicked",
+    "Sunken",
+    "Légendaire",
+];
+const NOUNS: &[&str] = &[
+    "Abyss",
+    "Kingdom",
+    "Frontier",
+    "Legacy",
+    "Odyssey",
+    "Protocol",
+    "Horizon",
+    "Requiem",
+    "Citadel",
+    "Dominion",
+    "Saga",
+    "Chronicles",
+    "Tactics",
+    "Rally",
+    "Arena",
+    "Drift",
+    "Echoes",
+    "Empire",
+    "Quest",
+    "Knights",
+    "Raiders",
+    "Legends",
+    "Siege",
+    "Uprising",
+    "Voyage",
+    "Outpost",
+    "Harbor",
+    "Circuit",
+    "Paradox",
+    "Covenant",
+    "Exodus",
+    "Mirage",
+    "Pulse",
+    "Nexus",
+    "Vanguard",
+    "Wardens",
+    "Tides",
+    "Hunters",
+    "Blades",
+    "Skies",
+    "Über",
+    "Café",
+];
+const SUBTITLES: &[&str] = &[
+    "Rebirth",
+    "Reckoning",
+    "Origins",
+    "Revelations",
+    "Awakening",
+    "Resurrection",
+    "Ascension",
+    "Aftermath",
+    "Redemption",
+    "Genesis",
+    "Dawn of Ash",
+    "The Lost Crown",
+    "Heart of Winter",
+    "Blood Moon",
+    "Dead Reckoning",
+    "Second Sun",
+];
+const STUDIO_WORDS: &[&str] = &[
+    "Northwind",
+    "Bluefire",
+    "Paperkite",
+    "Ironclad",
+    "Moonpie",
+    "Redshift",
+    "Ninefold",
+    "Lantern",
+    "Copperhead",
+    "Starling",
+    "Quartz",
+    "Halcyon",
+    "Marrow",
+    "Tinderbox",
+    "Pebble",
+    "Oakridge",
+];
+const STUDIO_KINDS: &[&str] = &["Studios", "Games", "Interactive", "Entertainment", "Works", "Digital"];
+
+/// A latent style: what games of one kind share.
+struct Style {
+    genres: Vec<u32>,
+    themes: Vec<u32>,
+    perspective: u32,
+    modes: Vec<u32>,
+    keywords: Vec<u32>,
+    era: u16,
+}
+
+fn gen_style(rng: &mut Rng) -> Style {
+    let mut genres: BTreeSet<u32> = BTreeSet::new();
+    for _ in 0..1 + rng.below(2) {
+        genres.insert(rng.pick(GENRES).0);
+    }
+    if rng.chance(0.25) {
+        genres.insert(32); // indie
+    }
+    let mut themes: BTreeSet<u32> = BTreeSet::new();
+    for _ in 0..1 + rng.below(3) {
+        themes.insert(rng.pick(THEMES).0);
+    }
+    let mut modes: BTreeSet<u32> = [1].into_iter().collect();
+    if rng.chance(0.5) {
+        modes.insert(rng.pick(&MODES[1..]).0);
+    }
+    let mut keywords: BTreeSet<u32> = BTreeSet::new();
+    while keywords.len() < 8 {
+        keywords.insert(rng.below(KEYWORDS.len()) as u32 + 1);
+    }
+    Style {
+        genres: genres.into_iter().collect(),
+        themes: themes.into_iter().collect(),
+        perspective: rng.pick(PERSPECTIVES).0,
+        modes: modes.into_iter().collect(),
+        keywords: keywords.into_iter().collect(),
+        era: 1985 + rng.below(40) as u16,
+    }
+}
+
+struct Gen {
+    id: u32,
+    name: String,
+    style: usize,
+    franchise: Option<u32>,
+    company: u32,
+    year: u16,
+    keywords: Vec<u32>,
+    quality: f64,
+    popularity: f64,
+    game_type: u8,
+}
+
+fn slugify(name: &str) -> String {
+    let mut out = String::new();
+    for c in name.chars().flat_map(char::to_lowercase) {
+        let c = match c {
+            'é' | 'è' | 'ê' => 'e',
+            'ü' => 'u',
+            'á' | 'à' => 'a',
+            c => c,
+        };
+        if c.is_ascii_alphanumeric() {
+            out.push(c);
+        } else if !out.ends_with('-') && !out.is_empty() {
+            out.push('-');
+        }
+    }
+    out.trim_end_matches('-').to_string()
+}
+
+fn generate(args: &Args) -> Result<Summary> {
+    let mut rng = Rng(args.seed ^ 0x5EED_0F91_A7C3);
+    let n = args.games as usize;
+    let styles: Vec<Style> = (0..(n / 60).clamp(8, 400)).map(|_| gen_style(&mut rng)).collect();
+    let companies: Vec<(String, Vec<usize>)> = (0..(n / 40).clamp(10, 5000))
+        .map(|i| {
+            let name = format!(
+                "{} {}{}",
+                STUDIO_WORDS[i % STUDIO_WORDS.len()],
+                STUDIO_KINDS[(i / STUDIO_WORDS.len()) % STUDIO_KINDS.len()],
+                if i >= STUDIO_WORDS.len() * STUDIO_KINDS.len() { format!(" {}", i) } else { String::new() }
+            );
+            (name, (0..2 + rng.below(2)).map(|_| rng.below(styles.len())).collect())
+        })
+        .collect();
+
+    let mut games: Vec<Gen> = Vec::with_capacity(n);
+    let mut franchises: Vec<(u32, String)> = Vec::new();
+    let mut used_names = BTreeSet::new();
+    let mut next_id = 1000u32;
+    while games.len() < n {
+        let company = rng.below(companies.len());
+        let style = *rng.pick(&companies[company].1);
+        let base = loop {
+            let name = match rng.below(4) {
+                0 => format!("{} {}", rng.pick(ADJECTIVES), rng.pick(NOUNS)),
+                1 => format!("The {} {}", rng.pick(ADJECTIVES), rng.pick(NOUNS)),
+                2 => format!("{} of the {} {}", rng.pick(NOUNS), rng.pick(ADJECTIVES), rng.pick(NOUNS)),
+                _ => format!("{} {} {}", rng.pick(ADJECTIVES), rng.pick(ADJECTIVES), rng.pick(NOUNS)),
+            };
+            if used_names.insert(name.clone()) {
+                break name;
+            }
+        };
+        let entries = if rng.chance(0.3) { 2 + rng.below(6) } else { 1 };
+        let franchise = (entries > 1).then(|| {
+            franchises.push((franchises.len() as u32 + 1, base.clone()));
+            franchises.len() as u32
+        });
+        let start = styles[style].era.saturating_add_signed(rng.below(9) as i16 - 4);
+        let quality = 70.0 + 10.0 * rng.normal();
+        let fame = rng.unit().powi(4) * 5000.0;
+        for e in 0..entries.min(n - games.len()) {
+            let name = match e {
+                0 => base.clone(),
+                1 => format!("{base} 2"),
+                2 if rng.chance(0.5) => format!("{base} III"),
+                _ => format!("{base}: {}", rng.pick(SUBTITLES)),
+            };
+            let mut keywords: BTreeSet<u32> =
+                styles[style].keywords.iter().copied().filter(|_| rng.chance(0.6)).collect();
+            keywords.insert(rng.below(KEYWORDS.len()) as u32 + 1);
+            games.push(Gen {
+                id: next_id,
+                name,
+                style,
+                franchise,
+                company: company as u32 + 1,
+                year: (start + 2 * e as u16 + rng.below(2) as u16).min(2026),
+                keywords: keywords.into_iter().collect(),
+                quality: (quality + 5.0 * rng.normal()).clamp(20.0, 99.0),
+                popularity: fame * (0.5 + rng.unit()),
+                game_type: if e > 0 && rng.chance(0.1) { 9 } else { 0 },
+            });
+            next_id += 1 + rng.below(40) as u32;
+        }
+    }
+
+    // Hidden similarity: what a curator would call similar. Style dominates, then franchise,
+    // studio, keywords and era; a little noise so the truth is not a formula of the features.
+    let by_style: Vec<Vec<usize>> = (0..styles.len())
+        .map(|s| games.iter().enumerate().filter(|(_, g)| g.style == s).map(|(i, _)| i).collect())
+        .collect();
+    let truth = |rng: &mut Rng, a: usize| -> Vec<u32> {
+        let ga = &games[a];
+        let neighbours = (ga.style + 1) % styles.len();
+        let mut cands: Vec<(f64, u32)> = by_style[ga.style]
+            .iter()
+            .chain(by_style[neighbours].iter().take(50))
+            .filter(|&&b| b != a)
+            .map(|&b| {
+                let gb = &games[b];
+                let shared = gb.keywords.iter().filter(|k| ga.keywords.contains(k)).count() as f64;
+                let s = 2.0 * f64::from(u8::from(gb.style == ga.style))
+                    + 2.0 * f64::from(u8::from(gb.franchise.is_some() && gb.franchise == ga.franchise))
+                    + 0.7 * f64::from(u8::from(gb.company == ga.company))
+                    + 0.3 * shared
+                    - 0.08 * f64::from(ga.year.abs_diff(gb.year))
+                    + 0.15 * (1.0 + gb.popularity).ln()
+                    + 0.8 * rng.normal();
+                (s, gb.id)
+            })
+            .collect();
+        cands.sort_by(|x, y| y.0.total_cmp(&x.0));
+        let keep = 4 + rng.below(7);
+        let mut ids: Vec<u32> = cands.into_iter().take(keep).map(|(_, id)| id).collect();
+        ids.sort_unstable();
+        ids
+    };
+
+    let mut rows = Vec::with_capacity(n);
+    let mut involved = Vec::with_capacity(n);
+    let mut with_similar = 0;
+    for (i, g) in games.iter().enumerate() {
+        let st = &styles[g.style];
+        let similar = truth(&mut rng, i);
+        with_similar += usize::from(!similar.is_empty());
+        let platforms: Vec<u32> = PLATFORMS
+            .iter()
+            .filter(|p| p.0 <= g.year && g.year <= p.1 && rng.chance(0.45))
+            .map(|p| p.2)
+            .collect();
+        let released = i64::from(g.year - 1970) * 31_556_952 + rng.below(31_000_000) as i64;
+        let follows = g.popularity.round() as u64;
+        let rating_count = (g.popularity / 20.0).round() as u64;
+        involved.push(json!({"id": g.id, "company": g.company, "developer": true, "publisher": rng.chance(0.5), "game": g.id}));
+        let mut row = json!({
+            "id": g.id,
+            "name": g.name,
+            "slug": slugify(&g.name),
+            "category": g.game_type,
+            "game_type": g.game_type,
+            "first_release_date": released,
+            "genres": st.genres,
+            "themes": st.themes,
+            "game_modes": st.modes,
+            "player_perspectives": [st.perspective],
+            "platforms": if platforms.is_empty() { vec![6] } else { platforms },
+            "keywords": g.keywords,
+            "involved_companies": [g.id],
+            "follows": follows,
+            "hypes": rng.below(50),
+            "similar_games": similar,
+            "updated_at": 1_700_000_000 + i as u64,
+            "url": format!("https://www.igdb.com/games/{}", slugify(&g.name)),
+        });
+        if rating_count > 0 {
+            row["total_rating"] = json!(g.quality);
+            row["total_rating_count"] = json!(rating_count);
+        }
+        if let Some(f) = g.franchise {
+            row["franchises"] = json!([f]);
+            row["collections"] = json!([f]);
+        }
+        rows.push(row);
+    }
+
+    let table = |xs: &[(u32, &str)]| -> Vec<Value> {
+        xs.iter().map(|(id, name)| json!({"id": id, "name": name, "slug": slugify(name)})).collect()
+    };
+    let platforms: Vec<(u32, &str)> = PLATFORMS.iter().map(|p| (p.2, p.3)).collect();
+    let keywords: Vec<Value> = KEYWORDS
+        .iter()
+        .enumerate()
+        .map(|(i, k)| json!({"id": i + 1, "name": k, "slug": slugify(k)}))
+        .collect();
+    let franchise_rows: Vec<Value> =
+        franchises.iter().map(|(id, name)| json!({"id": id, "name": name, "slug": slugify(name)})).collect();
+    let company_rows: Vec<Value> = companies
+        .iter()
+        .enumerate()
+        .map(|(i, (name, _))| json!({"id": i + 1, "name": name, "slug": slugify(name)}))
+        .collect();
+
+    let tables: Vec<(&str, Vec<Value>)> = vec![
+        ("games", rows),
+        ("genres", table(GENRES)),
+        ("themes", table(THEMES)),
+        ("game_modes", table(MODES)),
+        ("player_perspectives", table(PERSPECTIVES)),
+        ("platforms", table(&platforms)),
+        ("keywords", keywords),
+        ("franchises", franchise_rows.clone()),
+        ("collections", franchise_rows),
+        ("companies", company_rows),
+        ("involved_companies", involved),
+    ];
+    write_snapshot(&args.out, &tables)?;
+    Ok(Summary { out: args.out.clone(), games: n, with_similar, franchises: franchises.len() })
+}
+
+/// Writes tables as `NAME.json.gz` into a temporary sibling directory, then swaps it into place.
+fn write_snapshot(out: &Path, tables: &[(&str, Vec<Value>)]) -> Result<()> {
+    let parent = out.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
+    std::fs::create_dir_all(parent).with_context(|| format!("while creating {}", parent.display()))?;
+    let name = out.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_else(|| "snapshot".into());
+    let tmp = parent.join(format!(".{name}.tmp-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&tmp);
+    std::fs::create_dir_all(&tmp).with_context(|| format!("while creating {}", tmp.display()))?;
+    for (table, rows) in tables {
+        let path = tmp.join(format!("{table}.json.gz"));
+        let file =
+            std::fs::File::create(&path).with_context(|| format!("while creating {}", path.display()))?;
+        let mut gz =
+            flate2::write::GzEncoder::new(std::io::BufWriter::new(file), flate2::Compression::new(6));
+        serde_json::to_writer(&mut gz, rows).with_context(|| format!("while writing {}", path.display()))?;
+        gz.finish()
+            .and_then(|mut w| w.flush())
+            .with_context(|| format!("while writing {}", path.display()))?;
+    }
+    let old = parent.join(format!(".{name}.old-{}", std::process::id()));
+    if out.exists() {
+        std::fs::rename(out, &old).with_context(|| format!("while moving aside {}", out.display()))?;
+    }
+    std::fs::rename(&tmp, out).with_context(|| format!("while moving the snapshot to {}", out.display()))?;
+    let _ = std::fs::remove_dir_all(&old);
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn gen_to(dir: &Path, games: u32, seed: u64) -> Summary {
+        generate(&Args { out: dir.to_path_buf(), games, seed, json: false }).unwrap()
+    }
+
+    #[test]
+    fn same_seed_same_bytes_and_sane_content() {
+        let t = tempfile::tempdir().unwrap();
+        let (a, b) = (t.path().join("a"), t.path().join("b"));
+        let s = gen_to(&a, 300, 7);
+        gen_to(&b, 300, 7);
+        assert_eq!(s.games, 300);
+        for table in ["games", "genres", "keywords", "franchises"] {
+            let read = |d: &Path| std::fs::read(d.join(format!("{table}.json.gz"))).unwrap();
+            assert_eq!(read(&a), read(&b), "{table} differs between two runs with one seed");
+        }
+        let games = crate::snapshot::read_games(&a).unwrap();
+        assert_eq!(games.len(), 300);
+        let ids: BTreeSet<u64> = games.iter().filter_map(|g| g["id"].as_u64()).collect();
+        assert_eq!(ids.len(), 300, "ids must be unique");
+        // Truth refers only to games in the set and never to the game itself.
+        for g in &games {
+            for s in g["similar_games"].as_array().unwrap() {
+                let s = s.as_u64().unwrap();
+                assert!(ids.contains(&s) && Some(s) != g["id"].as_u64());
+            }
+        }
+        assert!(s.with_similar > 250 && s.franchises > 10, "{s:?}");
+    }
+
+    #[test]
+    fn similar_games_share_style_more_often_than_chance() {
+        let t = tempfile::tempdir().unwrap();
+        gen_to(t.path().join("s").as_path(), 600, 3);
+        let games = crate::snapshot::read_games(&t.path().join("s")).unwrap();
+        let genres = |g: &Value| g["genres"].clone();
+        let by_id: std::collections::HashMap<u64, &Value> =
+            games.iter().map(|g| (g["id"].as_u64().unwrap(), g)).collect();
+        let (mut same, mut total) = (0, 0);
+        for g in &games {
+            for s in g["similar_games"].as_array().unwrap() {
+                total += 1;
+                same += usize::from(genres(by_id[&s.as_u64().unwrap()]) == genres(g));
+            }
+        }
+        assert!(same * 2 > total, "only {same} of {total} similar pairs share genres");
+    }
+}
