@@ -50,4 +50,8 @@ else
 fi
 PLAYALIKE_TEST_BLOB="$test_blob" PLAYALIKE_QUERY_BIN=target/debug/examples/query node --test tests/node/
 
+step "quality table: playalike eval on igdb-sample-4k (asserted by tests/eval_sample4k.rs)"
+# The train_/eval_/query tests ran in the nextest step; this prints the figures for the log.
+cargo run -q -p playalike-builder -- eval --snapshot "$data/igdb-sample-4k"
+
 step "all test steps passed"

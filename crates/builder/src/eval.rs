@@ -255,7 +255,10 @@ pub async fn execute(args: &Args) -> Result<Summary> {
         .stage(ExitCode::Train)?;
     results.insert("playalike".to_string(), e);
     if !args.no_baselines {
-        let split_model = trained.split.apply(&trained.model);
+        let mut split_model = trained.split.apply(&trained.model);
+        for (g, p) in split_model.games.iter_mut().zip(&trained.raw_popularity) {
+            g.popularity = *p;
+        }
         for (name, e) in
             crate::train::learn::baselines(&split_model, &trained.split, common.k, common.threads)?
         {

@@ -1,19 +1,249 @@
-//! `playalike recommend` and `playalike search`: not built yet (train issue).
+//! `playalike recommend` and `playalike search`: the native engine from the command line.
+//!
+//! `recommend --game ID …` answers one query liking every given game; `--all` writes one JSON
+//! line per game of the catalogue, `{"id": …, "recommendations": [{"id": …, "score": …}, …]}`,
+//! computed in parallel (std threads over contiguous chunks, written in catalogue order).
+
+use crate::exit::{ExitCode, Stage};
+use anyhow::{Context, Result, bail};
+use playalike_engine::{Engine, Filters, RecommendQuery};
+use serde::Serialize;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+/// Output formats.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Format {
+    /// Aligned text.
+    Table,
+    /// One JSON document.
+    Json,
+    /// One JSON object per line.
+    Jsonl,
+}
 
 /// Flags of `playalike recommend`.
-#[derive(Debug, clap::Args)]
-pub struct RecommendArgs {}
+#[derive(Debug, Clone, clap::Args)]
+pub struct RecommendArgs {
+    /// Model blob.
+    #[arg(long, env = "PLAYALIKE_MODEL")]
+    pub model: PathBuf,
+    /// Liked game id (repeat for several: one query liking them all).
+    #[arg(long = "game", required_unless_present = "all", conflicts_with = "all")]
+    pub games: Vec<u32>,
+    /// Disliked game id (repeat).
+    #[arg(long = "dislike")]
+    pub dislike: Vec<u32>,
+    /// Recommend for every game of the catalogue, one JSON line each.
+    #[arg(long)]
+    pub all: bool,
+    /// Results per query.
+    #[arg(long, env = "PLAYALIKE_K", default_value_t = 10)]
+    pub k: usize,
+    /// Keep games on one of these IGDB platform ids (repeat).
+    #[arg(long = "platform")]
+    pub platforms: Vec<u32>,
+    /// Keep games with one of these IGDB genre ids (repeat).
+    #[arg(long = "genre")]
+    pub genres: Vec<u32>,
+    /// Keep games released in or after this year.
+    #[arg(long)]
+    pub year_min: Option<u16>,
+    /// Keep games released in or before this year.
+    #[arg(long)]
+    pub year_max: Option<u16>,
+    /// Keep games rated at least this (0–100).
+    #[arg(long)]
+    pub min_rating: Option<f32>,
+    /// Keep games of these IGDB game types (repeat; 0 = main game).
+    #[arg(long = "game-type")]
+    pub game_types: Vec<u8>,
+    /// Never return this id (repeat).
+    #[arg(long = "exclude")]
+    pub exclude: Vec<u32>,
+    /// At most this many results per franchise/collection (0 = no limit).
+    #[arg(long, default_value_t = 0)]
+    pub max_per_franchise: usize,
+    /// Output format (`--all` always writes JSON lines).
+    #[arg(long, value_enum, env = "PLAYALIKE_FORMAT", default_value = "table")]
+    pub format: Format,
+    /// Write to this file instead of stdout.
+    #[arg(long)]
+    pub out: Option<PathBuf>,
+    /// Worker threads for `--all` (0 = all cores).
+    #[arg(long, env = "PLAYALIKE_THREADS", default_value_t = 0)]
+    pub threads: usize,
+}
 
 /// Flags of `playalike search`.
-#[derive(Debug, clap::Args)]
-pub struct SearchArgs {}
+#[derive(Debug, Clone, clap::Args)]
+pub struct SearchArgs {
+    /// Model blob.
+    #[arg(long, env = "PLAYALIKE_MODEL")]
+    pub model: PathBuf,
+    /// Words of the title.
+    #[arg(required = true)]
+    pub text: Vec<String>,
+    /// Results.
+    #[arg(long, default_value_t = 10)]
+    pub k: usize,
+    /// Output format.
+    #[arg(long, value_enum, env = "PLAYALIKE_FORMAT", default_value = "table")]
+    pub format: Format,
+}
+
+/// One result row.
+#[derive(Debug, Clone, Serialize)]
+pub struct Row {
+    /// IGDB id.
+    pub id: u32,
+    /// Score.
+    pub score: f32,
+    /// Title.
+    pub name: String,
+    /// Release year.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub year: Option<u16>,
+}
+
+/// Loads and indexes a model blob.
+pub fn load(path: &Path) -> Result<Engine> {
+    let bytes = std::fs::read(path).with_context(|| format!("while reading model {}", path.display()))?;
+    Engine::from_bytes(&bytes).with_context(|| format!("while decoding model {}", path.display()))
+}
+
+impl RecommendArgs {
+    fn query(&self, liked: Vec<(u32, f32)>) -> RecommendQuery {
+        RecommendQuery {
+            liked,
+            disliked: self.dislike.clone(),
+            k: self.k,
+            filters: Filters {
+                platforms: self.platforms.clone(),
+                genres: self.genres.clone(),
+                year_min: self.year_min,
+                year_max: self.year_max,
+                min_rating: self.min_rating,
+                game_types: self.game_types.clone(),
+                exclude: self.exclude.clone(),
+                ..Default::default()
+            },
+            max_per_franchise: self.max_per_franchise,
+        }
+    }
+}
+
+fn rows(engine: &Engine, hits: impl Iterator<Item = (u32, f32)>) -> Vec<Row> {
+    hits.map(|(id, score)| {
+        let g = engine.game(id);
+        Row { id, score, name: g.map(|g| g.name.clone()).unwrap_or_default(), year: g.and_then(|g| g.year) }
+    })
+    .collect()
+}
+
+fn write_rows(out: &mut dyn Write, rows: &[Row], format: Format, query: &serde_json::Value) -> Result<()> {
+    match format {
+        Format::Table => {
+            for (i, r) in rows.iter().enumerate() {
+                let year = r.year.map(|y| y.to_string()).unwrap_or_default();
+                writeln!(out, "{:>3}  {:>8}  {:>8.4}  {:<4}  {}", i + 1, r.id, r.score, year, r.name)?;
+            }
+        }
+        Format::Json => {
+            writeln!(out, "{}", serde_json::json!({"query": query, "results": rows}))?;
+        }
+        Format::Jsonl => {
+            for r in rows {
+                writeln!(out, "{}", serde_json::to_string(r)?)?;
+            }
+        }
+    }
+    Ok(())
+}
+
+fn output(path: Option<&Path>) -> Result<Box<dyn Write>> {
+    Ok(match path {
+        Some(p) => Box::new(std::io::BufWriter::new(
+            std::fs::File::create(p).with_context(|| format!("while creating {}", p.display()))?,
+        )),
+        None => Box::new(std::io::BufWriter::new(std::io::stdout().lock())),
+    })
+}
+
+#[derive(Serialize)]
+struct AllLine<'a> {
+    id: u32,
+    recommendations: &'a [playalike_engine::Hit],
+}
+
+/// `--all`: one JSON line per game, in catalogue order; returns the number of lines.
+pub fn recommend_all(engine: &Engine, args: &RecommendArgs, out: &mut dyn Write) -> Result<usize> {
+    let ids: Vec<u32> = engine.games().iter().map(|g| g.id).collect();
+    let threads = if args.threads == 0 {
+        std::thread::available_parallelism().map_or(1, |n| n.get())
+    } else {
+        args.threads
+    };
+    // Blocks keep memory bounded: each block's lines are built in parallel, then written in order.
+    let block = 4096 * threads;
+    for chunk in ids.chunks(block) {
+        let per = chunk.len().div_ceil(threads).max(1);
+        let parts: Vec<Result<String>> = std::thread::scope(|s| {
+            let hs: Vec<_> = chunk
+                .chunks(per)
+                .map(|part| {
+                    s.spawn(move || -> Result<String> {
+                        let mut buf = String::new();
+                        for &id in part {
+                            let hits = engine
+                                .recommend(&args.query(vec![(id, 1.0)]))
+                                .with_context(|| format!("while recommending for game {id}"))?;
+                            buf.push_str(&serde_json::to_string(&AllLine { id, recommendations: &hits })?);
+                            buf.push('\n');
+                        }
+                        Ok(buf)
+                    })
+                })
+                .collect();
+            hs.into_iter().map(|h| h.join().unwrap_or_else(|_| bail!("worker panicked"))).collect()
+        });
+        for p in parts {
+            out.write_all(p?.as_bytes())?;
+        }
+    }
+    out.flush()?;
+    Ok(ids.len())
+}
 
 /// Runs `playalike recommend`.
-pub async fn recommend(_args: RecommendArgs) -> anyhow::Result<()> {
-    anyhow::bail!("`playalike recommend` is not built yet")
+pub async fn recommend(args: RecommendArgs) -> Result<()> {
+    let engine = load(&args.model)?;
+    let mut out = output(args.out.as_deref())?;
+    if args.all {
+        recommend_all(&engine, &args, &mut *out)?;
+        return Ok(());
+    }
+    for &id in args.games.iter().chain(&args.dislike) {
+        if engine.game(id).is_none() {
+            return Err(anyhow::anyhow!("game {id} is not in the model")).stage(ExitCode::Usage);
+        }
+    }
+    let q = args.query(args.games.iter().map(|&id| (id, 1.0)).collect());
+    let hits = engine.recommend(&q).context("while recommending").stage(ExitCode::Usage)?;
+    let rows = rows(&engine, hits.iter().map(|h| (h.id, h.score)));
+    write_rows(&mut *out, &rows, args.format, &serde_json::json!({"liked": args.games, "k": args.k}))?;
+    out.flush()?;
+    Ok(())
 }
 
 /// Runs `playalike search`.
-pub async fn search(_args: SearchArgs) -> anyhow::Result<()> {
-    anyhow::bail!("`playalike search` is not built yet")
+pub async fn search(args: SearchArgs) -> Result<()> {
+    let engine = load(&args.model)?;
+    let text = args.text.join(" ");
+    let hits = engine.search(&text, args.k.clamp(1, 1000));
+    let rows = rows(&engine, hits.iter().map(|h| (h.id, h.score)));
+    let mut out = output(None)?;
+    write_rows(&mut *out, &rows, args.format, &serde_json::json!({"text": text, "k": args.k}))?;
+    out.flush()?;
+    Ok(())
 }

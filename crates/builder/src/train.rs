@@ -70,12 +70,35 @@ pub struct CommonArgs {
     /// Cutoff k of the quality metrics.
     #[arg(long, env = "PLAYALIKE_K", default_value_t = 10)]
     pub k: usize,
+    /// Catalogue coverage@k the learned model must keep (caps the popularity prior).
+    #[arg(long, env = "PLAYALIKE_MIN_COVERAGE", default_value_t = 0.85)]
+    pub min_coverage: f64,
+    /// Lift exponents γ of the supervised feature weights to try (comma-separated; 0 = IDF only).
+    #[arg(long = "lift", env = "PLAYALIKE_LIFT", default_value = "0")]
+    pub lift: String,
+    /// Leave the in-degree out of the popularity prior (ablation: content + follows only).
+    #[arg(long, env = "PLAYALIKE_NO_INDEGREE")]
+    pub no_indegree: bool,
     /// Worker threads for evaluation (0 = all cores).
     #[arg(long, env = "PLAYALIKE_THREADS", default_value_t = 0)]
     pub threads: usize,
 }
 
 impl CommonArgs {
+    /// The `--lift` list.
+    pub fn lift_exponents(&self) -> Result<Vec<f32>> {
+        self.lift
+            .split(',')
+            .map(|x| {
+                x.trim()
+                    .parse::<f32>()
+                    .ok()
+                    .filter(|v| (0.0..=4.0).contains(v))
+                    .with_context(|| format!("while reading --lift: {x:?} is not a number in 0..=4"))
+            })
+            .collect()
+    }
+
     /// Build options from the flags.
     pub fn build_options(&self) -> Result<BuildOptions> {
         Ok(BuildOptions {
@@ -118,6 +141,8 @@ pub struct Trained {
     pub stats: BuildStats,
     /// Phase timings in seconds.
     pub timings: BTreeMap<String, f64>,
+    /// The raw popularity signal per game (model order), before the learned prior mix.
+    pub raw_popularity: Vec<f32>,
 }
 
 /// Reads, splits, learns and measures; returns the model to write.
@@ -138,7 +163,7 @@ pub fn train_snapshot(dir: &Path, common: &CommonArgs) -> Result<Trained> {
     let learned = if common.no_learn {
         learn::Report::defaults("--no-learn")
     } else {
-        learn::learn(&split_model, &split, common)?
+        learn::learn(&split_model, &split, common, common.min_coverage)?
     };
     timings.insert("learn_seconds".into(), t.elapsed().as_secs_f64());
     let t = Instant::now();
@@ -147,10 +172,13 @@ pub fn train_snapshot(dir: &Path, common: &CommonArgs) -> Result<Trained> {
     } else {
         let mut m = split_model;
         m.params = learned.params.clone();
+        learn::apply_popularity(&mut m, learned.indegree_mix);
         Some(eval::evaluate(&m, &split, common.k, common.threads)?)
     };
     timings.insert("eval_seconds".into(), t.elapsed().as_secs_f64());
+    let raw_popularity = model.games.iter().map(|g| g.popularity).collect();
     model.params = learned.params.clone();
+    learn::apply_popularity(&mut model, learned.indegree_mix);
     let mut metrics = BTreeMap::new();
     if let Some(e) = &evaluation {
         metrics.extend(e.metrics());
@@ -160,7 +188,7 @@ pub fn train_snapshot(dir: &Path, common: &CommonArgs) -> Result<Trained> {
     metrics.insert("held_out".into(), split.held_out.len() as f64);
     metrics.insert("learned".into(), if learned.learned { 1.0 } else { 0.0 });
     model.metadata.metrics = metrics;
-    Ok(Trained { model, split, eval: evaluation, learned, stats, timings })
+    Ok(Trained { model, split, eval: evaluation, learned, stats, timings, raw_popularity })
 }
 
 /// Runs `playalike train` and returns what it did.

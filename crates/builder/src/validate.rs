@@ -1,10 +1,174 @@
-//! `playalike validate`: not built yet (see the issue that owns it).
+//! `playalike validate`: the gate before publishing.
+//!
+//! Refuses (exit code 12) when the new blob does not decode, holds fewer games than the floor,
+//! covers too little of the snapshot it came from, or its recall@10 (from the blob's metrics)
+//! dropped more than the tolerance below the previous model's. Prints every comparison it made.
+
+use crate::exit::{ExitCode, Stage};
+use anyhow::{Context, Result};
+use playalike_engine::Engine;
+use serde::Serialize;
+use std::path::{Path, PathBuf};
 
 /// Flags of `playalike validate`.
-#[derive(Debug, clap::Args)]
-pub struct Args {}
+#[derive(Debug, Clone, clap::Args)]
+pub struct Args {
+    /// The new model blob.
+    #[arg(long, env = "PLAYALIKE_MODEL")]
+    pub model: PathBuf,
+    /// The model currently published, to compare quality against.
+    #[arg(long, env = "PLAYALIKE_PREVIOUS")]
+    pub previous: Option<PathBuf>,
+    /// Fewest games the model must hold.
+    #[arg(long, env = "PLAYALIKE_MIN_GAMES", default_value_t = 1000)]
+    pub min_games: usize,
+    /// Largest allowed drop of recall@10 below the previous model's (absolute).
+    #[arg(long, env = "PLAYALIKE_TOLERANCE", default_value_t = 0.02)]
+    pub tolerance: f64,
+    /// The snapshot the model was trained from: the model must hold at least 90 % of its games.
+    #[arg(long, env = "PLAYALIKE_SNAPSHOT")]
+    pub snapshot: Option<PathBuf>,
+    /// Print one JSON line instead of text.
+    #[arg(long, env = "PLAYALIKE_JSON")]
+    pub json: bool,
+}
 
-/// Runs `playalike validate`.
-pub async fn run(_args: Args) -> anyhow::Result<()> {
-    anyhow::bail!("`playalike validate` is not built yet")
+/// One comparison the gate made.
+#[derive(Debug, Clone, Serialize)]
+pub struct Check {
+    /// What was checked.
+    pub name: String,
+    /// Whether it passed.
+    pub ok: bool,
+    /// The figures compared.
+    pub detail: String,
+}
+
+/// What `validate` compared.
+#[derive(Debug, Clone, Serialize)]
+pub struct Summary {
+    /// The new model.
+    pub model: PathBuf,
+    /// The previous model, when given.
+    pub previous: Option<PathBuf>,
+    /// Whether every check passed.
+    pub ok: bool,
+    /// The checks, in order.
+    pub checks: Vec<Check>,
+}
+
+impl Summary {
+    fn failed(&self) -> Vec<&Check> {
+        self.checks.iter().filter(|c| !c.ok).collect()
+    }
+}
+
+fn load(path: &Path) -> Result<Engine> {
+    let bytes = std::fs::read(path).with_context(|| format!("while reading {}", path.display()))?;
+    Engine::from_bytes(&bytes).with_context(|| format!("while decoding {}", path.display()))
+}
+
+const RECALL: &str = "recall@10";
+
+/// Runs every check; never fails on a refusal (see [`Summary::ok`]), only on bad flags.
+pub fn check(args: &Args) -> Result<Summary> {
+    let mut checks = Vec::new();
+    let mut push =
+        |name: &str, ok: bool, detail: String| checks.push(Check { name: name.into(), ok, detail });
+    let new = match load(&args.model) {
+        Ok(e) => {
+            push("decode", true, format!("{} decodes ({} games)", args.model.display(), e.len()));
+            Some(e)
+        }
+        Err(e) => {
+            push("decode", false, format!("{e:#}"));
+            None
+        }
+    };
+    if let Some(new) = &new {
+        push(
+            "min_games",
+            new.len() >= args.min_games,
+            format!("{} games, floor {}", new.len(), args.min_games),
+        );
+        if let Some(dir) = &args.snapshot {
+            let rows = crate::snapshot::read_games(dir)
+                .with_context(|| format!("while reading snapshot {}", dir.display()))?
+                .len();
+            let need = (rows as f64 * 0.9).ceil() as usize;
+            push(
+                "snapshot_games",
+                new.len() >= need,
+                format!("{} games of {} in {} (need ≥ {need})", new.len(), rows, dir.display()),
+            );
+        }
+        let new_recall = new.model().metadata.metrics.get(RECALL).copied();
+        if let Some(r) = new_recall {
+            push("recall_finite", r.is_finite(), format!("{RECALL} = {r}"));
+        }
+        if let Some(prev_path) = &args.previous {
+            match load(prev_path) {
+                Err(e) => push("previous", false, format!("cannot compare: {e:#}")),
+                Ok(prev) => {
+                    let old = prev.model().metadata.metrics.get(RECALL).copied();
+                    match (new_recall, old) {
+                        (Some(n), Some(o)) => push(
+                            "recall_vs_previous",
+                            n >= o - args.tolerance,
+                            format!("{RECALL} {n:.4} vs previous {o:.4} (tolerance {})", args.tolerance),
+                        ),
+                        (None, Some(o)) => push(
+                            "recall_vs_previous",
+                            true,
+                            format!(
+                                "new model has no {RECALL} (no ground truth); previous {o:.4}: not compared"
+                            ),
+                        ),
+                        (_, None) => push(
+                            "recall_vs_previous",
+                            true,
+                            format!("previous model has no {RECALL}: not compared"),
+                        ),
+                    }
+                    push(
+                        "games_vs_previous",
+                        true,
+                        format!("{} games vs previous {}", new.len(), prev.len()),
+                    );
+                }
+            }
+        }
+    }
+    let ok = checks.iter().all(|c| c.ok);
+    Ok(Summary { model: args.model.clone(), previous: args.previous.clone(), ok, checks })
+}
+
+/// Runs the gate; a refusal is an error tagged with exit code 12.
+pub async fn execute(args: &Args) -> Result<Summary> {
+    let s = check(args).stage(ExitCode::Usage)?;
+    if !s.ok {
+        let reasons: Vec<String> = s.failed().iter().map(|c| format!("{}: {}", c.name, c.detail)).collect();
+        return Err(anyhow::anyhow!("validation refused {}: {}", args.model.display(), reasons.join("; ")))
+            .stage(ExitCode::Validate);
+    }
+    Ok(s)
+}
+
+fn print(s: &Summary, json: bool) -> Result<()> {
+    if json {
+        println!("{}", serde_json::to_string(s)?);
+    } else {
+        for c in &s.checks {
+            println!("{} {:<20} {}", if c.ok { "ok  " } else { "FAIL" }, c.name, c.detail);
+        }
+        println!("{}", if s.ok { "model accepted" } else { "model refused" });
+    }
+    Ok(())
+}
+
+/// Runs `playalike validate` and prints what it compared.
+pub async fn run(args: Args) -> Result<()> {
+    let s = check(&args).stage(ExitCode::Usage)?;
+    print(&s, args.json)?;
+    if s.ok { Ok(()) } else { execute(&args).await.map(|_| ()) }
 }
