@@ -22,7 +22,7 @@ const TYPES = {
  * Starts a server. `mounts` maps a URL prefix ('/' or '/models/') to a directory.
  * Returns {url, port, counts, override(path, {status, body}), clearOverrides(), resetCounts(), close()}.
  */
-export async function startServer(mounts, { host = '127.0.0.1', log = false } = {}) {
+export async function startServer(mounts, { host = '127.0.0.1', port = 0, log = false } = {}) {
   const prefixes = Object.keys(mounts).sort((a, b) => b.length - a.length);
   const counts = new Map();
   const overrides = new Map();
@@ -33,7 +33,7 @@ export async function startServer(mounts, { host = '127.0.0.1', log = false } = 
     if (log) process.stderr.write(`serve: ${req.method} ${req.url}\n`);
     const ov = overrides.get(pathname);
     if (ov) {
-      res.writeHead(ov.status ?? 200, { 'content-type': ov.type ?? 'application/octet-stream', 'cache-control': 'no-store' });
+      res.writeHead(ov.status ?? 200, { 'content-type': ov.type ?? 'application/octet-stream', 'cache-control': 'no-store', 'access-control-allow-origin': '*' });
       res.end(ov.body ?? '');
       return;
     }
@@ -52,14 +52,14 @@ export async function startServer(mounts, { host = '127.0.0.1', log = false } = 
       // Everything revalidates, so a second blob download would show in the counts: the test
       // proves the loader's own cache, not the HTTP cache.
       const cache = 'no-cache';
-      res.writeHead(200, { 'content-type': type, 'content-length': st.size, 'cache-control': cache });
+      res.writeHead(200, { 'content-type': type, 'content-length': st.size, 'cache-control': cache, 'access-control-allow-origin': '*' });
       if (req.method === 'HEAD') return res.end();
       fs.createReadStream(file).pipe(res);
     });
   });
   await new Promise((resolve, reject) => {
     server.once('error', reject);
-    server.listen(0, host, resolve);
+    server.listen(port, host, resolve);
   });
   const { port } = server.address();
   return {
@@ -75,6 +75,6 @@ export async function startServer(mounts, { host = '127.0.0.1', log = false } = 
 }
 
 function notFound(res) {
-  res.writeHead(404, { 'content-type': 'text/plain' });
+  res.writeHead(404, { 'content-type': 'text/plain', 'access-control-allow-origin': '*' });
   res.end('not found');
 }
