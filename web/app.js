@@ -143,6 +143,8 @@ async function load() {
     return;
   }
   els.loading.hidden = true;
+  // The loaded model, for the browser console (and the tests): playalike.search('portal')
+  window.playalike = rec;
   document.documentElement.dataset.modelSource = rec.source?.fromCache ? 'cache' : 'network';
   showStatus();
   fillPlatforms();
@@ -644,11 +646,17 @@ function readForm() {
     const n = Number.parseInt(v, 10);
     return Number.isFinite(n) ? n : null;
   };
-  state.platform = int(els.platform.value);
-  state.from = int(els.from.value);
-  state.to = int(els.to.value);
-  state.rating = int(els.rating.value);
-  state.main = els.main.checked;
+  const next = {
+    platform: int(els.platform.value),
+    from: int(els.from.value),
+    to: int(els.to.value),
+    rating: int(els.rating.value),
+    main: els.main.checked,
+  };
+  // A blur can fire `change` again with nothing changed; re-rendering then would replace the
+  // button the visitor is clicking.
+  if (Object.keys(next).every((k) => next[k] === state[k])) return;
+  Object.assign(state, next);
   writeState(false);
   render();
 }

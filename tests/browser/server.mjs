@@ -61,10 +61,10 @@ export async function startServer(mounts, { host = '127.0.0.1', port = 0, log = 
     server.once('error', reject);
     server.listen(port, host, resolve);
   });
-  const { port } = server.address();
+  const bound = server.address().port;
   return {
-    port,
-    url: `http://${host}:${port}`,
+    port: bound,
+    url: `http://${host}:${bound}`,
     counts,
     count: (p) => counts.get(p) ?? 0,
     override: (p, o) => overrides.set(p, o),
