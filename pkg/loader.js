@@ -50,7 +50,7 @@ export function parsePointer(raw, pointerUrl) {
     for (const k of keys) if (raw[k] !== undefined && raw[k] !== null && raw[k] !== '') return raw[k];
     return undefined;
   };
-  const rel = pick('url', 'blobUrl', 'blob_url', 'modelUrl', 'model_url', 'path', 'blob', 'object', 'key');
+  const rel = pick('url', 'absoluteUrl', 'absolute_url', 'blobUrl', 'blob_url', 'modelUrl', 'model_url', 'path', 'blob', 'object', 'key');
   if (typeof rel !== 'string') {
     throw new ModelLoadError(`The model pointer ${pointerUrl} does not name a model file (no "url").`, 'bad-pointer');
   }
@@ -80,6 +80,8 @@ export function parsePointer(raw, pointerUrl) {
     checksum,
     size,
     createdAt: pick('createdAt', 'created_at'),
+    formatVersion: pick('formatVersion', 'format_version'),
+    metrics: pick('metrics'),
     games: pick('games', 'gameCount', 'game_count'),
     raw,
   };
@@ -146,7 +148,8 @@ async function readBody(res, total, onProgress, url) {
   const report = (loaded) => {
     if (onProgress) {
       try {
-        onProgress({ loaded, total });
+        // A compressed Content-Length can undercount; then the total is unknown.
+        onProgress({ loaded, total: total !== undefined && loaded <= total ? total : undefined });
       } catch {
         // a page's progress callback must not break the download
       }

@@ -46,6 +46,17 @@ test('parsePointer accepts snake_case and camelCase and resolves the blob relati
   assert.equal(b.blobUrl, 'https://cdn.example/m.bin');
   assert.equal(b.version, 4);
   assert.equal(b.size, 5);
+  // The publisher's latest.json (docs/decisions/401-bucket-layout.md on the publish branch).
+  const c = parsePointer({
+    schema: 1, version: 3, url: 'models/v3/model.bin', absoluteUrl: 'https://storage.googleapis.com/b/models/v3/model.bin',
+    metadataUrl: 'models/v3/metadata.json', checksum: hex, size: 99, encoding: 'gzip', formatVersion: '0.1',
+    createdAt: '2026-01-01T00:00:00Z', publishedAt: 'x', updatedAt: 'y', games: 10, metrics: { 'recall@10': 0.5 },
+  }, 'http://127.0.0.1:9000/bucket/latest.json');
+  assert.equal(c.blobUrl, 'http://127.0.0.1:9000/bucket/models/v3/model.bin', 'the relative url wins: works from any host');
+  assert.equal(c.size, 99);
+  assert.equal(c.formatVersion, '0.1');
+  assert.deepEqual(c.metrics, { 'recall@10': 0.5 });
+  assert.equal(parsePointer({ absoluteUrl: 'https://cdn.example/m.bin' }, 'https://b.example/latest.json').blobUrl, 'https://cdn.example/m.bin');
   assert.throws(() => parsePointer({ version: 1 }, 'https://b.example/latest.json'), (e) => e instanceof ModelLoadError && e.code === 'bad-pointer');
   assert.throws(() => parsePointer({ url: 'm.bin', checksum: 'nothex' }, 'https://b.example/latest.json'), /malformed SHA-256/);
   assert.throws(() => parsePointer([], 'https://b.example/latest.json'), /not a JSON object/);
