@@ -26,7 +26,7 @@ async function benchModel(label, blob, queryGame, partials, browser) {
   const bucket = path.join(workDir, `bench-${label}`);
   fs.rmSync(bucket, { recursive: true, force: true });
   makeBucket(bucket, blob);
-  const server = await startServer({ '/': path.join(root, 'web'), '/pkg/': path.join(root, 'pkg'), '/bucket/': bucket });
+  const server = await startServer({ '/': path.join(root, 'web'), '/pkg/': process.env.PLAYALIKE_TEST_PKG_DIR ?? path.join(root, 'pkg'), '/bucket/': bucket });
   const url = `${server.url}/?model=/bucket/latest.json&game=${queryGame}`;
   const firstRecs = async (page) => {
     await page.waitForFunction(() => performance.getEntriesByName('playalike:first-recs').length > 0, null, { timeout: 120_000 });

@@ -20,4 +20,14 @@ step "native tests (cargo nextest)"
 cargo nextest run --workspace --no-fail-fast
 cargo test --workspace --doc
 
+step "JS loader unit tests (node --test)"
+node --test tests/browser/loader.test.mjs
+
+step "browser tests: static site in Chromium (real 4k model, compared with the native CLI)"
+./scripts/build-wasm.sh
+node --test tests/browser/site.test.mjs
+
+step "browser tests: Next.js example (next build && next start)"
+node --test tests/browser/next.test.mjs
+
 step "all test steps passed"
