@@ -16,6 +16,7 @@ const els = {
   retry: $('retry'),
   input: $('search-input'),
   suggestions: $('suggestions'),
+  searchCount: $('search-count'),
   likedSection: $('liked-section'),
   liked: $('liked'),
   clearLiked: $('clear-liked'),
@@ -222,6 +223,8 @@ function onSearchInput(ev) {
   suggestions = text && rec ? safe(() => rec.search(text, { k: config.suggestions }), []) : [];
   active = -1;
   renderSuggestions();
+  const count = text ? `${suggestions.length || 'No'} suggestion${suggestions.length === 1 ? '' : 's'}` : '';
+  if (els.searchCount.textContent !== count) els.searchCount.textContent = count;
   if (ev && typeof ev.timeStamp === 'number') {
     // For the benchmark: event creation → suggestions in the DOM.
     try {
