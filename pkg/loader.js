@@ -307,7 +307,8 @@ export async function fetchModelBytes(source, options = {}) {
 /** Turns an engine decode error into a ModelLoadError with a page-ready message. */
 export function decodeError(e, blobUrl) {
   const detail = e && e.message ? e.message : String(e);
-  if (/version|unsupported|newer/i.test(detail)) {
+  const kind = String((e && (e.kind ?? e.code)) ?? '');
+  if (/version|unsupported|obsolete/i.test(kind) || /version|unsupported|newer than|older than/i.test(detail)) {
     return new ModelLoadError(
       `This model file (${blobUrl}) uses a format this version of playalike cannot read (${detail}). Update the page or the package.`,
       'unsupported-format',
