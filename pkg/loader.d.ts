@@ -55,7 +55,8 @@ export type ModelLoadErrorCode =
   | 'size-mismatch'
   | 'checksum-mismatch'
   | 'unsupported-format'
-  | 'corrupt';
+  | 'corrupt'
+  | 'engine';
 
 /** A load failure; `message` is meant to be shown to the visitor as is. */
 export class ModelLoadError extends Error {

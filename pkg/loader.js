@@ -35,6 +35,7 @@ ModelLoadError.codes = Object.freeze([
   'checksum-mismatch', // the blob's SHA-256 differs from the pointer's
   'unsupported-format', // the engine refused the blob's format version
   'corrupt', // the engine could not decode the blob
+  'engine', // the engine itself (the wasm) could not be loaded
 ]);
 
 /**
@@ -333,7 +334,7 @@ export async function loadWith(source, options, decode) {
   try {
     value = await decode(got.bytes);
   } catch (e) {
-    throw decodeError(e, got.blobUrl);
+    throw e instanceof ModelLoadError ? e : decodeError(e, got.blobUrl);
   }
   const info = {
     blobUrl: got.blobUrl,

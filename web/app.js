@@ -110,6 +110,7 @@ const ERROR_TITLES = {
   'unsupported-format': 'This model is too new for this page',
   'bad-pointer': 'The model address is not usable',
   package: 'The page is incomplete',
+  engine: 'The page is incomplete',
 };
 
 function showError(err) {
