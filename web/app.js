@@ -164,7 +164,8 @@ function showStatus() {
     s = {};
   }
   const parts = [];
-  const version = s.modelVersion ?? rec.source?.pointer?.version;
+  // The blob says 0 until publishing numbers it; the pointer knows the published version.
+  const version = s.modelVersion || rec.source?.pointer?.version;
   if (version !== undefined && version !== null && version !== 0) parts.push(`Model v${String(version).replace(/^v/, '')}`);
   else parts.push('Model (unpublished)');
   const created = s.createdAt ?? rec.source?.pointer?.createdAt;
@@ -526,15 +527,19 @@ function because(seedIds, id) {
       best = reasons;
     }
   }
-  const parts = [...best]
-    .filter((r) => r && r.name)
-    .sort((a, b) => b.weight - a.weight)
-    .slice(0, 3)
-    .map((r) => {
-      if (r.field === 'year') return `released around the same time (${r.name})`;
+  const parts = [];
+  for (const r of [...best].filter((x) => x && x.name).sort((a, b) => b.weight - a.weight)) {
+    let text;
+    if (r.field === 'year') text = `released around the same time (${r.name})`;
+    else if (r.field === 'similar_games' || r.field === 'similar') text = 'IGDB lists it as similar';
+    else {
       const label = FIELD_LABELS[r.field] ?? r.field;
-      return label ? `${label} ${r.name}` : r.name;
-    });
+      text = label ? `${label} ${r.name}` : r.name;
+    }
+    // A franchise and a collection often share a name: say it once.
+    if (!parts.includes(text)) parts.push(text);
+    if (parts.length === 3) break;
+  }
   return parts.length ? `because: ${parts.join(' · ')}` : 'because: similar overall';
 }
 

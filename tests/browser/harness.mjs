@@ -86,11 +86,11 @@ export function testModel(name = 'igdb-sample-4k') {
     return { blob: path.resolve(process.env.PLAYALIKE_TEST_MODEL), snapshot: fs.existsSync(guess) ? guess : null };
   }
   const snapshot = snapshotDir(name);
-  const out = path.join(workDir, `${name}.bin`);
-  fs.mkdirSync(workDir, { recursive: true });
+  const out = path.join(workDir, name, 'model.bin');
+  fs.mkdirSync(path.dirname(out), { recursive: true });
   const bin = builderBin();
   log(`training ${out} from ${snapshot}`);
-  const r = spawnSync(bin, ['train', '--snapshot', snapshot, '--out', out], { stdio: ['ignore', 'ignore', 'inherit'] });
+  const r = spawnSync(bin, ['train', '--snapshot', snapshot, '--out', out, '--report', '-'], { stdio: ['ignore', 'ignore', 'inherit'] });
   if (r.status !== 0) throw new Error(`playalike train failed (exit ${r.status})`);
   return { blob: out, snapshot };
 }
