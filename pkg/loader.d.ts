@@ -71,6 +71,6 @@ export function sha256Hex(bytes: Uint8Array): Promise<string | undefined>;
 export function fetchModelBytes(
   source: ModelSource,
   options?: LoadOptions,
-): Promise<{ bytes: Uint8Array; blobUrl: string; pointer?: ModelPointer; checksum?: string; fromCache: boolean }>;
+): Promise<{ bytes: Uint8Array; blobUrl: string; pointer?: ModelPointer; checksum?: string; fromCache: boolean; stored?: Promise<void> }>;
 export function decodeError(error: unknown, blobUrl: string): ModelLoadError;
 export function loadWith<T>(source: ModelSource, options: LoadOptions | undefined, decode: (bytes: Uint8Array) => T | Promise<T>): Promise<T>;

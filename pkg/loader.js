@@ -249,7 +249,8 @@ async function cachePut(cache, checksum, bytes) {
  * @param {{onProgress?: (p: {loaded: number, total?: number}) => void, fetch?: typeof fetch,
  *          cache?: boolean | string | Cache, signal?: AbortSignal, base?: string}} [options]
  * @returns {Promise<{bytes: Uint8Array, blobUrl: string, pointer?: object, checksum?: string,
- *                    fromCache: boolean}>}
+ *                    fromCache: boolean, stored?: Promise<void>}>} (`stored` settles when the
+ *                    blob is in the cache)
  */
 export async function fetchModelBytes(source, options = {}) {
   const fetchFn = options.fetch ?? globalThis.fetch?.bind(globalThis);
@@ -257,6 +258,8 @@ export async function fetchModelBytes(source, options = {}) {
   const { kind, url } = resolveSource(source, options.base ?? defaultBase());
   const signal = options.signal;
 
+  // Opening the cache overlaps with fetching the pointer.
+  const cacheReady = openCache(options.cache);
   let pointer;
   let blobUrl = url;
   if (kind === 'pointer') {
@@ -272,7 +275,7 @@ export async function fetchModelBytes(source, options = {}) {
     blobUrl = pointer.blobUrl;
   }
   const checksum = pointer?.checksum;
-  const cache = await openCache(options.cache);
+  const cache = await cacheReady;
 
   const cached = await cacheGet(cache, checksum);
   if (cached) {
@@ -292,6 +295,7 @@ export async function fetchModelBytes(source, options = {}) {
       'size-mismatch',
     );
   }
+  let stored = Promise.resolve();
   if (checksum) {
     const actual = await sha256Hex(bytes);
     if (actual !== undefined && actual !== checksum) {
@@ -300,9 +304,10 @@ export async function fetchModelBytes(source, options = {}) {
         'checksum-mismatch',
       );
     }
-    await cachePut(cache, checksum, bytes);
+    // Not awaited: storing must not delay the first answer (failures only cost the next visit).
+    stored = cachePut(cache, checksum, bytes);
   }
-  return { bytes, blobUrl, pointer, checksum, fromCache: false };
+  return { bytes, blobUrl, pointer, checksum, fromCache: false, stored };
 }
 
 /** Turns an engine decode error into a ModelLoadError with a page-ready message. */

@@ -10,7 +10,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { execFileSync } from 'node:child_process';
 import { startServer } from '../tests/browser/server.mjs';
-import { root, workDir, testModel, makeBucket, chooseQuery, launchBrowser, routeCovers, readSnapshotGames } from '../tests/browser/harness.mjs';
+import { root, workDir, testModel, makeBucket, chooseQuery, launchBrowser, routeCovers, readSnapshotGames, waitForCachedModel } from '../tests/browser/harness.mjs';
 
 const args = process.argv.slice(2);
 const runs = Number(args[args.indexOf('--runs') + 1]) || 9;
@@ -41,6 +41,7 @@ async function benchModel(label, blob, queryGame, partials, browser) {
       const page = await context.newPage();
       await page.goto(url);
       cold.push(await firstRecs(page));
+      await waitForCachedModel(page);
       await page.goto(url);
       warm.push(await firstRecs(page));
       const source = await page.getAttribute('html', 'data-model-source');
@@ -125,7 +126,7 @@ const chromium = execFileSync(process.env.CHROMIUM ?? '/usr/bin/chromium', ['--v
 const lines = [];
 lines.push('# Web benchmark: the static site in headless Chromium');
 lines.push('');
-lines.push(`Measured by \`node scripts/bench-web.mjs\` on ${new Date().toISOString().slice(0, 10)}: ${chromium}, ${os.cpus().length} cores (${os.cpus()[0]?.model ?? 'cpu'}), site and model served on loopback by tests/browser/server.mjs, ${runs} runs per figure.`);
+lines.push(`Measured by \`node scripts/bench-web.mjs\` on ${new Date().toISOString().slice(0, 10)}: ${chromium}, ${os.cpus().length} cores (${os.cpus()[0]?.model ?? 'cpu'}), site and model served on loopback by tests/browser/server.mjs, ${runs} runs per figure. Load average at the end: ${os.loadavg().map((x) => x.toFixed(1)).join(' / ')} (the machine is shared; figures scale with it).`);
 lines.push('Navigation → first recommendations: from navigation start to the recommendations of `?game=ID` in the DOM (page, wasm, pointer, blob, verify, decode, recommend, explain, render). Cold: empty cache; warm: reload, blob from the Cache API (only latest.json fetched).');
 lines.push('Keystroke → suggestions: the input event\'s timestamp to the suggestion list rendered (search + DOM update), each character of typed partial titles.');
 lines.push('');

@@ -130,6 +130,7 @@ async function load() {
   let Recommender;
   try {
     ({ Recommender } = await import('./pkg/index.js'));
+    performance.mark('playalike:package-imported');
   } catch (e) {
     const err = new Error(`The playalike package could not be loaded (${e.message}). Build the site with scripts/build-site.sh.`);
     err.code = 'package';
@@ -144,6 +145,7 @@ async function load() {
     showError(e);
     return;
   }
+  performance.mark('playalike:model-loaded');
   els.loading.hidden = true;
   // The loaded model, for the browser console (and the tests): playalike.search('portal')
   window.playalike = rec;

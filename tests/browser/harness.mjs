@@ -189,3 +189,14 @@ export function watchConsole(page) {
   page.on('pageerror', (err) => errors.push(`pageerror: ${err.message}`));
   return errors;
 }
+
+/** Waits until the page's loader has stored a model in the Cache API (storing is not awaited by load). */
+export async function waitForCachedModel(page) {
+  await page.evaluate(async () => {
+    for (;;) {
+      const cache = await caches.open('playalike-models');
+      if ((await cache.keys()).length > 0) return;
+      await new Promise((r) => setTimeout(r, 20));
+    }
+  });
+}

@@ -85,6 +85,7 @@ test('loads through the pointer with progress, verifies, caches, and reloads fro
   assert.deepEqual(progress.at(-1), { loaded: blob.length, total: blob.length });
   assert.ok(progress.every((p, i) => i === 0 || p.loaded >= progress[i - 1].loaded), 'progress is monotonic');
   assert.equal(server.count('/models/v3/model.bin'), 1);
+  await got.stored;
   assert.equal(cache.map.size, 1);
 
   const again = await fetchModelBytes(`${server.url}/latest.json`, { cache });
@@ -106,12 +107,13 @@ test('a corrupted cache entry is dropped and the blob downloaded again', async (
 test('a new model replaces the old one in the cache', async (t) => {
   const { dir, server } = await fixture(t);
   const cache = memoryCache();
-  await fetchModelBytes(`${server.url}/latest.json`, { cache });
+  await (await fetchModelBytes(`${server.url}/latest.json`, { cache })).stored;
   const blob2 = new Uint8Array([9, 8, 7]);
   fs.mkdirSync(path.join(dir, 'models/v4'));
   fs.writeFileSync(path.join(dir, 'models/v4/model.bin'), blob2);
   fs.writeFileSync(path.join(dir, 'latest.json'), JSON.stringify({ version: 4, url: 'models/v4/model.bin', checksum: sha(blob2), size: 3 }));
   const got = await fetchModelBytes(`${server.url}/latest.json`, { cache });
+  await got.stored;
   assert.deepEqual(got.bytes, blob2);
   assert.deepEqual([...cache.map.keys()], [`https://playalike.invalid/sha256/${sha(blob2)}`]);
 });

@@ -18,6 +18,7 @@ import {
   routeCovers,
   watchConsole,
   readSnapshotGames,
+  waitForCachedModel,
 } from './harness.mjs';
 
 const screenshots = path.join(root, 'target', 'screenshots');
@@ -128,6 +129,7 @@ test('static site in Chromium', async (t) => {
     assert.match(await page.textContent('#recs-heading'), /your 2 picks/);
 
     // Reload the shared URL: same view, the blob comes from the cache (only the pointer is fetched).
+    await waitForCachedModel(page);
     const pointerBefore = server.count('/bucket/latest.json');
     const before = await recIds(page);
     await page.reload();
