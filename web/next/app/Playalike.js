@@ -56,7 +56,7 @@ export default function Playalike() {
   return (
     <section data-testid="ready">
       <p className="status">
-        {Number(status.games).toLocaleString('en')} games · model v{status.modelVersion}
+        {Number(status.games).toLocaleString('en')} games · model v{status.modelVersion || rec.source?.pointer?.version || 0}
       </p>
       <label htmlFor="q">Find a game</label>
       <input id="q" type="search" value={text} autoComplete="off" onChange={(e) => setText(e.target.value)} />
