@@ -20,11 +20,35 @@ step "native tests (cargo nextest)"
 cargo nextest run --workspace --no-fail-fast
 cargo test --workspace --doc
 
+step "clippy of the wasm bridge (wasm32 target)"
+cargo clippy -p playalike-engine --target wasm32-unknown-unknown --lib --tests -- -D warnings
+
+step "engine wasm tests under Node (wasm-bindgen-test)"
+cargo test -p playalike-engine --target wasm32-unknown-unknown --lib --tests
+
+step "build the npm package (scripts/build-wasm.sh)"
+./scripts/build-wasm.sh
+
+step "JS tests: native and wasm engines answer identically (node --test tests/node)"
+# A real blob from the 4k IGDB sample when the data and the trainer are there; otherwise (a
+# fresh machine without ../shared/data) a synthetic catalogue, and the output says so.
+cargo build -q -p playalike-engine --example query
+mkdir -p target/test-engine
+data="${PLAYALIKE_DATA_DIR:-$(pwd)/../shared/data}"
+test_blob=target/test-engine/model.bin
+if [ -d "$data/igdb-sample-4k" ] && cargo run -q -p playalike-builder -- train --help >/dev/null 2>&1; then
+  cargo run -q -p playalike-builder -- train --snapshot "$data/igdb-sample-4k" --out "$test_blob" \
+    --report - --created-at 2026-01-01T00:00:00Z >/dev/null
+else
+  echo "test: $data/igdb-sample-4k or playalike train missing; using a synthetic 4000-game blob" >&2
+  target/debug/examples/query --synth 4000 1 "$test_blob"
+fi
+PLAYALIKE_TEST_BLOB="$test_blob" PLAYALIKE_QUERY_BIN=target/debug/examples/query node --test tests/node/
+
 step "JS loader unit tests (node --test)"
 node --test tests/browser/loader.test.mjs
 
 step "browser tests: static site in Chromium (real 4k model, compared with the native CLI)"
-./scripts/build-wasm.sh
 node --test tests/browser/site.test.mjs
 
 step "browser tests: Next.js example (next build && next start)"

@@ -8,6 +8,9 @@
 //! bounded heap. Only games that share a term with a seed are touched by the sparse part, and
 //! the dense pass is a handful of flops per game. [`Engine::recommend_exact`] is the brute-force
 //! form over [`Engine::score`]; a property test asserts both agree.
+//!
+//! Transcendental functions come from the `libm` crate, not the platform: native and wasm then
+//! compute bit-identical scores (glibc's `expf` and Rust's wasm `expf` may differ in the last bit).
 
 use crate::catalog::Catalog;
 use crate::error::{Error, Result};
@@ -247,7 +250,7 @@ impl Engine {
             }
             let learned = &cat.params.feature_weights[fi];
             term_weight[fi] = if learned.is_empty() {
-                df.iter().map(|&d| (nf / (1.0 + d as f32)).ln().max(0.0) + 1.0).collect()
+                df.iter().map(|&d| libm::logf(nf / (1.0 + d as f32)).max(0.0) + 1.0).collect()
             } else {
                 learned.clone()
             };
@@ -293,7 +296,7 @@ impl Engine {
             inv_norm,
             postings,
             prior: Vec::new(),
-            ln_max_pop: max_pop.ln_1p(),
+            ln_max_pop: libm::log1pf(max_pop),
             year_lo,
             year_hi,
             search,
@@ -419,7 +422,7 @@ impl Engine {
     /// Popularity prior of game `b` in 0..=1.
     fn pop(&self, b: usize) -> f32 {
         let p = self.cat.popularity.get(b).copied().unwrap_or(0.0);
-        if self.ln_max_pop > 0.0 { p.ln_1p() / self.ln_max_pop } else { 0.0 }
+        if self.ln_max_pop > 0.0 { libm::log1pf(p) / self.ln_max_pop } else { 0.0 }
     }
 
     /// Quality prior of game `b` in 0..=1: rating, damped when few people rated.
@@ -427,7 +430,7 @@ impl Engine {
         match self.cat.rating_of(b) {
             Some(r) => {
                 let count = self.cat.rating_count.get(b).copied().unwrap_or(0);
-                (r / 100.0).clamp(0.0, 1.0) * (1.0 - (-(count as f32) / 10.0).exp())
+                (r / 100.0).clamp(0.0, 1.0) * (1.0 - libm::expf(-(count as f32) / 10.0))
             }
             None => 0.0,
         }
@@ -469,7 +472,7 @@ impl Engine {
             }
         }
         if let (Some(ya), Some(yb)) = (self.cat.year_of(a), self.cat.year_of(b)) {
-            s += p.year_weight * (-(f32::from(ya.abs_diff(yb)) / p.year_scale)).exp();
+            s += p.year_weight * libm::expf(-(f32::from(ya.abs_diff(yb)) / p.year_scale));
         }
         s += p.popularity_weight * self.pop(b) + p.rating_weight * self.quality(b);
         if p.curated_weight != 0.0
@@ -566,7 +569,8 @@ impl Engine {
                 if let Some(ya) = self.cat.year_of(a) {
                     for (k, slot) in ytab.iter_mut().enumerate() {
                         let y = self.year_lo + k as u16;
-                        *slot += w * (p.year_weight * (-(f32::from(ya.abs_diff(y)) / p.year_scale)).exp());
+                        *slot +=
+                            w * (p.year_weight * libm::expf(-(f32::from(ya.abs_diff(y)) / p.year_scale)));
                     }
                 }
             }

@@ -12,6 +12,8 @@ pub mod search;
 pub mod synth;
 pub mod text;
 pub mod validate;
+#[cfg(target_arch = "wasm32")]
+pub mod wasm;
 
 pub use catalog::Catalog;
 pub use engine::{Engine, Filters, GameView, Hit, Reason, RecommendQuery, SearchHit, Status};

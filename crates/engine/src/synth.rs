@@ -105,7 +105,7 @@ pub fn model(n: usize, seed: u64) -> Model {
             name,
             year: (rng.below(10) != 0).then(|| 1975 + rng.below(51) as u16),
             rating: (rng.below(3) == 0).then(|| 20.0 + rng.below(800) as f32 / 10.0),
-            popularity: (rng.unit() * 10.0).exp() - 1.0,
+            popularity: libm::expf(rng.unit() * 10.0) - 1.0,
             cover: (rng.below(2) == 0).then(|| format!("co{:x}", rng.next_u64() & 0xffff)),
             game_type: (rng.below(8) != 0).then(|| if rng.below(4) == 0 { rng.below(14) as u8 } else { 0 }),
             ..Game::default()

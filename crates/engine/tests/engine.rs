@@ -1,5 +1,6 @@
 //! Queries: the fast path equals the oracle, filters, diversity, explain, search, status.
 
+#![cfg(not(target_arch = "wasm32"))] // proptest and files: native only
 #![allow(clippy::unwrap_used)] // test helpers outside #[test] fns
 
 use playalike_engine::{Engine, Field, Filters, Game, Model, RecommendQuery, Term, synth};

@@ -1,5 +1,6 @@
 //! Blob format: round trip, every refusal the decoder promises, mutated input, the committed blob.
 
+#![cfg(not(target_arch = "wasm32"))] // proptest and files: native only
 #![allow(clippy::unwrap_used)] // test helpers outside #[test] fns
 
 use playalike_engine::format::{self, HEADER_LEN};

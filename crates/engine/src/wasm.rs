@@ -1,0 +1,185 @@
+//! The JavaScript bridge (wasm32 only): the `Recommender` class of the npm package.
+//!
+//! Converts plain JS objects to engine queries and results back to plain objects (camelCase
+//! keys, `null` for absent values), and forwards. Every failure becomes a JS `Error` carrying the
+//! engine's message through [`into_error`]; nothing here unwraps or panics.
+
+use crate::engine::{Engine, Filters, RecommendQuery};
+use serde::{Deserialize, Serialize};
+use wasm_bindgen::prelude::*;
+
+/// The one conversion from any displayable error to a JS `Error`.
+fn into_error(e: impl std::fmt::Display) -> JsError {
+    JsError::new(&e.to_string())
+}
+
+/// Plain JS objects out: objects (not `Map`s) for maps, `null` for `None`.
+fn to_js<T: Serialize>(value: &T) -> Result<JsValue, JsError> {
+    value.serialize(&serde_wasm_bindgen::Serializer::json_compatible()).map_err(into_error)
+}
+
+/// One result row of `search` and `recommend`.
+#[derive(Serialize)]
+struct Row<'a> {
+    id: u32,
+    name: &'a str,
+    year: Option<u16>,
+    score: f32,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default, rename_all = "camelCase")]
+struct SearchOptions {
+    k: Option<usize>,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default, rename_all = "camelCase")]
+struct RecommendOptions {
+    // Options (not defaults) so that `undefined` values are accepted like absent keys.
+    k: Option<usize>,
+    filters: Option<Filters>,
+    max_per_franchise: Option<usize>,
+}
+
+fn options<T: for<'de> Deserialize<'de> + Default>(v: JsValue) -> Result<T, JsError> {
+    if v.is_undefined() || v.is_null() {
+        return Ok(T::default());
+    }
+    // A JSON round trip drops `undefined` values, which serde would otherwise see as present.
+    let clean = js_sys::JSON::stringify(&v)
+        .and_then(|s| js_sys::JSON::parse(&String::from(s)))
+        .map_err(|_| into_error("invalid options: not a plain object"))?;
+    serde_wasm_bindgen::from_value(clean).map_err(|e| into_error(format!("invalid options: {e}")))
+}
+
+fn game_id(v: &JsValue) -> Result<u32, JsError> {
+    match v.as_f64() {
+        Some(x) if x.fract() == 0.0 && (0.0..=f64::from(u32::MAX)).contains(&x) => Ok(x as u32),
+        _ => Err(into_error(format!("invalid game id {v:?}: expected a whole number"))),
+    }
+}
+
+/// A liked seed: `id`, `[id, weight]` or `{id, weight}`.
+fn liked_seed(v: &JsValue) -> Result<(u32, f32), JsError> {
+    if v.as_f64().is_some() {
+        return Ok((game_id(v)?, 1.0));
+    }
+    if js_sys::Array::is_array(v) {
+        let a = js_sys::Array::from(v);
+        let w = a.get(1).as_f64().unwrap_or(1.0);
+        return Ok((game_id(&a.get(0))?, w as f32));
+    }
+    let id = js_sys::Reflect::get(v, &"id".into()).map_err(|_| into_error("invalid seed"))?;
+    let w = js_sys::Reflect::get(v, &"weight".into()).ok().and_then(|w| w.as_f64()).unwrap_or(1.0);
+    Ok((game_id(&id)?, w as f32))
+}
+
+fn list(v: &JsValue) -> Vec<JsValue> {
+    if js_sys::Array::is_array(v) { js_sys::Array::from(v).iter().collect() } else { Vec::new() }
+}
+
+/// Liked seeds with weights, and disliked ids.
+type Seeds = (Vec<(u32, f32)>, Vec<u32>);
+
+/// A query: `id`, `[ids…]` or `{liked: [...], disliked: [...]}`.
+fn seeds(v: &JsValue) -> Result<Seeds, JsError> {
+    if v.as_f64().is_some() {
+        return Ok((vec![(game_id(v)?, 1.0)], Vec::new()));
+    }
+    if js_sys::Array::is_array(v) {
+        return Ok((list(v).iter().map(liked_seed).collect::<Result<_, _>>()?, Vec::new()));
+    }
+    if v.is_object() {
+        let get = |k: &str| js_sys::Reflect::get(v, &k.into()).unwrap_or(JsValue::UNDEFINED);
+        let liked = list(&get("liked")).iter().map(liked_seed).collect::<Result<_, _>>()?;
+        let disliked = list(&get("disliked")).iter().map(game_id).collect::<Result<_, _>>()?;
+        return Ok((liked, disliked));
+    }
+    Err(into_error("recommend expects a game id, an array of ids, or {liked, disliked}"))
+}
+
+/// A loaded model, ready to answer queries.
+#[wasm_bindgen]
+pub struct Recommender {
+    engine: Engine,
+}
+
+#[wasm_bindgen]
+impl Recommender {
+    /// Decodes and indexes a model blob (throws on a corrupt, truncated or unsupported blob).
+    #[wasm_bindgen(js_name = fromBytes)]
+    pub fn from_bytes(bytes: &[u8]) -> Result<Recommender, JsError> {
+        Engine::from_bytes(bytes).map(|engine| Recommender { engine }).map_err(into_error)
+    }
+
+    /// Number of games in the model.
+    #[wasm_bindgen(getter)]
+    pub fn size(&self) -> usize {
+        self.engine.len()
+    }
+
+    /// Title search as you type: `[{id, name, year, score}]`, best first.
+    pub fn search(&self, text: &str, options: JsValue) -> Result<JsValue, JsError> {
+        let o: SearchOptions = self::options(options)?;
+        let hits = self.engine.search(text, o.k.unwrap_or(10).min(1000));
+        let rows: Vec<Row> = hits
+            .iter()
+            .filter_map(|h| {
+                let i = self.engine.index_of(h.id).ok()?;
+                Some(Row {
+                    id: h.id,
+                    name: self.engine.name_of(i),
+                    year: self.engine.year_of(i),
+                    score: h.score,
+                })
+            })
+            .collect();
+        to_js(&rows)
+    }
+
+    /// Recommendations for `id | ids | {liked, disliked}`: `[{id, name, year, score}]`, best first.
+    pub fn recommend(&self, query: JsValue, options: JsValue) -> Result<JsValue, JsError> {
+        let (liked, disliked) = seeds(&query)?;
+        let o: RecommendOptions = self::options(options)?;
+        let q = RecommendQuery {
+            liked,
+            disliked,
+            k: o.k.unwrap_or(10),
+            filters: o.filters.unwrap_or_default(),
+            max_per_franchise: o.max_per_franchise.unwrap_or(0),
+        };
+        let hits = self.engine.recommend(&q).map_err(into_error)?;
+        let rows: Vec<Row> = hits
+            .iter()
+            .filter_map(|h| {
+                let i = self.engine.index_of(h.id).ok()?;
+                Some(Row {
+                    id: h.id,
+                    name: self.engine.name_of(i),
+                    year: self.engine.year_of(i),
+                    score: h.score,
+                })
+            })
+            .collect();
+        to_js(&rows)
+    }
+
+    /// Why `b` is similar to `a`: `[{field, name, weight}]`, strongest first.
+    pub fn explain(&self, a: u32, b: u32) -> Result<JsValue, JsError> {
+        to_js(&self.engine.explain(a, b).map_err(into_error)?)
+    }
+
+    /// One game with display names (`null` for an unknown id).
+    pub fn game(&self, id: u32) -> Result<JsValue, JsError> {
+        match self.engine.game_view(id) {
+            Some(g) => to_js(&g),
+            None => Ok(JsValue::NULL),
+        }
+    }
+
+    /// `{formatVersion, modelVersion, createdAt, games, source, builderVersion, metrics}`.
+    pub fn status(&self) -> Result<JsValue, JsError> {
+        to_js(&self.engine.status())
+    }
+}

@@ -1,0 +1,105 @@
+//! The JS bridge under Node: `cargo test -p playalike-engine --target wasm32-unknown-unknown`.
+
+#![cfg(target_arch = "wasm32")]
+#![allow(clippy::unwrap_used)] // test helpers outside #[test] fns
+
+use playalike_engine::wasm::Recommender;
+use playalike_engine::{Engine, RecommendQuery, format, synth};
+use wasm_bindgen::{JsCast, JsValue};
+use wasm_bindgen_test::wasm_bindgen_test;
+
+fn blob() -> Vec<u8> {
+    format::encode(&synth::model(500, 9)).unwrap()
+}
+
+fn get(v: &JsValue, key: &str) -> JsValue {
+    js_sys::Reflect::get(v, &key.into()).unwrap()
+}
+
+fn error_message(e: wasm_bindgen::JsError) -> String {
+    let v: JsValue = e.into();
+    v.dyn_into::<js_sys::Error>().unwrap().message().into()
+}
+
+#[wasm_bindgen_test]
+fn recommend_returns_plain_objects_matching_the_engine() {
+    let bytes = blob();
+    let r = Recommender::from_bytes(&bytes).unwrap();
+    let engine = Engine::from_bytes(&bytes).unwrap();
+    let seed = engine.id_of(10).unwrap();
+    let want =
+        engine.recommend(&RecommendQuery { liked: vec![(seed, 1.0)], k: 5, ..Default::default() }).unwrap();
+    let opts = js_sys::JSON::parse(r#"{"k": 5}"#).unwrap();
+    let got = js_sys::Array::from(&r.recommend(JsValue::from(seed), opts).unwrap());
+    assert_eq!(got.length(), 5);
+    for (i, hit) in want.iter().enumerate() {
+        let row = got.get(i as u32);
+        assert_eq!(get(&row, "id").as_f64(), Some(f64::from(hit.id)));
+        assert_eq!(get(&row, "score").as_f64(), Some(f64::from(hit.score)));
+        let idx = engine.index_of(hit.id).unwrap();
+        assert_eq!(get(&row, "name").as_string().as_deref(), Some(engine.name_of(idx)));
+        assert!(get(&row, "year").is_null() == engine.year_of(idx).is_none());
+    }
+}
+
+#[wasm_bindgen_test]
+fn recommend_accepts_liked_and_disliked_and_options() {
+    let bytes = blob();
+    let r = Recommender::from_bytes(&bytes).unwrap();
+    let q = js_sys::JSON::parse(r#"{"liked": [1, [3, 2.0], {"id": 5, "weight": 0.5}], "disliked": [7]}"#)
+        .unwrap();
+    let opts =
+        js_sys::JSON::parse(r#"{"k": 3, "filters": {"yearMin": 2000}, "maxPerFranchise": 1}"#).unwrap();
+    let got = js_sys::Array::from(&r.recommend(q, opts).unwrap());
+    assert_eq!(got.length(), 3);
+    for row in got.iter() {
+        assert!(get(&row, "year").as_f64().unwrap() >= 2000.0);
+        assert!(![1.0, 3.0, 5.0, 7.0].contains(&get(&row, "id").as_f64().unwrap()));
+    }
+}
+
+#[wasm_bindgen_test]
+fn errors_become_js_errors_with_the_engine_message() {
+    let msg = error_message(Recommender::from_bytes(b"not a blob").err().unwrap());
+    assert!(msg.contains("bad magic"), "{msg}");
+    let r = Recommender::from_bytes(&blob()).unwrap();
+    let msg = error_message(r.recommend(JsValue::from(2), JsValue::UNDEFINED).err().unwrap());
+    assert_eq!(msg, "unknown game id 2");
+    let msg = error_message(r.recommend(JsValue::from("x"), JsValue::UNDEFINED).err().unwrap());
+    assert!(msg.contains("expects a game id"), "{msg}");
+    let bad_k = js_sys::JSON::parse(r#"{"k": 0}"#).unwrap();
+    let msg = error_message(r.recommend(JsValue::from(1), bad_k).err().unwrap());
+    assert!(msg.contains("k must be"), "{msg}");
+}
+
+#[wasm_bindgen_test]
+fn search_game_and_status() {
+    let bytes = blob();
+    let r = Recommender::from_bytes(&bytes).unwrap();
+    let engine = Engine::from_bytes(&bytes).unwrap();
+    let name = engine.name_of(42).to_string();
+    let hits = js_sys::Array::from(&r.search(&name, JsValue::UNDEFINED).unwrap());
+    assert!(hits.length() >= 1);
+    assert!(hits.iter().any(|h| get(&h, "id").as_f64() == Some(f64::from(engine.id_of(42).unwrap()))));
+    assert_eq!(js_sys::Array::from(&r.search("", JsValue::UNDEFINED).unwrap()).length(), 0);
+    let game = r.game(engine.id_of(42).unwrap()).unwrap();
+    assert_eq!(get(&game, "name").as_string(), Some(name));
+    assert!(js_sys::Array::is_array(&get(&game, "genres")));
+    assert!(r.game(2).unwrap().is_null());
+    let status = r.status().unwrap();
+    assert_eq!(get(&status, "games").as_f64(), Some(500.0));
+    assert_eq!(get(&status, "formatVersion").as_string().as_deref(), Some("1.0"));
+    assert_eq!(get(&get(&status, "metrics"), "recall@10").as_f64(), Some(0.25));
+    assert_eq!(r.size(), 500);
+}
+
+#[wasm_bindgen_test]
+fn undefined_option_values_count_as_absent() {
+    let r = Recommender::from_bytes(&blob()).unwrap();
+    let opts = js_sys::Object::new();
+    js_sys::Reflect::set(&opts, &"k".into(), &JsValue::from(4)).unwrap();
+    js_sys::Reflect::set(&opts, &"filters".into(), &JsValue::UNDEFINED).unwrap();
+    js_sys::Reflect::set(&opts, &"maxPerFranchise".into(), &JsValue::UNDEFINED).unwrap();
+    let got = js_sys::Array::from(&r.recommend(JsValue::from(1), opts.into()).unwrap());
+    assert_eq!(got.length(), 4);
+}

@@ -1,0 +1,121 @@
+// Types of the `playalike` npm package (hand-written, matches pkg/index.js and src/wasm.rs).
+
+/** One result of `search` or `recommend`. */
+export interface Hit {
+  id: number;
+  name: string;
+  /** Year of first release, or null when unknown. */
+  year: number | null;
+  /** Higher is better; comparable within one query only (search: 0..1). */
+  score: number;
+}
+
+/** Candidate filters of `recommend`; omitted fields do not restrict. */
+export interface Filters {
+  /** IGDB platform ids: keep games on at least one. */
+  platforms?: number[];
+  /** IGDB genre ids: keep games with at least one. */
+  genres?: number[];
+  yearMin?: number;
+  yearMax?: number;
+  /** Minimum rating, 0..100. */
+  minRating?: number;
+  minRatingCount?: number;
+  /** IGDB game types (0 = main game). */
+  gameTypes?: number[];
+  /** Game ids never returned. */
+  exclude?: number[];
+}
+
+export interface RecommendOptions {
+  /** Number of results, 1..1000 (default 10). */
+  k?: number;
+  filters?: Filters;
+  /** At most this many results sharing a franchise or collection (0 = no limit). */
+  maxPerFranchise?: number;
+}
+
+export interface SearchOptions {
+  /** Number of results (default 10). */
+  k?: number;
+}
+
+/** A liked seed: an id, `[id, weight]` or `{id, weight}` (weight 1 when omitted). */
+export type LikedSeed = number | [number, number] | { id: number; weight?: number };
+
+/** What `recommend` accepts: one id, several, or liked and disliked seeds. */
+export type RecommendQuery = number | LikedSeed[] | { liked: LikedSeed[]; disliked?: number[] };
+
+/** One reason why two games are similar. */
+export interface Reason {
+  /** `genres`, `themes`, `platforms`, `keywords`, …, or `similar_games`. */
+  field: string;
+  /** Display name of the shared feature. */
+  name: string;
+  weight: number;
+}
+
+export interface Game {
+  id: number;
+  name: string;
+  slug: string;
+  year: number | null;
+  rating: number | null;
+  ratingCount: number;
+  popularity: number;
+  /** IGDB cover image id: https://images.igdb.com/igdb/image/upload/t_cover_big/{cover}.jpg */
+  cover: string | null;
+  gameType: number | null;
+  altNames: string[];
+  genres: string[];
+  themes: string[];
+  platforms: string[];
+  gameModes: string[];
+  playerPerspectives: string[];
+  keywords: string[];
+  franchises: string[];
+  collections: string[];
+  companies: string[];
+  engines: string[];
+  /** IGDB's curated similar games (ids present in the model). */
+  similar: number[];
+}
+
+export interface Status {
+  /** Blob format, `major.minor`. */
+  formatVersion: string;
+  modelVersion: number;
+  /** RFC 3339 UTC. */
+  createdAt: string;
+  games: number;
+  source: string;
+  builderVersion: string;
+  metrics: Record<string, number>;
+}
+
+export class Recommender {
+  private constructor();
+  /** Decodes a model blob; throws an Error on corrupt, truncated or unsupported input. */
+  static fromBytes(bytes: Uint8Array): Recommender;
+  /** Number of games. */
+  readonly size: number;
+  search(text: string, options?: SearchOptions): Hit[];
+  recommend(query: RecommendQuery, options?: RecommendOptions): Hit[];
+  explain(a: number, b: number): Reason[];
+  /** The game, or null for an unknown id. */
+  game(id: number): Game | null;
+  status(): Status;
+  /** Frees the wasm memory held by this instance. */
+  free(): void;
+}
+
+/** Loads the wasm (browsers and bundlers: await once before `fromBytes`; Node: already done). */
+export function ready(
+  source?: string | URL | Request | Response | BufferSource | WebAssembly.Module,
+): Promise<void>;
+/** Bytes of wasm linear memory (grows with loaded models; never shrinks). */
+export function wasmMemoryBytes(): number;
+/** Whether the wasm is loaded. */
+export function isReady(): boolean;
+
+export default Recommender;

@@ -1,0 +1,97 @@
+// Engine benchmark: wasm (under Node) and native side by side for each model blob, against the
+// scikit-learn reference figures of ../shared/data/README.md. Prints a markdown report.
+// Usage: node scripts/bench-engine.mjs QUERY_BIN LABEL=BLOB [LABEL=BLOB…]  (see scripts/bench-engine.sh)
+import { readFileSync, statSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { gzipSync, brotliCompressSync, constants } from 'node:zlib';
+import { performance } from 'node:perf_hooks';
+import { Recommender, wasmMemoryBytes } from '../pkg/index.js';
+
+const [queryBin, ...blobs] = process.argv.slice(2);
+const RUNS = Number(process.env.BENCH_RUNS ?? 2000);
+// scikit-learn approach (the plan playalike replaces), measured on this machine class:
+const SKLEARN = { '4k': { p50: 1.3, gz: 0.13 }, '333k': { p50: 20.9, gz: 6.2 } };
+
+const pct = (v, p) => {
+  const s = [...v].sort((a, b) => a - b);
+  return s[Math.round((s.length - 1) * p)];
+};
+const fmt = (x, d = 3) => (x >= 100 ? x.toFixed(0) : x >= 10 ? x.toFixed(1) : x.toFixed(d));
+const mb = (n) => n / 1e6;
+
+function native(blob, lines) {
+  const run = spawnSync(queryBin, [blob], { input: lines.map((l) => JSON.stringify(l)).join('\n') + '\n', encoding: 'utf8', maxBuffer: 256 << 20 });
+  if (run.status !== 0) throw new Error(run.stderr);
+  return run.stdout.trim().split('\n').map((l) => JSON.parse(l));
+}
+
+function measure(label, blob) {
+  const bytes = readFileSync(blob);
+  const memBefore = wasmMemoryBytes();
+  const loads = [];
+  let r = null;
+  for (let i = 0; i < 5; i++) {
+    if (r) r.free();
+    const t = performance.now();
+    r = Recommender.fromBytes(bytes);
+    loads.push(performance.now() - t);
+  }
+  const mem = wasmMemoryBytes();
+  const sample = native(blob, [{ op: 'sample', n: 500 }])[0];
+  const ids = sample.map((g) => g.id);
+  for (let i = 0; i < 50; i++) r.recommend(ids[i % ids.length]); // warm-up
+  const rec = [];
+  for (let i = 0; i < RUNS; i++) {
+    const id = ids[(i * 7919) % ids.length];
+    const t = performance.now();
+    r.recommend(id, { k: 10 });
+    rec.push(performance.now() - t);
+  }
+  const keys = [];
+  for (let i = 0; keys.length < RUNS; i++) {
+    const name = sample[(i * 31) % sample.length].name;
+    for (let j = 1; j <= Math.min(name.length, 20); j++) {
+      const t = performance.now();
+      r.search(name.slice(0, j), { k: 10 });
+      keys.push(performance.now() - t);
+    }
+  }
+  const nat = JSON.parse(spawnSync(queryBin, [blob, 'bench', String(RUNS)], { encoding: 'utf8' }).stdout);
+  const gz = gzipSync(bytes, { level: 9 }).length;
+  const br = brotliCompressSync(bytes, { params: { [constants.BROTLI_PARAM_QUALITY]: 11, [constants.BROTLI_PARAM_SIZE_HINT]: bytes.length } }).length;
+  r.free();
+  return {
+    label, games: nat.games, raw: bytes.length, gz, br, memGrowth: mem - memBefore, mem,
+    load: pct(loads, 0.5), wasmP50: pct(rec, 0.5), wasmP90: pct(rec, 0.9),
+    natP50: nat.recommendMsP50, natP90: nat.recommendMsP90, natLoad: nat.loadMsP50,
+    keyP50: pct(keys, 0.5), keyP90: pct(keys, 0.9), natKeyP50: nat.searchMsP50,
+  };
+}
+
+const results = blobs.map((arg) => {
+  const [label, blob] = arg.split('=');
+  return measure(label, blob);
+});
+const wasmFile = new URL('../pkg/playalike_bg.wasm', import.meta.url);
+const wasmGz = gzipSync(readFileSync(wasmFile), { level: 9 }).length;
+
+const out = [];
+out.push(`Machine: ${process.platform} ${process.arch}, Node ${process.version}, ${RUNS} queries per figure (medians; 2 shared cores, expect noise).`);
+out.push('');
+out.push('| figure | ' + results.map((r) => `${r.label} (${r.games} games)`).join(' | ') + ' |');
+out.push('|---|' + results.map(() => '---|').join(''));
+const row = (name, f) => out.push(`| ${name} | ` + results.map(f).join(' | ') + ' |');
+const ratio = (ref, x) => (ref ? ` (sklearn ${ref} ms: ×${fmt(ref / x, 1)} faster)` : '');
+row('recommend p50, wasm in Node', (r) => `${fmt(r.wasmP50)} ms${ratio(SKLEARN[r.label]?.p50, r.wasmP50)}`);
+row('recommend p90, wasm in Node', (r) => `${fmt(r.wasmP90)} ms`);
+row('recommend p50 / p90, native', (r) => `${fmt(r.natP50)} / ${fmt(r.natP90)} ms${ratio(SKLEARN[r.label]?.p50, r.natP50)}`);
+row('wasm / native (p50)', (r) => `×${fmt(r.wasmP50 / r.natP50, 2)}`);
+row('search keystroke p50 / p90, wasm', (r) => `${fmt(r.keyP50)} / ${fmt(r.keyP90)} ms`);
+row('search keystroke p50, native', (r) => `${fmt(r.natKeyP50)} ms`);
+row('decode + ready (fromBytes), wasm', (r) => `${fmt(r.load, 1)} ms (native ${fmt(r.natLoad, 1)} ms)`);
+row('wasm memory after load', (r) => `${fmt(mb(r.mem), 1)} MB`);
+row('blob raw / gzip -9 / brotli 11', (r) => `${fmt(mb(r.raw), 2)} / ${fmt(mb(r.gz), 2)} / ${fmt(mb(r.br), 2)} MB`);
+row('blob gzip vs sklearn pickle gzip', (r) => SKLEARN[r.label] ? `${fmt(mb(r.gz), 2)} vs ${SKLEARN[r.label].gz} MB (×${fmt(SKLEARN[r.label].gz / mb(r.gz), 1)} smaller)` : '–');
+out.push('');
+out.push(`\`playalike_bg.wasm\`: ${statSync(wasmFile).size} bytes, ${wasmGz} gzipped (budget 150 KB).`);
+console.log(out.join('\n'));
