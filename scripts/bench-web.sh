@@ -5,4 +5,4 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ./scripts/build-wasm.sh
-node scripts/bench-web.mjs "$@"
+PLAYALIKE_BUILDER_PROFILE=release node scripts/bench-web.mjs "$@"
