@@ -162,7 +162,8 @@ function queryBin() {
 export function nativeRecommend(blob, id, k = 10) {
   const r = spawnSync(builderBin(), ['recommend', '--model', blob, '--game', String(id), '--format', 'json'], { encoding: 'utf8' });
   if (r.status === 0) return idsFromCliJson(r.stdout).slice(0, k);
-  if (!/not built yet/.test(r.stderr ?? '')) throw new Error(`playalike recommend failed (exit ${r.status}): ${r.stderr}`);
+  // The placeholder subcommand takes no flags (clap: unexpected argument) and bails (not built yet).
+  if (!/not built yet|unexpected argument '--model'/.test(r.stderr ?? '')) throw new Error(`playalike recommend failed (exit ${r.status}): ${r.stderr}`);
   log('`playalike recommend` is not built yet; comparing with the engine\'s native query tool');
   const out = execFileSync(queryBin(), [blob], {
     input: `${JSON.stringify({ op: 'recommend', liked: [[id, 1]], k })}\n`,
