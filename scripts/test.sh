@@ -20,6 +20,12 @@ step "native tests (cargo nextest)"
 cargo nextest run --workspace --no-fail-fast
 cargo test --workspace --doc
 
+step "publish: bucket suite against fake-gcs-server (HTTP) and file://, deploy configs"
+# Also part of the native tests above; run by name so a bucket failure is easy to spot.
+cargo nextest run -p playalike-builder --no-fail-fast -E 'binary(publish_bucket)'
+python3 -m json.tool deploy/cors.json >/dev/null
+for s in deploy/create-bucket.sh deploy/cloud-run-job.sh; do bash -n "$s"; done
+
 step "clippy of the wasm bridge (wasm32 target)"
 cargo clippy -p playalike-engine --target wasm32-unknown-unknown --lib --tests -- -D warnings
 

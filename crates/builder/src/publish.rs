@@ -1,28 +1,744 @@
-//! `playalike publish`: not built yet (see the issue that owns it).
+//! `playalike publish`, `rollback` and `status`: versioned, atomic publishing of model blobs to a
+//! bucket (`gs://` or `file://`), and the pointer that says which version is live.
+//!
+//! The publish sequence (DESIGN.md, docs/decisions/401-bucket-layout.md):
+//! 1. read `versions.json`, `latest.json` (keeping their generations) and the `models/` listing;
+//!    the new version is N = the highest number seen anywhere + 1;
+//! 2. upload `models/vN/model.bin`, then `models/vN/metadata.json`, both create-only
+//!    (`ifGenerationMatch=0`), immutable, cached for a year;
+//! 3. rewrite `versions.json` under the generation read in step 1;
+//! 4. rewrite `latest.json` last, under its generation: the only step visitors see.
+//!
+//! A crash anywhere leaves `latest.json` naming the previous complete version (it only ever
+//! changes in one atomic write, after everything it names exists). A concurrent publisher makes
+//! one of the conditional writes fail with HTTP 412; the loser stops with "another publisher won"
+//! (exit 13) having overwritten nothing. Retention (`--keep K`) runs only after the pointer moved
+//! and never deletes the live version.
+
+pub mod bucket;
+pub mod layout;
+
+use crate::exit::{ExitCode, Stage};
+use anyhow::Context;
+use bucket::{Bucket, Connection, Encoding, Put, StoreError, Target};
+use layout::{HistoryEntry, Latest, VersionMetadata, Versions};
+use serde::Serialize;
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::PathBuf;
+
+/// Where the bucket is; shared by publish, rollback, status and run.
+#[derive(Debug, Clone, clap::Args)]
+pub struct BucketArgs {
+    /// The bucket: `gs://BUCKET[/PREFIX]` (Cloud Storage) or `file://DIR` (a local folder).
+    #[arg(long, env = "PLAYALIKE_BUCKET", default_value = "file://bucket")]
+    pub bucket: String,
+    /// Cloud Storage API endpoint, for emulators (no credentials are sent then). Also read from
+    /// `STORAGE_EMULATOR_HOST`. Default: https://storage.googleapis.com with Application Default
+    /// Credentials.
+    #[arg(long, env = "PLAYALIKE_GCS_ENDPOINT")]
+    pub endpoint: Option<String>,
+    /// Public base URL of the bucket root, for the absolute URL in latest.json (default for
+    /// gs://: https://storage.googleapis.com/BUCKET; none for file://).
+    #[arg(long, env = "PLAYALIKE_PUBLIC_URL")]
+    pub public_url: Option<String>,
+}
+
+impl BucketArgs {
+    fn target(&self) -> anyhow::Result<Target> {
+        Target::parse(&self.bucket).context("while reading --bucket").stage(ExitCode::Usage)
+    }
+
+    fn connection(&self) -> Connection {
+        Connection { endpoint: self.endpoint.clone(), public_url: self.public_url.clone() }
+    }
+}
 
 /// Flags of `playalike publish`.
-#[derive(Debug, clap::Args)]
-pub struct Args {}
+#[derive(Debug, Clone, clap::Args)]
+pub struct Args {
+    /// The model blob to publish (written by `playalike train`).
+    #[arg(long, env = "PLAYALIKE_MODEL", default_value = "model.bin")]
+    pub model: PathBuf,
+    #[command(flatten)]
+    pub target: BucketArgs,
+    /// Keep the newest K versions (and always the live one); delete older ones after the pointer
+    /// moved. Default: keep everything. Range 1..
+    #[arg(long, env = "PLAYALIKE_KEEP", value_parser = clap::value_parser!(u32).range(1..))]
+    pub keep: Option<u32>,
+    /// Store the blob gzip-encoded on gs:// (browsers decode it transparently). On by default;
+    /// file:// always stores it plain.
+    #[arg(long, env = "PLAYALIKE_GZIP", default_value_t = true, action = clap::ArgAction::Set)]
+    pub gzip: bool,
+    /// Show what would be written, write nothing.
+    #[arg(long, env = "PLAYALIKE_DRY_RUN")]
+    pub dry_run: bool,
+    /// Print one JSON line instead of text.
+    #[arg(long, env = "PLAYALIKE_JSON")]
+    pub json: bool,
+}
+
+/// One object written (or, with `--dry-run`, to be written).
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Write {
+    /// Object name.
+    pub name: String,
+    /// Decoded size.
+    pub bytes: u64,
+    /// The precondition: 0 = create only.
+    pub if_generation_match: i64,
+    /// `Cache-Control`.
+    pub cache_control: &'static str,
+}
+
+/// What `publish` did.
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Summary {
+    /// The bucket.
+    pub bucket: String,
+    /// The new version.
+    pub version: u32,
+    /// The version live before (None on the first publish).
+    pub previous: Option<u32>,
+    /// SHA-256 of the published blob.
+    pub checksum: String,
+    /// Decoded blob size.
+    pub size: u64,
+    /// Games in the model.
+    pub games: usize,
+    /// Training metrics.
+    pub metrics: BTreeMap<String, f64>,
+    /// The objects written, in order.
+    pub writes: Vec<Write>,
+    /// Versions deleted by retention.
+    pub deleted: Vec<u32>,
+    /// Nothing was written.
+    pub dry_run: bool,
+    /// Absolute URL of the blob, when the bucket is served over HTTP.
+    pub url: Option<String>,
+}
+
+/// Maps a bucket failure to an error tagged with its exit code, naming the step.
+fn store<T>(r: Result<T, StoreError>, step: impl FnOnce() -> String) -> anyhow::Result<T> {
+    match r {
+        Ok(v) => Ok(v),
+        Err(e) => {
+            let code = if matches!(e, StoreError::Auth { .. }) { ExitCode::Auth } else { ExitCode::Publish };
+            Err(anyhow::Error::new(e).context(format!("while {}", step()))).stage(code)
+        }
+    }
+}
+
+/// Test hook: `PLAYALIKE_FAILPOINT=STEP` makes the process exit at once (code 86, no cleanup)
+/// right after STEP (`after-blob`, `after-metadata`, `after-versions`, `after-latest`), as a
+/// crash would. `PLAYALIKE_FAILPOINT=wait-after-read:DIR:N` makes the process, after reading the
+/// bucket state, drop a file in DIR and wait until N files are there: a barrier that makes
+/// concurrent publishers read the same state before either writes (the race test).
+pub(crate) async fn failpoint(step: &str) {
+    let Ok(fp) = std::env::var("PLAYALIKE_FAILPOINT") else { return };
+    if fp == step {
+        eprintln!("failpoint {step}: exiting abruptly");
+        std::process::exit(86);
+    }
+    if let Some(spec) = fp.strip_prefix(&format!("wait-{step}:")) {
+        let Some((dir, n)) = spec.rsplit_once(':') else { return };
+        let n: usize = n.parse().unwrap_or(2);
+        let dir = PathBuf::from(dir);
+        let _ = std::fs::create_dir_all(&dir);
+        let _ = std::fs::write(dir.join(format!("{}", std::process::id())), b"");
+        while std::fs::read_dir(&dir).map(|d| d.count()).unwrap_or(n) < n {
+            tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+        }
+    }
+}
+
+/// What the bucket holds, read before any write.
+struct State {
+    /// `versions.json` and its generation (0 = absent).
+    versions: Versions,
+    versions_gen: i64,
+    /// `latest.json` and its generation (0 = absent).
+    latest: Option<Latest>,
+    latest_gen: i64,
+    /// Object names under `models/`, by version.
+    objects: BTreeMap<u32, Vec<String>>,
+}
+
+impl State {
+    /// The highest version number seen anywhere (history, pointer, objects, even orphans of a
+    /// crashed publish), so a new version never collides with leftovers.
+    fn highest(&self) -> u32 {
+        let h = self.versions.versions.iter().map(|e| e.version).max().unwrap_or(0);
+        let l = self.latest.as_ref().map(|l| l.version).unwrap_or(0);
+        let o = self.objects.keys().next_back().copied().unwrap_or(0);
+        h.max(l).max(o)
+    }
+
+    /// True when the version's blob and metadata both exist.
+    fn complete(&self, version: u32) -> bool {
+        self.objects.get(&version).is_some_and(|names| {
+            names.contains(&layout::blob_name(version)) && names.contains(&layout::metadata_name(version))
+        })
+    }
+}
+
+async fn read_json<T: serde::de::DeserializeOwned>(
+    bucket: &Bucket,
+    target: &Target,
+    name: &str,
+) -> anyhow::Result<Option<(T, i64)>> {
+    let got = store(bucket.get(name).await, || format!("reading {name} from {target}"))?;
+    let Some((bytes, generation)) = got else { return Ok(None) };
+    let doc = serde_json::from_slice(&bytes)
+        .with_context(|| format!("while parsing {name} from {target} (fix or delete it by hand)"))
+        .stage(ExitCode::Publish)?;
+    Ok(Some((doc, generation)))
+}
+
+async fn read_state(bucket: &Bucket, target: &Target) -> anyhow::Result<State> {
+    // List first: on a missing bucket the listing gives the clearest 404.
+    let listed = store(bucket.list(layout::MODELS_PREFIX).await, || format!("reading what {target} holds"))?;
+    let mut objects: BTreeMap<u32, Vec<String>> = BTreeMap::new();
+    for o in listed {
+        if let Some(v) = layout::version_of(&o.name) {
+            objects.entry(v).or_default().push(o.name);
+        }
+    }
+    let (versions, versions_gen) =
+        read_json::<Versions>(bucket, target, layout::VERSIONS).await?.unwrap_or_default();
+    let (latest, latest_gen) = match read_json::<Latest>(bucket, target, layout::LATEST).await? {
+        Some((l, g)) => (Some(l), g),
+        None => (None, 0),
+    };
+    Ok(State { versions, versions_gen, latest, latest_gen, objects })
+}
+
+fn now() -> String {
+    chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
+}
+
+/// Opens the bucket, tagging failures (credentials → exit 14).
+async fn open(args: &BucketArgs, create: bool) -> anyhow::Result<(Target, Bucket)> {
+    let target = args.target()?;
+    let bucket =
+        store(Bucket::open(&target, &args.connection(), create).await, || format!("opening {target}"))?;
+    Ok((target, bucket))
+}
+
+/// Publishes the model as a new version. Writes nothing with `--dry-run`.
+pub async fn execute(args: &Args) -> anyhow::Result<Summary> {
+    let target = args.target.target()?;
+    let path = &args.model;
+    let original = std::fs::read(path)
+        .with_context(|| format!("while reading the model {}", path.display()))
+        .stage(ExitCode::Publish)?;
+    let (_, mut catalog) = playalike_engine::format::decode_catalog(&original)
+        .with_context(|| format!("the model {} does not decode; refusing to publish it", path.display()))
+        .stage(ExitCode::Publish)?;
+
+    let (bucket, state) = match Bucket::open(&target, &args.target.connection(), !args.dry_run).await {
+        Ok(b) => {
+            let state = read_state(&b, &target).await?;
+            (Some(b), state)
+        }
+        // A dry run against a local folder that does not exist yet: it would be created empty.
+        Err(StoreError::NoBucket { .. }) if args.dry_run && !target.is_gcs() => {
+            let empty = State {
+                versions: Versions::default(),
+                versions_gen: 0,
+                latest: None,
+                latest_gen: 0,
+                objects: BTreeMap::new(),
+            };
+            (None, empty)
+        }
+        Err(e) => return store(Err(e), || format!("opening {target}")),
+    };
+    failpoint("after-read").await;
+
+    let version = state.highest() + 1;
+    // The version lives in the bucket's files *and* in the blob, so `status()` in the browser
+    // reports it (docs/decisions/402-version-stamped-at-publish.md). Re-encode and check it.
+    catalog.metadata.model_version = version;
+    let blob = playalike_engine::format::encode_catalog(&catalog)
+        .context("while stamping the version into the blob")
+        .stage(ExitCode::Publish)?;
+    let engine = playalike_engine::Engine::from_bytes(&blob)
+        .context("the stamped blob does not decode; refusing to publish it")
+        .stage(ExitCode::Publish)?;
+    let published_at = now();
+    let meta_model = engine.metadata();
+    let encoding = if target.is_gcs() && args.gzip { Encoding::Gzip } else { Encoding::Identity };
+    let meta = VersionMetadata {
+        schema: layout::SCHEMA,
+        version,
+        created_at: if meta_model.created_at.is_empty() {
+            published_at.clone()
+        } else {
+            meta_model.created_at.clone()
+        },
+        published_at: published_at.clone(),
+        games: engine.len(),
+        metrics: meta_model.metrics.clone(),
+        checksum: layout::sha256_hex(&blob),
+        size: blob.len() as u64,
+        encoding: encoding.name().to_string(),
+        format_version: format!(
+            "{}.{}",
+            playalike_engine::format::FORMAT_MAJOR,
+            playalike_engine::format::FORMAT_MINOR
+        ),
+        source: meta_model.source.clone(),
+        builder_version: meta_model.builder_version.clone(),
+        publisher_version: env!("CARGO_PKG_VERSION").to_string(),
+    };
+    let meta_json = serde_json::to_vec_pretty(&meta).context("while writing metadata.json")?;
+    let mut versions = state.versions.clone();
+    versions.schema = layout::SCHEMA;
+    versions.versions.push(HistoryEntry::of(&meta));
+    versions.versions.sort_by_key(|e| e.version);
+    let versions_json = serde_json::to_vec_pretty(&versions).context("while writing versions.json")?;
+    let blob_name = layout::blob_name(version);
+    let absolute_url = bucket.as_ref().and_then(|b| b.public_url(&blob_name));
+    let latest = Latest::pointing_at(&meta, absolute_url.clone(), &published_at);
+    let latest_json = serde_json::to_vec_pretty(&latest).context("while writing latest.json")?;
+
+    let meta_name = layout::metadata_name(version);
+    let plan: Vec<(Put<'_>, &str)> = vec![
+        (
+            Put {
+                name: &blob_name,
+                bytes: &blob,
+                content_type: "application/octet-stream",
+                cache_control: layout::CACHE_IMMUTABLE,
+                encoding,
+                if_generation_match: 0,
+            },
+            "after-blob",
+        ),
+        (
+            Put {
+                name: &meta_name,
+                bytes: &meta_json,
+                content_type: "application/json",
+                cache_control: layout::CACHE_IMMUTABLE,
+                encoding: Encoding::Identity,
+                if_generation_match: 0,
+            },
+            "after-metadata",
+        ),
+        (
+            Put {
+                name: layout::VERSIONS,
+                bytes: &versions_json,
+                content_type: "application/json",
+                cache_control: layout::CACHE_POINTER,
+                encoding: Encoding::Identity,
+                if_generation_match: state.versions_gen,
+            },
+            "after-versions",
+        ),
+        (
+            Put {
+                name: layout::LATEST,
+                bytes: &latest_json,
+                content_type: "application/json",
+                cache_control: layout::CACHE_POINTER,
+                encoding: Encoding::Identity,
+                if_generation_match: state.latest_gen,
+            },
+            "after-latest",
+        ),
+    ];
+    let writes: Vec<Write> = plan
+        .iter()
+        .map(|(p, _)| Write {
+            name: p.name.to_string(),
+            bytes: p.bytes.len() as u64,
+            if_generation_match: p.if_generation_match,
+            cache_control: p.cache_control,
+        })
+        .collect();
+    let mut summary = Summary {
+        bucket: target.to_string(),
+        version,
+        previous: state.latest.as_ref().map(|l| l.version),
+        checksum: meta.checksum.clone(),
+        size: meta.size,
+        games: meta.games,
+        metrics: meta.metrics.clone(),
+        writes,
+        deleted: Vec::new(),
+        dry_run: args.dry_run,
+        url: absolute_url,
+    };
+    let Some(bucket) = bucket.filter(|_| !args.dry_run) else { return Ok(summary) };
+
+    for (i, (put, fp)) in plan.iter().enumerate() {
+        store(bucket.put(put).await, || {
+            format!(
+                "publishing v{version} to {target}: uploading {} (step {} of {})",
+                put.name,
+                i + 1,
+                plan.len()
+            )
+        })?;
+        tracing::info!("wrote {} ({} bytes)", put.name, put.bytes.len());
+        failpoint(fp).await;
+    }
+
+    if let Some(keep) = args.keep {
+        let mut after = state;
+        after.objects.entry(version).or_default().extend([blob_name.clone(), meta_name.clone()]);
+        after.versions = versions;
+        summary.deleted = retention(&bucket, &target, &after, version, keep as usize).await?;
+    }
+    Ok(summary)
+}
+
+/// The versions retention deletes: every version with objects that is neither among the newest
+/// `keep` published versions nor the live one, and older than the newest published version (a
+/// higher number may be another publisher's upload in flight).
+fn doomed(state: &State, live: u32, keep: usize) -> Vec<u32> {
+    let published: BTreeSet<u32> = state.versions.versions.iter().map(|e| e.version).collect();
+    let newest = published.iter().next_back().copied().unwrap_or(live);
+    let kept: BTreeSet<u32> = published.iter().rev().take(keep).copied().chain([live]).collect();
+    state.objects.keys().copied().filter(|v| !kept.contains(v) && *v < newest).collect()
+}
+
+async fn retention(
+    bucket: &Bucket,
+    target: &Target,
+    state: &State,
+    live: u32,
+    keep: usize,
+) -> anyhow::Result<Vec<u32>> {
+    let doomed = doomed(state, live, keep);
+    for v in &doomed {
+        // The blob first: a version without its blob is incomplete and never chosen again.
+        let mut names = state.objects.get(v).cloned().unwrap_or_default();
+        names.sort_by_key(|n| !n.ends_with("model.bin"));
+        for name in names {
+            store(bucket.delete(&name).await, || format!("deleting {name} from {target} (retention)"))?;
+        }
+        tracing::info!("retention: deleted v{v}");
+    }
+    Ok(doomed)
+}
 
 /// Runs `playalike publish`.
-pub async fn run(_args: Args) -> anyhow::Result<()> {
-    anyhow::bail!("`playalike publish` is not built yet")
+pub async fn run(args: Args) -> anyhow::Result<()> {
+    let s = execute(&args).await?;
+    if args.json {
+        println!("{}", serde_json::to_string(&s)?);
+        return Ok(());
+    }
+    let verb = if s.dry_run { "would publish" } else { "published" };
+    println!(
+        "{verb} v{} to {} ({} games, {} bytes, sha256 {})",
+        s.version, s.bucket, s.games, s.size, s.checksum
+    );
+    for w in &s.writes {
+        let cond = if w.if_generation_match == 0 {
+            "create only".to_string()
+        } else {
+            format!("if generation {}", w.if_generation_match)
+        };
+        println!(
+            "  {} {} ({} bytes, {cond}, {})",
+            if s.dry_run { "would write" } else { "wrote" },
+            w.name,
+            w.bytes,
+            w.cache_control
+        );
+    }
+    match s.previous {
+        Some(p) => println!("latest.json: v{p} → v{}", s.version),
+        None => println!("latest.json: (none) → v{}", s.version),
+    }
+    if !s.deleted.is_empty() {
+        let list: Vec<String> = s.deleted.iter().map(|v| format!("v{v}")).collect();
+        println!("retention deleted {}", list.join(", "));
+    }
+    if let Some(url) = &s.url {
+        println!("blob: {url}");
+    }
+    Ok(())
 }
 
 /// Flags of `playalike rollback`.
-#[derive(Debug, clap::Args)]
-pub struct RollbackArgs {}
+#[derive(Debug, Clone, clap::Args)]
+// `--version` is the issue's flag name; it replaces clap's own version flag on this subcommand.
+#[command(disable_version_flag = true)]
+#[command(group(clap::ArgGroup::new("which").required(true).args(["version", "previous"])))]
+pub struct RollbackArgs {
+    #[command(flatten)]
+    pub target: BucketArgs,
+    /// The version to make live (`v3` or `3`).
+    #[arg(long, env = "PLAYALIKE_ROLLBACK_VERSION")]
+    pub version: Option<String>,
+    /// Make the newest complete version older than the live one live.
+    #[arg(long, env = "PLAYALIKE_ROLLBACK_PREVIOUS")]
+    pub previous: bool,
+    /// Print one JSON line instead of text.
+    #[arg(long, env = "PLAYALIKE_JSON")]
+    pub json: bool,
+}
 
-/// Flags of `playalike status`.
-#[derive(Debug, clap::Args)]
-pub struct StatusArgs {}
+/// What `rollback` did.
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct RollbackSummary {
+    /// The bucket.
+    pub bucket: String,
+    /// The version live before.
+    pub from: u32,
+    /// The version live now.
+    pub to: u32,
+    /// Its checksum (verified against the downloaded blob).
+    pub checksum: String,
+}
+
+/// Points `latest.json` at another complete version, after checking it decodes.
+pub async fn execute_rollback(args: &RollbackArgs) -> anyhow::Result<RollbackSummary> {
+    let (target, bucket) = open(&args.target, false).await?;
+    let state = read_state(&bucket, &target).await?;
+    failpoint("after-read").await;
+    let Some(live) = state.latest.as_ref().map(|l| l.version) else {
+        return Err(anyhow::anyhow!(
+            "{target} has no latest.json: nothing was published yet, nothing to roll back"
+        ))
+        .stage(ExitCode::Publish);
+    };
+    let to = match (&args.version, args.previous) {
+        (Some(v), _) => layout::parse_version(v)
+            .with_context(|| format!("--version `{v}` is not a version (expected vN or N, N ≥ 1)"))
+            .stage(ExitCode::Usage)?,
+        (None, _) => state.objects.keys().rev().copied().find(|v| *v < live && state.complete(*v)).with_context(|| {
+            format!("{target} holds no complete version older than the live v{live} (retention may have deleted them)")
+        })
+        .stage(ExitCode::Publish)?,
+    };
+    if !state.complete(to) {
+        return Err(anyhow::anyhow!(
+            "{target} has no complete v{to} (both {} and {} must exist)",
+            layout::blob_name(to),
+            layout::metadata_name(to)
+        ))
+        .stage(ExitCode::Publish);
+    }
+    let meta_name = layout::metadata_name(to);
+    let (meta, _) = read_json::<VersionMetadata>(&bucket, &target, &meta_name)
+        .await?
+        .with_context(|| format!("{meta_name} vanished from {target}"))
+        .stage(ExitCode::Publish)?;
+    let blob_name = layout::blob_name(to);
+    let (blob, _) = store(bucket.get(&blob_name).await, || format!("downloading {blob_name} from {target}"))?
+        .with_context(|| format!("{blob_name} vanished from {target}"))
+        .stage(ExitCode::Publish)?;
+    let checksum = layout::sha256_hex(&blob);
+    if checksum != meta.checksum {
+        return Err(anyhow::anyhow!(
+            "{target}/{blob_name} has sha256 {checksum}, its metadata.json says {}; refusing to roll back to it",
+            meta.checksum
+        ))
+        .stage(ExitCode::Publish);
+    }
+    playalike_engine::Engine::from_bytes(&blob)
+        .with_context(|| format!("{target}/{blob_name} does not decode; refusing to roll back to it"))
+        .stage(ExitCode::Publish)?;
+    let latest = Latest::pointing_at(&meta, bucket.public_url(&blob_name), &now());
+    let json = serde_json::to_vec_pretty(&latest).context("while writing latest.json")?;
+    let put = Put {
+        name: layout::LATEST,
+        bytes: &json,
+        content_type: "application/json",
+        cache_control: layout::CACHE_POINTER,
+        encoding: Encoding::Identity,
+        if_generation_match: state.latest_gen,
+    };
+    store(bucket.put(&put).await, || {
+        format!("rolling {target} back from v{live} to v{to}: uploading latest.json")
+    })?;
+    Ok(RollbackSummary { bucket: target.to_string(), from: live, to, checksum })
+}
 
 /// Runs `playalike rollback`.
-pub async fn rollback(_args: RollbackArgs) -> anyhow::Result<()> {
-    anyhow::bail!("`playalike rollback` is not built yet")
+pub async fn rollback(args: RollbackArgs) -> anyhow::Result<()> {
+    let s = execute_rollback(&args).await?;
+    if args.json {
+        println!("{}", serde_json::to_string(&s)?);
+    } else {
+        println!("rolled {} back: latest.json v{} → v{} (sha256 {})", s.bucket, s.from, s.to, s.checksum);
+    }
+    Ok(())
+}
+
+/// Flags of `playalike status`.
+#[derive(Debug, Clone, clap::Args)]
+pub struct StatusArgs {
+    #[command(flatten)]
+    pub target: BucketArgs,
+    /// Print one JSON line instead of text.
+    #[arg(long, env = "PLAYALIKE_JSON")]
+    pub json: bool,
+}
+
+/// One version in `status`.
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct StatusEntry {
+    /// The history entry.
+    #[serde(flatten)]
+    pub entry: HistoryEntry,
+    /// Its objects are still in the bucket.
+    pub available: bool,
+    /// It is the live version.
+    pub live: bool,
+}
+
+/// What `status` found.
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct StatusSummary {
+    /// The bucket.
+    pub bucket: String,
+    /// The pointer, None when nothing was published yet.
+    pub latest: Option<Latest>,
+    /// Seconds since the live version was trained (None when unknown).
+    pub age_seconds: Option<i64>,
+    /// History, oldest first.
+    pub versions: Vec<StatusEntry>,
+}
+
+/// Reads the live version, its metrics and the history.
+pub async fn execute_status(args: &StatusArgs) -> anyhow::Result<StatusSummary> {
+    let (target, bucket) = open(&args.target, false).await?;
+    let state = read_state(&bucket, &target).await?;
+    let live = state.latest.as_ref().map(|l| l.version);
+    let age_seconds = state
+        .latest
+        .as_ref()
+        .and_then(|l| chrono::DateTime::parse_from_rfc3339(&l.created_at).ok())
+        .map(|t| (chrono::Utc::now() - t.with_timezone(&chrono::Utc)).num_seconds());
+    let versions = state
+        .versions
+        .versions
+        .iter()
+        .map(|e| StatusEntry {
+            entry: e.clone(),
+            available: state.complete(e.version),
+            live: Some(e.version) == live,
+        })
+        .collect();
+    Ok(StatusSummary { bucket: target.to_string(), latest: state.latest, age_seconds, versions })
+}
+
+fn human_age(secs: i64) -> String {
+    match secs {
+        s if s < 0 => "in the future (clock skew?)".to_string(),
+        s if s < 120 => format!("{s} s"),
+        s if s < 7200 => format!("{} min", s / 60),
+        s if s < 172_800 => format!("{} h", s / 3600),
+        s => format!("{} days", s / 86_400),
+    }
 }
 
 /// Runs `playalike status`.
-pub async fn status(_args: StatusArgs) -> anyhow::Result<()> {
-    anyhow::bail!("`playalike status` is not built yet")
+pub async fn status(args: StatusArgs) -> anyhow::Result<()> {
+    let s = execute_status(&args).await?;
+    if args.json {
+        println!("{}", serde_json::to_string(&s)?);
+        return Ok(());
+    }
+    let Some(l) = &s.latest else {
+        println!("{}: nothing published yet (no latest.json)", s.bucket);
+        return Ok(());
+    };
+    let age = s.age_seconds.map(human_age).unwrap_or_else(|| "unknown".into());
+    println!(
+        "{}: live v{} ({} games, {} bytes, trained {} — {age} ago)",
+        s.bucket, l.version, l.games, l.size, l.created_at
+    );
+    println!("  blob {} sha256 {}", l.absolute_url.as_deref().unwrap_or(&l.url), l.checksum);
+    for (k, v) in &l.metrics {
+        println!("  {k} = {v:.4}");
+    }
+    println!("history:");
+    for v in &s.versions {
+        let mark = if v.live { "*" } else { " " };
+        let gone = if v.available { "" } else { " (deleted)" };
+        let metrics: Vec<String> = v.entry.metrics.iter().map(|(k, x)| format!("{k}={x:.3}")).collect();
+        println!(
+            " {mark} v{:<4} published {}  {} games  {}{gone}",
+            v.entry.version,
+            v.entry.published_at,
+            v.entry.games,
+            metrics.join(" ")
+        );
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn state(published: &[u32], with_objects: &[u32]) -> State {
+        let entry = |v: u32| HistoryEntry {
+            version: v,
+            created_at: String::new(),
+            published_at: String::new(),
+            checksum: String::new(),
+            size: 0,
+            games: 0,
+            metrics: BTreeMap::new(),
+        };
+        State {
+            versions: Versions { schema: 1, versions: published.iter().map(|v| entry(*v)).collect() },
+            versions_gen: 1,
+            latest: None,
+            latest_gen: 1,
+            objects: with_objects
+                .iter()
+                .map(|v| (*v, vec![layout::blob_name(*v), layout::metadata_name(*v)]))
+                .collect(),
+        }
+    }
+
+    #[test]
+    fn retention_keeps_newest_and_live() {
+        // published, objects, live, keep → deleted
+        type Case<'a> = (&'a [u32], &'a [u32], u32, usize, &'a [u32]);
+        let cases: &[Case<'_>] = &[
+            // published, objects, live, keep → deleted
+            (&[1, 2, 3, 4, 5], &[1, 2, 3, 4, 5], 5, 2, &[1, 2, 3]),
+            (&[1, 2, 3, 4, 5], &[1, 2, 3, 4, 5], 1, 2, &[2, 3]), // rolled back to v1: live stays
+            (&[1, 2], &[1, 2], 2, 5, &[]),
+            (&[1, 3], &[1, 2, 3], 3, 1, &[1, 2]), // v2 is an orphan of a crashed publish
+            (&[1, 2], &[1, 2, 3], 2, 1, &[1]),    // v3 may be in flight: left alone
+        ];
+        for (published, objects, live, keep, want) in cases {
+            let s = state(published, objects);
+            assert_eq!(doomed(&s, *live, *keep), *want, "{published:?} {objects:?} live {live} keep {keep}");
+        }
+    }
+
+    #[test]
+    fn highest_counts_orphans() {
+        let mut s = state(&[1, 2], &[1, 2, 3]);
+        assert_eq!(s.highest(), 3);
+        s.objects.clear();
+        assert_eq!(s.highest(), 2);
+        assert!(!s.complete(1));
+    }
+
+    #[test]
+    fn human_ages() {
+        assert_eq!(human_age(30), "30 s");
+        assert_eq!(human_age(600), "10 min");
+        assert_eq!(human_age(10_800), "3 h");
+        assert_eq!(human_age(3 * 86_400), "3 days");
+    }
 }

@@ -1,0 +1,450 @@
+//! The `gs://BUCKET/PREFIX` backend: Google Cloud Storage through its JSON API, with reqwest.
+//!
+//! Why not `object_store`: it uploads through the XML API, which fake-gcs-server (the emulator
+//! the tests use) refuses, so none of its GCS code could be tested here (TOOLCHAIN.md). The JSON
+//! API calls used are few and stable:
+//! - metadata: `GET /storage/v1/b/B/o/NAME` (generation, size)
+//! - download: `GET /storage/v1/b/B/o/NAME?alt=media`
+//! - upload: `POST /upload/storage/v1/b/B/o?uploadType=multipart&ifGenerationMatch=G`, whose JSON
+//!   part carries `contentType`, `cacheControl` and `contentEncoding` (the emulator checks the
+//!   precondition on multipart uploads only, so multipart it is)
+//! - list: `GET /storage/v1/b/B/o?prefix=P`, delete: `DELETE /storage/v1/b/B/o/NAME`.
+//!
+//! Credentials: Application Default Credentials through `gcp_auth` (service-account file from
+//! `GOOGLE_APPLICATION_CREDENTIALS`, gcloud user credentials, the metadata server on Cloud Run or
+//! GitHub's workload identity federation file). With an explicit endpoint (`--endpoint` or
+//! `STORAGE_EMULATOR_HOST`) no credentials are sent. Tokens are never logged or put in errors.
+
+use super::{Connection, Encoding, ObjectInfo, Put, StoreError};
+use std::sync::Arc;
+use std::time::Duration;
+
+const PRODUCTION_ENDPOINT: &str = "https://storage.googleapis.com";
+const SCOPE: &str = "https://www.googleapis.com/auth/devstorage.read_write";
+/// Attempts for requests that are safe to repeat (reads, deletes, and any request that never
+/// reached the server).
+const ATTEMPTS: u32 = 3;
+
+/// A Cloud Storage bucket (and prefix) reached through the JSON API.
+pub struct GcsStore {
+    http: reqwest::Client,
+    endpoint: String,
+    bucket: String,
+    prefix: String,
+    public_base: String,
+    auth: Option<Arc<dyn gcp_auth::TokenProvider>>,
+}
+
+/// Percent-encodes an object name for a URL path segment (`/` included, as the API wants).
+fn encode_segment(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for b in s.bytes() {
+        if b.is_ascii_alphanumeric() || b"-_.~".contains(&b) {
+            out.push(b as char);
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
+}
+
+/// The emulator endpoint from `STORAGE_EMULATOR_HOST` (`host:port` or a URL), when set.
+fn emulator_from_env() -> Option<String> {
+    let host = std::env::var("STORAGE_EMULATOR_HOST").ok()?;
+    let host = host.trim();
+    if host.is_empty() {
+        return None;
+    }
+    Some(if host.contains("://") { host.to_string() } else { format!("http://{host}") })
+}
+
+/// A short, single-line excerpt of an error body.
+fn excerpt(body: &str) -> String {
+    let one_line: String = body.split_whitespace().collect::<Vec<_>>().join(" ");
+    if one_line.chars().count() > 300 {
+        format!("{}…", one_line.chars().take(300).collect::<String>())
+    } else {
+        one_line
+    }
+}
+
+#[derive(serde::Deserialize)]
+struct ObjectResource {
+    name: String,
+    #[serde(default)]
+    generation: Option<serde_json::Value>,
+    #[serde(default)]
+    size: Option<serde_json::Value>,
+}
+
+/// The API sends int64 fields as strings; accept numbers too.
+fn as_i64(v: &Option<serde_json::Value>) -> i64 {
+    match v {
+        Some(serde_json::Value::String(s)) => s.parse().unwrap_or(0),
+        Some(serde_json::Value::Number(n)) => n.as_i64().unwrap_or(0),
+        _ => 0,
+    }
+}
+
+#[derive(serde::Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct ListResponse {
+    #[serde(default)]
+    items: Vec<ObjectResource>,
+    #[serde(default)]
+    next_page_token: Option<String>,
+}
+
+impl GcsStore {
+    /// Prepares the client and, for production, finds credentials.
+    pub async fn open(bucket: &str, prefix: &str, conn: &Connection) -> Result<GcsStore, StoreError> {
+        let target =
+            if prefix.is_empty() { format!("gs://{bucket}") } else { format!("gs://{bucket}/{prefix}") };
+        // reqwest is built without a bundled crypto provider; use ring (gcp_auth builds it
+        // anyway). Installing twice is harmless: the second call returns Err and changes nothing.
+        let _ = rustls::crypto::ring::default_provider().install_default();
+        let http = reqwest::Client::builder()
+            .connect_timeout(Duration::from_secs(15))
+            .timeout(Duration::from_secs(600))
+            .user_agent(concat!("playalike/", env!("CARGO_PKG_VERSION")))
+            .build()
+            .map_err(|e| StoreError::Other(format!("could not build the HTTP client: {e}")))?;
+        let explicit = conn.endpoint.clone().or_else(emulator_from_env);
+        let auth = match &explicit {
+            Some(_) => None,
+            None => Some(gcp_auth::provider().await.map_err(|e| StoreError::Auth {
+                target: target.clone(),
+                detail: format!(
+                    "no Google credentials found ({e}); set GOOGLE_APPLICATION_CREDENTIALS to a \
+                     service-account key file, run `gcloud auth application-default login`, or run \
+                     on Google Cloud with a service account"
+                ),
+            })?),
+        };
+        let endpoint =
+            explicit.unwrap_or_else(|| PRODUCTION_ENDPOINT.to_string()).trim_end_matches('/').to_string();
+        let public_base = match &conn.public_url {
+            Some(u) => u.trim_end_matches('/').to_string(),
+            None => format!("{endpoint}/{bucket}"),
+        };
+        Ok(GcsStore {
+            http,
+            endpoint,
+            bucket: bucket.to_string(),
+            prefix: prefix.to_string(),
+            public_base,
+            auth,
+        })
+    }
+
+    fn target(&self) -> String {
+        if self.prefix.is_empty() {
+            format!("gs://{}", self.bucket)
+        } else {
+            format!("gs://{}/{}", self.bucket, self.prefix)
+        }
+    }
+
+    fn full_name(&self, name: &str) -> String {
+        if self.prefix.is_empty() { name.to_string() } else { format!("{}/{name}", self.prefix) }
+    }
+
+    fn relative_name(&self, full: &str) -> String {
+        if self.prefix.is_empty() {
+            full.to_string()
+        } else {
+            full.strip_prefix(&format!("{}/", self.prefix)).unwrap_or(full).to_string()
+        }
+    }
+
+    fn object_url(&self, name: &str) -> String {
+        format!(
+            "{}/storage/v1/b/{}/o/{}",
+            self.endpoint,
+            encode_segment(&self.bucket),
+            encode_segment(&self.full_name(name))
+        )
+    }
+
+    pub fn public_url(&self, name: &str) -> String {
+        format!("{}/{}", self.public_base, self.full_name(name))
+    }
+
+    async fn token(&self) -> Result<Option<String>, StoreError> {
+        let Some(auth) = &self.auth else { return Ok(None) };
+        let token = auth.token(&[SCOPE]).await.map_err(|e| StoreError::Auth {
+            target: self.target(),
+            detail: format!("could not get an access token from the application default credentials: {e}"),
+        })?;
+        Ok(Some(token.as_str().to_string()))
+    }
+
+    /// Sends a request built by `make`, retrying what is safe to retry; maps transport errors.
+    async fn send(
+        &self,
+        what: &str,
+        retry_server_errors: bool,
+        make: impl Fn() -> reqwest::RequestBuilder,
+    ) -> Result<reqwest::Response, StoreError> {
+        let mut attempt = 0;
+        loop {
+            attempt += 1;
+            let mut req = make();
+            if let Some(token) = self.token().await? {
+                req = req.bearer_auth(token);
+            }
+            let last = attempt >= ATTEMPTS;
+            match req.send().await {
+                Ok(resp) => {
+                    let s = resp.status().as_u16();
+                    if retry_server_errors && !last && (s == 429 || s >= 500) {
+                        tracing::warn!("HTTP {s} from {} while {what}; retrying", self.endpoint);
+                    } else {
+                        return Ok(resp);
+                    }
+                }
+                Err(e) => {
+                    // A request that never connected did not reach the server: always safe.
+                    if !last && e.is_connect() {
+                        tracing::warn!("could not connect to {} while {what}; retrying", self.endpoint);
+                    } else {
+                        let kind = if e.is_connect() {
+                            "could not connect"
+                        } else if e.is_timeout() {
+                            "timed out"
+                        } else {
+                            "request failed"
+                        };
+                        return Err(StoreError::Other(format!(
+                            "{kind} to {} for {} while {what}: {}",
+                            self.endpoint,
+                            self.target(),
+                            error_chain(&e)
+                        )));
+                    }
+                }
+            }
+            tokio::time::sleep(Duration::from_millis(250 << attempt)).await;
+        }
+    }
+
+    /// Turns a non-success status into the right [`StoreError`].
+    async fn fail(&self, resp: reqwest::Response, what: &str, expected_gen: i64, name: &str) -> StoreError {
+        let status = resp.status().as_u16();
+        let body = resp.text().await.unwrap_or_default();
+        match status {
+            401 | 403 => StoreError::Auth {
+                target: self.target(),
+                detail: format!("HTTP {status} while {what}: {}", excerpt(&body)),
+            },
+            412 => StoreError::PreconditionFailed {
+                target: self.target(),
+                name: name.to_string(),
+                expected: expected_gen,
+            },
+            404 => StoreError::NoBucket {
+                target: self.target(),
+                hint: format!(
+                    " (HTTP 404 while {what}: {}; create it as deploy/README.md shows)",
+                    excerpt(&body)
+                ),
+            },
+            _ => StoreError::Other(format!(
+                "HTTP {status} from {} for {} while {what}: {}",
+                self.endpoint,
+                self.target(),
+                excerpt(&body)
+            )),
+        }
+    }
+
+    /// A 404 on an object URL means "no such object" unless the body says the bucket is missing.
+    async fn missing_object_or_bucket(&self, resp: reqwest::Response, what: &str) -> Result<(), StoreError> {
+        let body = resp.text().await.unwrap_or_default();
+        let lower = body.to_ascii_lowercase();
+        if lower.contains("bucket") && !lower.contains("object") {
+            return Err(StoreError::NoBucket {
+                target: self.target(),
+                hint: format!(" (HTTP 404 while {what}: {})", excerpt(&body)),
+            });
+        }
+        Ok(())
+    }
+
+    pub async fn stat(&self, name: &str) -> Result<Option<ObjectInfo>, StoreError> {
+        let what = format!("reading the metadata of {name}");
+        let url = self.object_url(name);
+        let resp = self.send(&what, true, || self.http.get(&url)).await?;
+        if resp.status().as_u16() == 404 {
+            self.missing_object_or_bucket(resp, &what).await?;
+            return Ok(None);
+        }
+        if !resp.status().is_success() {
+            return Err(self.fail(resp, &what, 0, name).await);
+        }
+        let obj: ObjectResource = resp
+            .json()
+            .await
+            .map_err(|e| StoreError::Other(format!("malformed object metadata while {what}: {e}")))?;
+        Ok(Some(ObjectInfo {
+            name: name.to_string(),
+            generation: as_i64(&obj.generation),
+            size: as_i64(&obj.size) as u64,
+        }))
+    }
+
+    pub async fn get(&self, name: &str) -> Result<Option<(Vec<u8>, i64)>, StoreError> {
+        let what = format!("downloading {name}");
+        let url = self.object_url(name);
+        let resp = self.send(&what, true, || self.http.get(&url).query(&[("alt", "media")])).await?;
+        if resp.status().as_u16() == 404 {
+            self.missing_object_or_bucket(resp, &what).await?;
+            return Ok(None);
+        }
+        if !resp.status().is_success() {
+            return Err(self.fail(resp, &what, 0, name).await);
+        }
+        let header = |h: &str| resp.headers().get(h).and_then(|v| v.to_str().ok()).map(str::to_string);
+        let generation_header = header("x-goog-generation").and_then(|g| g.parse::<i64>().ok());
+        let gzipped = header("content-encoding").is_some_and(|e| e.eq_ignore_ascii_case("gzip"));
+        let bytes = resp.bytes().await.map_err(|e| {
+            StoreError::Other(format!("download interrupted while {what}: {}", error_chain(&e)))
+        })?;
+        // Cloud Storage decompresses gzip-encoded objects for clients that do not ask for gzip
+        // (reqwest here does not); decode ourselves in case a server sends them encoded anyway.
+        let bytes = if gzipped { super::gunzip(&bytes)? } else { bytes.to_vec() };
+        let generation = match generation_header {
+            Some(g) => g,
+            // Without the header, read the generation separately. If the object changed in
+            // between, our later conditional write fails instead of overwriting: still safe.
+            None => self.stat(name).await?.map(|i| i.generation).unwrap_or(0),
+        };
+        Ok(Some((bytes, generation)))
+    }
+
+    pub async fn put(&self, put: &Put<'_>) -> Result<i64, StoreError> {
+        let what = format!("uploading {}", put.name);
+        let (body_bytes, encoding) = match put.encoding {
+            Encoding::Gzip => (super::gzip(put.bytes)?, Some("gzip")),
+            Encoding::Identity => (put.bytes.to_vec(), None),
+        };
+        let mut meta = serde_json::json!({
+            "name": self.full_name(put.name),
+            "contentType": put.content_type,
+            "cacheControl": put.cache_control,
+        });
+        if let Some(enc) = encoding {
+            meta["contentEncoding"] = serde_json::Value::from(enc);
+        }
+        let boundary = format!("playalike-{:016x}", super::file::content_generation(&body_bytes));
+        let mut body = Vec::with_capacity(body_bytes.len() + 512);
+        body.extend_from_slice(
+            format!("--{boundary}\r\nContent-Type: application/json; charset=UTF-8\r\n\r\n{meta}\r\n")
+                .as_bytes(),
+        );
+        body.extend_from_slice(
+            format!("--{boundary}\r\nContent-Type: {}\r\n\r\n", put.content_type).as_bytes(),
+        );
+        body.extend_from_slice(&body_bytes);
+        body.extend_from_slice(format!("\r\n--{boundary}--\r\n").as_bytes());
+        let url = format!("{}/upload/storage/v1/b/{}/o", self.endpoint, encode_segment(&self.bucket));
+        let generation = put.if_generation_match.to_string();
+        let resp = self
+            .send(&what, false, || {
+                self.http
+                    .post(&url)
+                    .query(&[("uploadType", "multipart"), ("ifGenerationMatch", generation.as_str())])
+                    .header("Content-Type", format!("multipart/related; boundary={boundary}"))
+                    .body(body.clone())
+            })
+            .await?;
+        if !resp.status().is_success() {
+            return Err(self.fail(resp, &what, put.if_generation_match, put.name).await);
+        }
+        let obj: ObjectResource = resp
+            .json()
+            .await
+            .map_err(|e| StoreError::Other(format!("malformed upload answer while {what}: {e}")))?;
+        Ok(as_i64(&obj.generation))
+    }
+
+    pub async fn list(&self, prefix: &str) -> Result<Vec<ObjectInfo>, StoreError> {
+        let what = format!("listing {prefix}*");
+        let url = format!("{}/storage/v1/b/{}/o", self.endpoint, encode_segment(&self.bucket));
+        let full_prefix = self.full_name(prefix);
+        let mut out = Vec::new();
+        let mut page: Option<String> = None;
+        loop {
+            let resp = self
+                .send(&what, true, || {
+                    let mut q = vec![("prefix", full_prefix.clone())];
+                    if let Some(p) = &page {
+                        q.push(("pageToken", p.clone()));
+                    }
+                    self.http.get(&url).query(&q)
+                })
+                .await?;
+            if !resp.status().is_success() {
+                return Err(self.fail(resp, &what, 0, prefix).await);
+            }
+            let list: ListResponse = resp
+                .json()
+                .await
+                .map_err(|e| StoreError::Other(format!("malformed listing while {what}: {e}")))?;
+            out.extend(list.items.into_iter().map(|o| ObjectInfo {
+                name: self.relative_name(&o.name),
+                generation: as_i64(&o.generation),
+                size: as_i64(&o.size) as u64,
+            }));
+            match list.next_page_token {
+                Some(t) if !t.is_empty() => page = Some(t),
+                _ => break,
+            }
+        }
+        out.sort_by(|a, b| a.name.cmp(&b.name));
+        Ok(out)
+    }
+
+    pub async fn delete(&self, name: &str) -> Result<(), StoreError> {
+        let what = format!("deleting {name}");
+        let url = self.object_url(name);
+        let resp = self.send(&what, true, || self.http.delete(&url)).await?;
+        if resp.status().as_u16() == 404 {
+            return self.missing_object_or_bucket(resp, &what).await;
+        }
+        if !resp.status().is_success() {
+            return Err(self.fail(resp, &what, 0, name).await);
+        }
+        Ok(())
+    }
+}
+
+/// The error and its sources on one line (reqwest's Display hides the cause).
+fn error_chain(e: &dyn std::error::Error) -> String {
+    let mut s = e.to_string();
+    let mut cur = e.source();
+    while let Some(c) = cur {
+        s.push_str(": ");
+        s.push_str(&c.to_string());
+        cur = c.source();
+    }
+    s
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn encodes_object_names() {
+        assert_eq!(encode_segment("models/v1/model.bin"), "models%2Fv1%2Fmodel.bin");
+        assert_eq!(encode_segment("a b+c"), "a%20b%2Bc");
+    }
+
+    #[test]
+    fn reads_int64_as_string_or_number() {
+        assert_eq!(as_i64(&Some(serde_json::json!("1700000000000001"))), 1_700_000_000_000_001);
+        assert_eq!(as_i64(&Some(serde_json::json!(7))), 7);
+        assert_eq!(as_i64(&None), 0);
+    }
+}

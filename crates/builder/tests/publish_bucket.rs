@@ -1,0 +1,517 @@
+//! `playalike publish`, `rollback` and `status` against real buckets over real I/O: a
+//! fake-gcs-server over HTTP (the production JSON API client, no mocks) and a `file://` folder.
+//! The same table of behaviours runs against both backends.
+
+#![allow(clippy::expect_used, clippy::unwrap_used)] // test code: a panic is a test failure
+
+mod gcs_emulator;
+
+use gcs_emulator::{Emulator, http, model, model_file, output, playalike, show};
+use std::path::Path;
+use std::process::Command;
+
+const BUCKET: &str = "playalike-test";
+const KINDS: [Kind; 2] = [Kind::File, Kind::Gcs];
+
+#[derive(Debug, Clone, Copy)]
+enum Kind {
+    File,
+    Gcs,
+}
+
+/// One bucket under test.
+struct Store {
+    dir: tempfile::TempDir,
+    emu: Option<Emulator>,
+}
+
+impl Store {
+    fn new(kind: Kind) -> Store {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let emu = match kind {
+            Kind::File => None,
+            Kind::Gcs => {
+                let e = Emulator::start();
+                e.create_bucket(BUCKET);
+                Some(e)
+            }
+        };
+        Store { dir, emu }
+    }
+
+    /// A scratch folder for model files (not the bucket).
+    fn work(&self) -> &Path {
+        self.dir.path()
+    }
+
+    fn url(&self) -> String {
+        match &self.emu {
+            Some(_) => format!("gs://{BUCKET}/site"),
+            None => format!("file://{}", self.dir.path().join("bucket").display()),
+        }
+    }
+
+    /// `playalike SUB --bucket URL` (and the emulator endpoint for gs://).
+    fn cmd(&self, sub: &str) -> Command {
+        let mut c = playalike();
+        c.arg(sub).arg("--bucket").arg(self.url());
+        if let Some(e) = &self.emu {
+            c.env("PLAYALIKE_GCS_ENDPOINT", &e.endpoint);
+        }
+        c
+    }
+
+    fn publish(&self, seed: u32, extra: &[&str]) -> std::process::Output {
+        let model = model_file(self.work(), seed);
+        output(self.cmd("publish").arg("--model").arg(&model).args(extra))
+    }
+
+    /// An object's decoded bytes, None when absent.
+    fn read(&self, name: &str) -> Option<Vec<u8>> {
+        match &self.emu {
+            Some(e) => e.download(BUCKET, &format!("site/{name}")),
+            None => std::fs::read(self.dir.path().join("bucket").join(name)).ok(),
+        }
+    }
+
+    fn json(&self, name: &str) -> serde_json::Value {
+        let bytes = self.read(name).unwrap_or_else(|| panic!("{name} missing"));
+        serde_json::from_slice(&bytes).unwrap_or_else(|e| panic!("{name}: {e}"))
+    }
+
+    /// The live version number.
+    fn live(&self) -> u64 {
+        self.json("latest.json")["version"].as_u64().expect("latest.json version")
+    }
+
+    /// Checks that latest.json names a complete version whose blob decodes and matches.
+    fn assert_latest_complete(&self) -> u64 {
+        let latest = self.json("latest.json");
+        let v = latest["version"].as_u64().expect("version");
+        let url = latest["url"].as_str().expect("url");
+        assert_eq!(url, format!("models/v{v}/model.bin"));
+        let blob = self.read(url).unwrap_or_else(|| panic!("latest.json names v{v} but {url} is missing"));
+        assert_eq!(sha256_hex(&blob), latest["checksum"].as_str().expect("checksum"));
+        assert_eq!(blob.len() as u64, latest["size"].as_u64().expect("size"));
+        let engine = playalike_engine::Engine::from_bytes(&blob).expect("the live blob decodes");
+        assert_eq!(u64::from(engine.model().metadata.model_version), v, "the blob carries its version");
+        let meta = self.json(&format!("models/v{v}/metadata.json"));
+        assert_eq!(meta["checksum"], latest["checksum"]);
+        v
+    }
+}
+
+fn sha256_hex(bytes: &[u8]) -> String {
+    use sha2::Digest;
+    sha2::Sha256::digest(bytes).iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// The blob publish writes for `model(seed)` as version `v`: the same model, version stamped.
+fn stamped(seed: u32, v: u32) -> Vec<u8> {
+    let mut m = model(seed);
+    m.metadata.model_version = v;
+    playalike_engine::format::encode(&m).expect("encode")
+}
+
+#[test]
+fn publish_reads_back_identical_and_moves_latest() {
+    for kind in KINDS {
+        let s = Store::new(kind);
+        let out = s.publish(1, &[]);
+        assert!(out.status.success(), "{kind:?} first publish: {}", show(&out));
+        assert_eq!(s.read("models/v1/model.bin").as_deref(), Some(&stamped(1, 1)[..]), "{kind:?}");
+        assert_eq!(s.assert_latest_complete(), 1);
+        let meta = s.json("models/v1/metadata.json");
+        assert_eq!(meta["version"], 1);
+        assert_eq!(meta["games"], 5);
+        assert_eq!(meta["source"], "test seed 1");
+        assert_eq!(meta["createdAt"], "2026-11-28T02:00:00Z");
+        assert_eq!(meta["metrics"]["recall@10"], 0.51);
+        assert_eq!(meta["checksum"], sha256_hex(&stamped(1, 1)));
+
+        let out = s.publish(2, &["--json"]);
+        assert!(out.status.success(), "{kind:?} second publish: {}", show(&out));
+        let summary: serde_json::Value = serde_json::from_slice(&out.stdout).expect("one JSON line");
+        assert_eq!(summary["version"], 2);
+        assert_eq!(summary["previous"], 1);
+        assert_eq!(s.assert_latest_complete(), 2);
+        assert_eq!(s.read("models/v2/model.bin").as_deref(), Some(&stamped(2, 2)[..]));
+        // v1 is untouched and the history holds both.
+        assert_eq!(s.read("models/v1/model.bin").as_deref(), Some(&stamped(1, 1)[..]));
+        let history = s.json("versions.json");
+        let versions: Vec<u64> = history["versions"]
+            .as_array()
+            .expect("list")
+            .iter()
+            .map(|e| e["version"].as_u64().unwrap())
+            .collect();
+        assert_eq!(versions, [1, 2]);
+        assert!(s.work().join("model-2.bin").is_file(), "the local model is kept");
+    }
+}
+
+#[test]
+fn publish_sets_cache_headers_and_gzip_on_gcs() {
+    let s = Store::new(Kind::Gcs);
+    let out = s.publish(1, &[]);
+    assert!(out.status.success(), "{}", show(&out));
+    let emu = s.emu.as_ref().expect("emulator");
+    let blob = emu.object(BUCKET, "site/models/v1/model.bin").expect("blob");
+    assert_eq!(blob["cacheControl"], "public, max-age=31536000, immutable");
+    assert_eq!(blob["contentType"], "application/octet-stream");
+    assert_eq!(blob["contentEncoding"], "gzip");
+    let meta = emu.object(BUCKET, "site/models/v1/metadata.json").expect("metadata");
+    assert_eq!(meta["cacheControl"], "public, max-age=31536000, immutable");
+    assert_eq!(meta["contentType"], "application/json");
+    for pointer in ["site/latest.json", "site/versions.json"] {
+        let o = emu.object(BUCKET, pointer).expect("pointer");
+        assert_eq!(o["cacheControl"], "public, max-age=60, must-revalidate", "{pointer}");
+        assert_eq!(o["contentType"], "application/json", "{pointer}");
+    }
+    let latest = s.json("latest.json");
+    assert_eq!(latest["encoding"], "gzip");
+    assert_eq!(
+        latest["absoluteUrl"],
+        format!("{}/{BUCKET}/site/models/v1/model.bin", emu.endpoint),
+        "absolute URL under the public base"
+    );
+    // Served over plain HTTP like a browser fetches it: decoded bytes match the checksum.
+    let r = http("GET", latest["absoluteUrl"].as_str().expect("url"), None).expect("public GET");
+    assert_eq!(r.status, 200);
+    let body = if r.headers.get("content-encoding").is_some_and(|e| e == "gzip") {
+        use std::io::Read;
+        let mut out = Vec::new();
+        flate2::read::GzDecoder::new(&r.body[..]).read_to_end(&mut out).expect("gunzip");
+        out
+    } else {
+        r.body
+    };
+    assert_eq!(sha256_hex(&body), latest["checksum"].as_str().expect("checksum"));
+
+    // --gzip false stores the blob plain.
+    let out = s.publish(2, &["--gzip", "false"]);
+    assert!(out.status.success(), "{}", show(&out));
+    let blob = emu.object(BUCKET, "site/models/v2/model.bin").expect("blob");
+    assert!(blob.get("contentEncoding").is_none_or(|e| e.is_null() || e == ""), "{blob}");
+    assert_eq!(s.json("latest.json")["encoding"], "identity");
+}
+
+#[test]
+fn rollback_moves_the_pointer_back_and_status_shows_it() {
+    for kind in KINDS {
+        let s = Store::new(kind);
+        for seed in 1..=3 {
+            let out = s.publish(seed, &[]);
+            assert!(out.status.success(), "{kind:?}: {}", show(&out));
+        }
+        assert_eq!(s.live(), 3);
+        let out = output(s.cmd("rollback").arg("--previous"));
+        assert!(out.status.success(), "{kind:?}: {}", show(&out));
+        assert_eq!(s.assert_latest_complete(), 2);
+        let out = output(s.cmd("rollback").args(["--version", "v1", "--json"]));
+        assert!(out.status.success(), "{kind:?}: {}", show(&out));
+        let summary: serde_json::Value = serde_json::from_slice(&out.stdout).expect("JSON");
+        assert_eq!((summary["from"].as_u64(), summary["to"].as_u64()), (Some(2), Some(1)));
+        assert_eq!(s.assert_latest_complete(), 1);
+        // Nothing older than v1: --previous refuses and leaves the pointer alone.
+        let out = output(s.cmd("rollback").arg("--previous"));
+        assert_eq!(out.status.code(), Some(13), "{kind:?}: {}", show(&out));
+        let out = output(s.cmd("rollback").args(["--version", "9"]));
+        assert_eq!(out.status.code(), Some(13), "{kind:?}: {}", show(&out));
+        assert!(String::from_utf8_lossy(&out.stderr).contains("no complete v9"), "{}", show(&out));
+        assert_eq!(s.live(), 1);
+        // Forward again.
+        let out = output(s.cmd("rollback").args(["--version", "3"]));
+        assert!(out.status.success(), "{kind:?}: {}", show(&out));
+        assert_eq!(s.assert_latest_complete(), 3);
+
+        let out = output(s.cmd("status").arg("--json"));
+        assert!(out.status.success(), "{kind:?}: {}", show(&out));
+        let st: serde_json::Value = serde_json::from_slice(&out.stdout).expect("JSON");
+        assert_eq!(st["latest"]["version"], 3);
+        assert_eq!(st["versions"].as_array().map(Vec::len), Some(3));
+        assert_eq!(st["versions"][2]["live"], true);
+        assert!(st["ageSeconds"].as_i64().is_some_and(|a| a > 0));
+        let out = output(&mut s.cmd("status"));
+        eprintln!("{}", show(&out));
+        let text = String::from_utf8_lossy(&out.stdout);
+        assert!(
+            out.status.success() && text.contains("live v3") && text.contains("recall@10"),
+            "{}",
+            show(&out)
+        );
+    }
+}
+
+#[test]
+fn retention_deletes_old_versions_after_the_pointer_moved() {
+    for kind in KINDS {
+        let s = Store::new(kind);
+        for seed in 1..=3 {
+            assert!(s.publish(seed, &[]).status.success());
+        }
+        // Roll back to v1, then publish v4 keeping 2: v4 and v3 stay; v2 and v1 go. v1 is not
+        // live any more once v4 is, so it may go.
+        assert!(output(s.cmd("rollback").args(["--version", "1"])).status.success());
+        let out = s.publish(4, &["--keep", "2", "--json"]);
+        assert!(out.status.success(), "{kind:?}: {}", show(&out));
+        let summary: serde_json::Value = serde_json::from_slice(&out.stdout).expect("JSON");
+        assert_eq!(summary["deleted"], serde_json::json!([1, 2]), "{kind:?}");
+        for v in [1, 2] {
+            assert!(s.read(&format!("models/v{v}/model.bin")).is_none(), "{kind:?} v{v} deleted");
+            assert!(s.read(&format!("models/v{v}/metadata.json")).is_none(), "{kind:?} v{v} deleted");
+        }
+        for v in [3, 4] {
+            assert!(s.read(&format!("models/v{v}/model.bin")).is_some(), "{kind:?} v{v} kept");
+        }
+        assert_eq!(s.assert_latest_complete(), 4);
+        // The history keeps all four; status marks the deleted ones.
+        let out = output(s.cmd("status").arg("--json"));
+        let st: serde_json::Value = serde_json::from_slice(&out.stdout).expect("JSON");
+        let avail: Vec<bool> =
+            st["versions"].as_array().expect("list").iter().map(|e| e["available"] == true).collect();
+        assert_eq!(avail, [false, false, true, true]);
+        // With keep 1 while v3 is live after a rollback: the live one stays.
+        assert!(output(s.cmd("rollback").args(["--version", "3"])).status.success());
+        let out = s.publish(5, &["--keep", "1", "--json"]);
+        let summary: serde_json::Value = serde_json::from_slice(&out.stdout).expect("JSON");
+        assert_eq!(summary["deleted"], serde_json::json!([3, 4]), "{kind:?}: v5 is live now");
+        assert_eq!(s.assert_latest_complete(), 5);
+    }
+}
+
+#[test]
+fn two_racing_publishers_exactly_one_wins() {
+    for kind in KINDS {
+        let s = Store::new(kind);
+        assert!(s.publish(1, &[]).status.success());
+        // Both read the bucket state, wait for each other at the barrier, then write.
+        let barrier = s.work().join("barrier");
+        let children: Vec<_> = [2, 3]
+            .into_iter()
+            .map(|seed| {
+                let model = model_file(s.work(), seed);
+                s.cmd("publish")
+                    .arg("--model")
+                    .arg(model)
+                    .env("PLAYALIKE_FAILPOINT", format!("wait-after-read:{}:2", barrier.display()))
+                    .stdout(std::process::Stdio::piped())
+                    .stderr(std::process::Stdio::piped())
+                    .spawn()
+                    .expect("spawn publisher")
+            })
+            .collect();
+        let outs: Vec<_> = children.into_iter().map(|c| c.wait_with_output().expect("wait")).collect();
+        let winners = outs.iter().filter(|o| o.status.success()).count();
+        assert_eq!(winners, 1, "{kind:?}: exactly one wins\n{}\n{}", show(&outs[0]), show(&outs[1]));
+        let loser = outs.iter().find(|o| !o.status.success()).expect("a loser");
+        eprintln!("{kind:?} loser: {}", show(loser));
+        assert_eq!(loser.status.code(), Some(13), "{}", show(loser));
+        assert!(String::from_utf8_lossy(&loser.stderr).contains("another publisher won"), "{}", show(loser));
+        assert_eq!(s.assert_latest_complete(), 2);
+        // The loser's leftovers do not block the next publish.
+        let out = s.publish(4, &[]);
+        assert!(out.status.success(), "{kind:?}: {}", show(&out));
+        assert!(s.assert_latest_complete() >= 3);
+    }
+}
+
+#[test]
+fn a_rollback_racing_a_publish_exactly_one_moves_the_pointer() {
+    for kind in KINDS {
+        let s = Store::new(kind);
+        assert!(s.publish(1, &[]).status.success());
+        assert!(s.publish(2, &[]).status.success());
+        let barrier = s.work().join("barrier");
+        let fp = format!("wait-after-read:{}:2", barrier.display());
+        let model = model_file(s.work(), 3);
+        let spawn = |c: &mut Command| {
+            c.env("PLAYALIKE_FAILPOINT", &fp)
+                .stdout(std::process::Stdio::piped())
+                .stderr(std::process::Stdio::piped())
+                .spawn()
+                .expect("spawn")
+        };
+        let publisher = spawn(s.cmd("publish").arg("--model").arg(&model));
+        let rollback = spawn(s.cmd("rollback").arg("--previous"));
+        let (p, r) =
+            (publisher.wait_with_output().expect("wait"), rollback.wait_with_output().expect("wait"));
+        // Both read latest.json at the same generation; only one conditional write of it wins.
+        assert_ne!(p.status.success(), r.status.success(), "{kind:?}\n{}\n{}", show(&p), show(&r));
+        let loser = if p.status.success() { &r } else { &p };
+        assert_eq!(loser.status.code(), Some(13), "{}", show(loser));
+        let err = String::from_utf8_lossy(&loser.stderr);
+        assert!(err.contains("another publisher won") && err.contains("latest.json"), "{err}");
+        let live = s.assert_latest_complete();
+        assert_eq!(live, if p.status.success() { 3 } else { 1 }, "{kind:?}");
+    }
+}
+
+#[test]
+fn a_crash_at_any_step_leaves_latest_complete() {
+    for kind in KINDS {
+        let s = Store::new(kind);
+        assert!(s.publish(1, &[]).status.success());
+        let mut seed = 10;
+        for (step, moved) in [
+            ("after-blob", false),
+            ("after-metadata", false),
+            ("after-versions", false),
+            ("after-latest", true),
+        ] {
+            seed += 1;
+            let before = s.live();
+            let model = model_file(s.work(), seed);
+            let out = output(s.cmd("publish").arg("--model").arg(&model).env("PLAYALIKE_FAILPOINT", step));
+            assert_eq!(out.status.code(), Some(86), "{kind:?} {step}: {}", show(&out));
+            let live = s.assert_latest_complete();
+            assert_eq!(live != before, moved, "{kind:?} {step}: pointer moved = {moved}");
+            assert!(model.is_file(), "the local model is kept");
+        }
+        // After all those crashes a normal publish still works and lands above the leftovers.
+        let out = s.publish(99, &["--keep", "1"]);
+        assert!(out.status.success(), "{kind:?}: {}", show(&out));
+        assert_eq!(s.assert_latest_complete(), 6, "{kind:?}: v2..v5 were taken by the crashed runs");
+    }
+}
+
+#[test]
+fn dry_run_writes_nothing() {
+    for kind in KINDS {
+        let s = Store::new(kind);
+        let out = s.publish(1, &["--dry-run"]);
+        assert!(out.status.success(), "{kind:?}: {}", show(&out));
+        let text = String::from_utf8_lossy(&out.stdout);
+        assert!(text.contains("would publish v1") && text.contains("models/v1/model.bin"), "{text}");
+        assert!(s.read("latest.json").is_none(), "{kind:?}: nothing written");
+        assert!(s.read("models/v1/model.bin").is_none(), "{kind:?}: nothing written");
+    }
+}
+
+#[test]
+fn a_model_that_does_not_decode_is_not_published() {
+    for kind in KINDS {
+        let s = Store::new(kind);
+        let bad = s.work().join("bad.bin");
+        let mut bytes = playalike_engine::format::encode(&model(1)).expect("encode");
+        let last = bytes.len() - 1;
+        bytes[last] ^= 0xff;
+        std::fs::write(&bad, &bytes).expect("write");
+        let out = output(s.cmd("publish").arg("--model").arg(&bad));
+        assert_eq!(out.status.code(), Some(13), "{kind:?}: {}", show(&out));
+        assert!(String::from_utf8_lossy(&out.stderr).contains("does not decode"), "{}", show(&out));
+        assert!(s.read("latest.json").is_none());
+        assert!(s.read("models/v1/model.bin").is_none());
+    }
+}
+
+#[test]
+fn missing_bucket_names_the_bucket_and_the_step() {
+    // gs:// bucket that does not exist on the emulator.
+    let emu = Emulator::start();
+    let tmp = tempfile::tempdir().expect("tmp");
+    let model = model_file(tmp.path(), 1);
+    let out = output(
+        playalike()
+            .args(["publish", "--bucket", "gs://no-such-bucket/p", "--model"])
+            .arg(&model)
+            .env("PLAYALIKE_GCS_ENDPOINT", &emu.endpoint),
+    );
+    let err = String::from_utf8_lossy(&out.stderr);
+    eprintln!("{}", show(&out));
+    assert_eq!(out.status.code(), Some(13), "{}", show(&out));
+    assert!(err.contains("gs://no-such-bucket/p") && err.contains("does not exist"), "{err}");
+    assert!(
+        err.contains("while reading what gs://") && err.contains("listing models/"),
+        "names the step: {err}"
+    );
+    assert!(model.is_file());
+    // file:// folder that does not exist: status and rollback do not create it.
+    let missing = format!("file://{}", tmp.path().join("nope").display());
+    for sub in [&["status"][..], &["rollback", "--previous"][..]] {
+        let out = output(playalike().args(sub).args(["--bucket", &missing]));
+        assert_eq!(out.status.code(), Some(13), "{}", show(&out));
+        assert!(String::from_utf8_lossy(&out.stderr).contains(&missing), "{}", show(&out));
+    }
+}
+
+#[test]
+fn network_down_names_the_bucket_and_the_step() {
+    let tmp = tempfile::tempdir().expect("tmp");
+    let model = model_file(tmp.path(), 1);
+    let closed = format!("http://127.0.0.1:{}", gcs_emulator::free_port());
+    let out = output(
+        playalike()
+            .args(["publish", "--bucket", "gs://playalike-test", "--model"])
+            .arg(&model)
+            .env("PLAYALIKE_GCS_ENDPOINT", &closed),
+    );
+    let err = String::from_utf8_lossy(&out.stderr);
+    eprintln!("{}", show(&out));
+    assert_eq!(out.status.code(), Some(13), "{}", show(&out));
+    assert!(err.contains("could not connect") && err.contains("gs://playalike-test"), "{err}");
+    assert!(
+        err.contains("while reading what gs://") && err.contains("listing models/"),
+        "names the step: {err}"
+    );
+    assert!(model.is_file());
+}
+
+/// A server that refuses every request with the given status, like Cloud Storage does with bad
+/// or insufficient credentials.
+fn refusing_server(status: u16) -> String {
+    use std::io::{Read, Write};
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+    let addr = listener.local_addr().expect("addr");
+    std::thread::spawn(move || {
+        for stream in listener.incoming() {
+            let Ok(mut stream) = stream else { continue };
+            let mut buf = Vec::new();
+            let mut chunk = [0u8; 4096];
+            while !buf.windows(4).any(|w| w == b"\r\n\r\n") {
+                match stream.read(&mut chunk) {
+                    Ok(0) | Err(_) => break,
+                    Ok(n) => buf.extend_from_slice(&chunk[..n]),
+                }
+            }
+            let body = format!(
+                r#"{{"error":{{"code":{status},"message":"Invalid Credentials or permission denied"}}}}"#
+            );
+            let _ = write!(
+                stream,
+                "HTTP/1.1 {status} Refused\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+                body.len()
+            );
+        }
+    });
+    format!("http://{addr}")
+}
+
+#[test]
+fn refused_credentials_exit_with_the_auth_code() {
+    let tmp = tempfile::tempdir().expect("tmp");
+    let model = model_file(tmp.path(), 1);
+    for status in [401, 403] {
+        let endpoint = refusing_server(status);
+        let out = output(
+            playalike()
+                .args(["publish", "--bucket", "gs://playalike-test", "--model"])
+                .arg(&model)
+                .env("PLAYALIKE_GCS_ENDPOINT", &endpoint),
+        );
+        let err = String::from_utf8_lossy(&out.stderr);
+        eprintln!("{}", show(&out));
+        assert_eq!(out.status.code(), Some(14), "{}", show(&out));
+        assert!(
+            err.contains("access to gs://playalike-test refused") && err.contains(&format!("HTTP {status}")),
+            "{err}"
+        );
+        let out = output(
+            playalike()
+                .args(["status", "--bucket", "gs://playalike-test"])
+                .env("PLAYALIKE_GCS_ENDPOINT", &endpoint),
+        );
+        assert_eq!(out.status.code(), Some(14), "{}", show(&out));
+    }
+    assert!(model.is_file());
+}
