@@ -97,6 +97,13 @@ export class Recommender {
   private constructor();
   /** Decodes a model blob; throws an Error on corrupt, truncated or unsupported input. */
   static fromBytes(bytes: Uint8Array): Recommender;
+  /**
+   * Fetches, verifies, caches and decodes a published model (loads the wasm as well): `source` is
+   * a latest.json URL (or `{latestUrl}`) or a blob URL. Rejects with a {@link ModelLoadError}.
+   */
+  static load(source: ModelSource, options?: LoadOptions & { wasm?: Parameters<typeof ready>[0] }): Promise<Recommender>;
+  /** Where `load` got the model from (absent after `fromBytes`). */
+  readonly source?: ModelSourceInfo;
   /** Number of games. */
   readonly size: number;
   search(text: string, options?: SearchOptions): Hit[];
@@ -117,5 +124,9 @@ export function ready(
 export function wasmMemoryBytes(): number;
 /** Whether the wasm is loaded. */
 export function isReady(): boolean;
+
+export { ModelLoadError, fetchModelBytes, CACHE_NAME } from './loader.js';
+import type { ModelSource, LoadOptions, ModelSourceInfo } from './loader.js';
+export type { ModelSource, LoadOptions, LoadProgress, ModelPointer, ModelSourceInfo, ModelLoadErrorCode } from './loader.js';
 
 export default Recommender;

@@ -7,6 +7,7 @@
 //     `new URL('./playalike_bg.wasm', import.meta.url)`, which bundlers turn into an asset URL;
 //     pass your own URL/bytes/Response to `ready(source)` to serve it from elsewhere.
 import init, { initSync, Recommender } from './playalike.js';
+import { loadWith, ModelLoadError } from './loader.js';
 
 let initialized = false;
 let pending = null;
@@ -75,8 +76,21 @@ Recommender.fromBytes = function fromBytes(bytes) {
   return generatedFromBytes.call(this, bytes);
 };
 
-// Recommender.load({ latestUrl }) — fetch latest.json, the versioned blob, verify the checksum,
-// cache, then fromBytes — is added here by the web layer (see DESIGN.md, "JS API").
+// Recommender.load(url | {latestUrl}, {onProgress, cache, signal, wasm}): fetch latest.json and
+// the versioned blob it names, verify size and SHA-256, cache by checksum, then fromBytes
+// (./loader.js, docs/decisions/502). The wasm starts loading alongside the model download.
+Recommender.load = function load(source, options = {}) {
+  const engine = ready(options.wasm).catch((e) => {
+    throw new ModelLoadError(`The playalike engine could not be started (${e && e.message ? e.message : e}).`, 'engine', e);
+  });
+  engine.catch(() => {}); // reported through load's own rejection
+  return loadWith(source, options, async (bytes) => {
+    await engine;
+    return Recommender.fromBytes(bytes);
+  });
+};
+
+export { ModelLoadError, fetchModelBytes, CACHE_NAME } from './loader.js';
 
 export { Recommender };
 export default Recommender;

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Builds the npm package in pkg/: release wasm → wasm-bindgen (--target web) → wasm-opt -Oz
 # (npm binaryen; never Debian's, whose output fails at run time) → pkg/package.json.
-# pkg/index.js and pkg/index.d.ts are hand-written and committed; the rest of pkg/ is generated.
+# pkg/index.js, index.d.ts, loader.js and loader.d.ts are hand-written and committed; the rest of pkg/ is generated.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -45,7 +45,7 @@ cat > pkg/package.json <<JSON
     ".": { "types": "./index.d.ts", "default": "./index.js" },
     "./playalike_bg.wasm": "./playalike_bg.wasm"
   },
-  "files": ["index.js", "index.d.ts", "playalike.js", "playalike.d.ts", "playalike_bg.wasm", "playalike_bg.wasm.d.ts"],
+  "files": ["index.js", "index.d.ts", "loader.js", "loader.d.ts", "playalike.js", "playalike.d.ts", "playalike_bg.wasm", "playalike_bg.wasm.d.ts"],
   "sideEffects": ["./index.js"]
 }
 JSON

@@ -38,6 +38,12 @@ if [ -f package.json ]; then
   fi
 fi
 
+# The Next.js example's own packages (web/next/package-lock.json).
+if [ -f web/next/package-lock.json ] && { [ ! -d web/next/node_modules ] || [ web/next/package-lock.json -nt web/next/node_modules/.package-lock.json ]; }; then
+  log "installing npm packages of web/next"
+  (cd web/next && npm ci --no-audit --no-fund)
+fi
+
 # Chromium for the browser tests (Debian's; a test tool's own browser download fails offline).
 if [ "$want_browser" = 1 ] && ! command -v chromium >/dev/null 2>&1; then
   log "installing chromium from Debian"

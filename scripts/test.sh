@@ -54,4 +54,13 @@ step "quality table: playalike eval on igdb-sample-4k (asserted by tests/eval_sa
 # The train_/eval_/query tests ran in the nextest step; this prints the figures for the log.
 cargo run -q -p playalike-builder -- eval --snapshot "$data/igdb-sample-4k"
 
+step "JS loader unit tests (node --test)"
+node --test tests/browser/loader.test.mjs
+
+step "browser tests: static site in Chromium (real 4k model, compared with the native CLI)"
+node --test tests/browser/site.test.mjs
+
+step "browser tests: Next.js example (next build && next start)"
+node --test tests/browser/next.test.mjs
+
 step "all test steps passed"

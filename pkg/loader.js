@@ -1,0 +1,359 @@
+// The model loader: fetch the published pointer (latest.json), download the blob it names with
+// progress, verify its size and SHA-256, keep it in the browser's Cache API keyed by checksum,
+// and hand the bytes to the engine. Hand-written; the wasm glue beside it is generated.
+//
+// Every failure rejects with a `ModelLoadError`: `message` is a sentence a page can show as is,
+// `code` says which kind of failure it was (see `ModelLoadError.codes`).
+
+/** Name of the Cache API cache holding model blobs. */
+export const CACHE_NAME = 'playalike-models';
+
+/** Synthetic URL under which a blob is cached (Cache API keys must be http(s) URLs). */
+const CACHE_KEY_PREFIX = 'https://playalike.invalid/sha256/';
+
+/** A loader failure whose message is fit for the page. */
+export class ModelLoadError extends Error {
+  /**
+   * @param {string} message shown to the visitor as is
+   * @param {string} code one of ModelLoadError.codes
+   * @param {unknown} [cause]
+   */
+  constructor(message, code, cause) {
+    super(message, cause === undefined ? undefined : { cause });
+    this.name = 'ModelLoadError';
+    this.code = code;
+  }
+}
+
+ModelLoadError.codes = Object.freeze([
+  'not-found', // the pointer or the blob answered 404/410
+  'http', // another HTTP error status
+  'offline', // the browser is offline
+  'network', // the request failed (DNS, refused, CORS, aborted)
+  'bad-pointer', // latest.json is not JSON or names no blob
+  'size-mismatch', // the blob's size differs from the pointer's
+  'checksum-mismatch', // the blob's SHA-256 differs from the pointer's
+  'unsupported-format', // the engine refused the blob's format version
+  'corrupt', // the engine could not decode the blob
+  'engine', // the engine itself (the wasm) could not be loaded
+]);
+
+/**
+ * Reads a pointer object tolerantly: camelCase or snake_case keys, a few synonyms.
+ * @param {any} raw parsed latest.json
+ * @param {string} pointerUrl where it came from (blob URLs resolve against it)
+ */
+export function parsePointer(raw, pointerUrl) {
+  if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) {
+    throw new ModelLoadError(`The model pointer ${pointerUrl} is not a JSON object.`, 'bad-pointer');
+  }
+  const pick = (...keys) => {
+    for (const k of keys) if (raw[k] !== undefined && raw[k] !== null && raw[k] !== '') return raw[k];
+    return undefined;
+  };
+  const rel = pick('url', 'absoluteUrl', 'absolute_url', 'blobUrl', 'blob_url', 'modelUrl', 'model_url', 'path', 'blob', 'object', 'key');
+  if (typeof rel !== 'string') {
+    throw new ModelLoadError(`The model pointer ${pointerUrl} does not name a model file (no "url").`, 'bad-pointer');
+  }
+  let blobUrl;
+  try {
+    blobUrl = new URL(rel, pointerUrl).href;
+  } catch (e) {
+    throw new ModelLoadError(`The model pointer ${pointerUrl} names an invalid model URL: ${rel}`, 'bad-pointer', e);
+  }
+  let checksum = pick('checksum', 'sha256', 'sha_256', 'hash');
+  if (typeof checksum === 'string') {
+    checksum = checksum.trim().toLowerCase().replace(/^sha-?256[:-]/, '');
+    if (!/^[0-9a-f]{64}$/.test(checksum)) {
+      throw new ModelLoadError(`The model pointer ${pointerUrl} has a malformed SHA-256 checksum.`, 'bad-pointer');
+    }
+  } else {
+    checksum = undefined;
+  }
+  const sizeRaw = pick('size', 'bytes', 'sizeBytes', 'size_bytes', 'byteSize', 'byte_size');
+  const size = sizeRaw === undefined ? undefined : Number(sizeRaw);
+  if (size !== undefined && !(Number.isSafeInteger(size) && size >= 0)) {
+    throw new ModelLoadError(`The model pointer ${pointerUrl} has an invalid size: ${sizeRaw}`, 'bad-pointer');
+  }
+  return {
+    version: pick('version', 'modelVersion', 'model_version'),
+    blobUrl,
+    checksum,
+    size,
+    createdAt: pick('createdAt', 'created_at'),
+    formatVersion: pick('formatVersion', 'format_version'),
+    metrics: pick('metrics'),
+    games: pick('games', 'gameCount', 'game_count'),
+    raw,
+  };
+}
+
+/**
+ * Classifies a source: a pointer (latest.json) or a blob URL.
+ * `{latestUrl}` → pointer; `{url}`/`{blobUrl}` → blob; a string whose path ends in `.json` → pointer,
+ * any other string → blob.
+ */
+export function resolveSource(source, base) {
+  const abs = (u) => {
+    try {
+      return new URL(String(u), base).href;
+    } catch (e) {
+      throw new ModelLoadError(`Not a valid model URL: ${u}`, 'bad-pointer', e);
+    }
+  };
+  if (source && typeof source === 'object' && !(source instanceof URL)) {
+    if (source.latestUrl) return { kind: 'pointer', url: abs(source.latestUrl) };
+    const blob = source.blobUrl ?? source.url;
+    if (blob) return { kind: 'blob', url: abs(blob) };
+    throw new ModelLoadError('No model URL given: pass a URL or {latestUrl}.', 'bad-pointer');
+  }
+  if (source === undefined || source === null || String(source) === '') {
+    throw new ModelLoadError('No model URL given: pass a URL or {latestUrl}.', 'bad-pointer');
+  }
+  const url = abs(source);
+  return { kind: new URL(url).pathname.endsWith('.json') ? 'pointer' : 'blob', url };
+}
+
+function defaultBase() {
+  const loc = globalThis.location;
+  return loc && loc.href ? loc.href : undefined;
+}
+
+function isOffline() {
+  const nav = globalThis.navigator;
+  return !!nav && nav.onLine === false;
+}
+
+async function request(fetchFn, url, what, init) {
+  let res;
+  try {
+    res = await fetchFn(url, init);
+  } catch (e) {
+    if (e && e.name === 'AbortError') throw e;
+    if (isOffline()) {
+      throw new ModelLoadError(`You appear to be offline: the ${what} could not be downloaded. Reconnect and reload.`, 'offline', e);
+    }
+    throw new ModelLoadError(`Could not reach the ${what} at ${url} (network error${e && e.message ? `: ${e.message}` : ''}).`, 'network', e);
+  }
+  if (res.status === 404 || res.status === 410) {
+    throw new ModelLoadError(`No model is published at ${url} (HTTP ${res.status}). Check the model URL.`, 'not-found');
+  }
+  if (!res.ok) {
+    throw new ModelLoadError(`The ${what} at ${url} could not be downloaded (HTTP ${res.status}${res.statusText ? ` ${res.statusText}` : ''}).`, 'http');
+  }
+  return res;
+}
+
+/** Reads a response body to bytes, reporting progress. */
+async function readBody(res, total, onProgress, url) {
+  const report = (loaded) => {
+    if (onProgress) {
+      try {
+        // A compressed Content-Length can undercount; then the total is unknown.
+        onProgress({ loaded, total: total !== undefined && loaded <= total ? total : undefined });
+      } catch {
+        // a page's progress callback must not break the download
+      }
+    }
+  };
+  try {
+    if (!res.body || typeof res.body.getReader !== 'function') {
+      const bytes = new Uint8Array(await res.arrayBuffer());
+      report(bytes.length);
+      return bytes;
+    }
+    const reader = res.body.getReader();
+    let buf = new Uint8Array(total ?? 1 << 20);
+    let loaded = 0;
+    report(0);
+    for (;;) {
+      const { done, value } = await reader.read();
+      if (done) break;
+      if (loaded + value.length > buf.length) {
+        const grown = new Uint8Array(Math.max(buf.length * 2, loaded + value.length));
+        grown.set(buf.subarray(0, loaded));
+        buf = grown;
+      }
+      buf.set(value, loaded);
+      loaded += value.length;
+      report(loaded);
+    }
+    return loaded === buf.length ? buf : buf.slice(0, loaded);
+  } catch (e) {
+    if (e && e.name === 'AbortError') throw e;
+    if (isOffline()) {
+      throw new ModelLoadError('The connection was lost while downloading the model. Reconnect and reload.', 'offline', e);
+    }
+    throw new ModelLoadError(`The model download from ${url} was interrupted${e && e.message ? `: ${e.message}` : ''}.`, 'network', e);
+  }
+}
+
+/** SHA-256 of bytes as lowercase hex, or undefined where WebCrypto is unavailable (insecure origin). */
+export async function sha256Hex(bytes) {
+  const subtle = globalThis.crypto && globalThis.crypto.subtle;
+  if (!subtle) return undefined;
+  const digest = new Uint8Array(await subtle.digest('SHA-256', bytes));
+  let hex = '';
+  for (const b of digest) hex += b.toString(16).padStart(2, '0');
+  return hex;
+}
+
+async function openCache(option) {
+  if (option === false) return undefined;
+  if (option && typeof option === 'object') return option; // an injected Cache (tests)
+  const storage = globalThis.caches;
+  if (!storage) return undefined; // Node, insecure origins
+  try {
+    return await storage.open(typeof option === 'string' ? option : CACHE_NAME);
+  } catch {
+    return undefined; // private mode, quota, disabled storage: load without cache
+  }
+}
+
+async function cacheGet(cache, checksum) {
+  if (!cache || !checksum) return undefined;
+  try {
+    const hit = await cache.match(CACHE_KEY_PREFIX + checksum);
+    if (!hit) return undefined;
+    const bytes = new Uint8Array(await hit.arrayBuffer());
+    const actual = await sha256Hex(bytes);
+    if (actual !== undefined && actual !== checksum) {
+      await cache.delete(CACHE_KEY_PREFIX + checksum);
+      return undefined;
+    }
+    return bytes;
+  } catch {
+    return undefined;
+  }
+}
+
+async function cachePut(cache, checksum, bytes) {
+  if (!cache || !checksum) return;
+  try {
+    const key = CACHE_KEY_PREFIX + checksum;
+    await cache.put(key, new Response(bytes, { headers: { 'content-type': 'application/octet-stream' } }));
+    // Keep only the current model: older blobs are dead weight once the pointer moved on.
+    for (const req of await cache.keys()) {
+      const url = typeof req === 'string' ? req : req.url;
+      if (url.startsWith(CACHE_KEY_PREFIX) && url !== key) await cache.delete(req);
+    }
+  } catch {
+    // quota exceeded or storage disabled: the model still works, only the next visit re-downloads
+  }
+}
+
+/**
+ * Fetches and verifies model bytes.
+ *
+ * @param {string | URL | {latestUrl?: string, url?: string, blobUrl?: string}} source
+ * @param {{onProgress?: (p: {loaded: number, total?: number}) => void, fetch?: typeof fetch,
+ *          cache?: boolean | string | Cache, signal?: AbortSignal, base?: string}} [options]
+ * @returns {Promise<{bytes: Uint8Array, blobUrl: string, pointer?: object, checksum?: string,
+ *                    fromCache: boolean, stored?: Promise<void>}>} (`stored` settles when the
+ *                    blob is in the cache)
+ */
+export async function fetchModelBytes(source, options = {}) {
+  const fetchFn = options.fetch ?? globalThis.fetch?.bind(globalThis);
+  if (!fetchFn) throw new ModelLoadError('This environment has no fetch(); load the bytes yourself and call fromBytes.', 'network');
+  const { kind, url } = resolveSource(source, options.base ?? defaultBase());
+  const signal = options.signal;
+
+  // Opening the cache overlaps with fetching the pointer.
+  const cacheReady = openCache(options.cache);
+  let pointer;
+  let blobUrl = url;
+  if (kind === 'pointer') {
+    // The pointer is small and changes when a model is published: always revalidate it.
+    const res = await request(fetchFn, url, 'model pointer', { cache: 'no-cache', signal });
+    let raw;
+    try {
+      raw = JSON.parse(await res.text());
+    } catch (e) {
+      throw new ModelLoadError(`The model pointer ${url} is not valid JSON.`, 'bad-pointer', e);
+    }
+    pointer = parsePointer(raw, res.url || url);
+    blobUrl = pointer.blobUrl;
+  }
+  const checksum = pointer?.checksum;
+  const cache = await cacheReady;
+
+  const cached = await cacheGet(cache, checksum);
+  if (cached) {
+    options.onProgress?.({ loaded: cached.length, total: cached.length, fromCache: true });
+    return { bytes: cached, blobUrl, pointer, checksum, fromCache: true };
+  }
+
+  const res = await request(fetchFn, blobUrl, 'model', { signal });
+  const header = Number(res.headers.get('content-length'));
+  // Content-Length is the encoded size when the server compresses; the pointer's size is exact.
+  const total = pointer?.size ?? (!res.headers.get('content-encoding') && header > 0 ? header : undefined);
+  const bytes = await readBody(res, total, options.onProgress, blobUrl);
+
+  if (pointer?.size !== undefined && bytes.length !== pointer.size) {
+    throw new ModelLoadError(
+      `The model download is incomplete or corrupt: expected ${pointer.size} bytes, got ${bytes.length}. Reload to try again.`,
+      'size-mismatch',
+    );
+  }
+  let stored = Promise.resolve();
+  if (checksum) {
+    const actual = await sha256Hex(bytes);
+    if (actual !== undefined && actual !== checksum) {
+      throw new ModelLoadError(
+        'The model download is corrupt: its SHA-256 checksum does not match the published one. Reload to try again.',
+        'checksum-mismatch',
+      );
+    }
+    // Not awaited: storing must not delay the first answer (failures only cost the next visit).
+    stored = cachePut(cache, checksum, bytes);
+  }
+  return { bytes, blobUrl, pointer, checksum, fromCache: false, stored };
+}
+
+/** Turns an engine decode error into a ModelLoadError with a page-ready message. */
+export function decodeError(e, blobUrl) {
+  const detail = e && e.message ? e.message : String(e);
+  const kind = String((e && (e.kind ?? e.code)) ?? '');
+  if (/version|unsupported|obsolete/i.test(kind) || /version|unsupported|newer than|older than/i.test(detail)) {
+    return new ModelLoadError(
+      `This model file (${blobUrl}) uses a format this version of playalike cannot read (${detail}). Update the page or the package.`,
+      'unsupported-format',
+      e,
+    );
+  }
+  return new ModelLoadError(`The model file (${blobUrl}) is damaged and could not be read (${detail}).`, 'corrupt', e);
+}
+
+/**
+ * Loads a model: fetch + verify + cache, then `decode(bytes)` (the engine's `fromBytes`).
+ * The result gets a read-only `source` property: {blobUrl, pointer, checksum, fromCache, bytes}.
+ * @template T
+ * @param {Parameters<typeof fetchModelBytes>[0]} source
+ * @param {Parameters<typeof fetchModelBytes>[1]} options
+ * @param {(bytes: Uint8Array) => T | Promise<T>} decode
+ * @returns {Promise<T>}
+ */
+export async function loadWith(source, options, decode) {
+  const got = await fetchModelBytes(source, options);
+  let value;
+  try {
+    value = await decode(got.bytes);
+  } catch (e) {
+    throw e instanceof ModelLoadError ? e : decodeError(e, got.blobUrl);
+  }
+  const info = {
+    blobUrl: got.blobUrl,
+    pointer: got.pointer,
+    checksum: got.checksum,
+    fromCache: got.fromCache,
+    bytes: got.bytes.length,
+  };
+  if (value && (typeof value === 'object' || typeof value === 'function')) {
+    try {
+      Object.defineProperty(value, 'source', { value: info, enumerable: false, configurable: true });
+    } catch {
+      // a frozen object: the caller still gets the model
+    }
+  }
+  return value;
+}

@@ -1,0 +1,169 @@
+// Unit tests of pkg/loader.js under Node: pointer parsing, verification, cache, error messages.
+import test from 'node:test';
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { createHash } from 'node:crypto';
+import { startServer } from './server.mjs';
+import { fetchModelBytes, loadWith, parsePointer, resolveSource, ModelLoadError } from '../../pkg/loader.js';
+
+const sha = (b) => createHash('sha256').update(b).digest('hex');
+
+/** An in-memory stand-in for a Cache API cache. */
+function memoryCache() {
+  const m = new Map();
+  return {
+    map: m,
+    match: async (k) => (m.has(k) ? new Response(m.get(k)) : undefined),
+    put: async (k, res) => m.set(k, new Uint8Array(await res.arrayBuffer())),
+    delete: async (k) => m.delete(typeof k === 'string' ? k : k.url),
+    keys: async () => [...m.keys()],
+  };
+}
+
+async function fixture(t) {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'playalike-loader-'));
+  t.after(() => fs.rmSync(dir, { recursive: true, force: true }));
+  const blob = new Uint8Array(300_000).map((_, i) => (i * 7) & 255);
+  fs.mkdirSync(path.join(dir, 'models/v3'), { recursive: true });
+  fs.writeFileSync(path.join(dir, 'models/v3/model.bin'), blob);
+  const pointer = { version: 3, url: 'models/v3/model.bin', checksum: sha(blob), size: blob.length, created_at: '2026-11-29T00:00:00Z', games: 4000 };
+  fs.writeFileSync(path.join(dir, 'latest.json'), JSON.stringify(pointer));
+  const server = await startServer({ '/': dir });
+  t.after(() => server.close());
+  return { dir, blob, pointer, server };
+}
+
+test('parsePointer accepts snake_case and camelCase and resolves the blob relative to the pointer', () => {
+  const hex = 'ab'.repeat(32);
+  const a = parsePointer({ version: 2, url: 'models/v2/model.bin', checksum: `sha256:${hex.toUpperCase()}`, size: '10', created_at: 'x' }, 'https://b.example/bucket/latest.json');
+  assert.equal(a.blobUrl, 'https://b.example/bucket/models/v2/model.bin');
+  assert.equal(a.checksum, hex);
+  assert.equal(a.size, 10);
+  assert.equal(a.createdAt, 'x');
+  const b = parsePointer({ modelVersion: 4, blobUrl: 'https://cdn.example/m.bin', sha256: hex, sizeBytes: 5, createdAt: 'y' }, 'https://b.example/latest.json');
+  assert.equal(b.blobUrl, 'https://cdn.example/m.bin');
+  assert.equal(b.version, 4);
+  assert.equal(b.size, 5);
+  // The publisher's latest.json (docs/decisions/401-bucket-layout.md on the publish branch).
+  const c = parsePointer({
+    schema: 1, version: 3, url: 'models/v3/model.bin', absoluteUrl: 'https://storage.googleapis.com/b/models/v3/model.bin',
+    metadataUrl: 'models/v3/metadata.json', checksum: hex, size: 99, encoding: 'gzip', formatVersion: '0.1',
+    createdAt: '2026-01-01T00:00:00Z', publishedAt: 'x', updatedAt: 'y', games: 10, metrics: { 'recall@10': 0.5 },
+  }, 'http://127.0.0.1:9000/bucket/latest.json');
+  assert.equal(c.blobUrl, 'http://127.0.0.1:9000/bucket/models/v3/model.bin', 'the relative url wins: works from any host');
+  assert.equal(c.size, 99);
+  assert.equal(c.formatVersion, '0.1');
+  assert.deepEqual(c.metrics, { 'recall@10': 0.5 });
+  assert.equal(parsePointer({ absoluteUrl: 'https://cdn.example/m.bin' }, 'https://b.example/latest.json').blobUrl, 'https://cdn.example/m.bin');
+  assert.throws(() => parsePointer({ version: 1 }, 'https://b.example/latest.json'), (e) => e instanceof ModelLoadError && e.code === 'bad-pointer');
+  assert.throws(() => parsePointer({ url: 'm.bin', checksum: 'nothex' }, 'https://b.example/latest.json'), /malformed SHA-256/);
+  assert.throws(() => parsePointer([], 'https://b.example/latest.json'), /not a JSON object/);
+});
+
+test('resolveSource tells pointers from blobs', () => {
+  const base = 'https://site.example/app/';
+  assert.deepEqual(resolveSource('latest.json', base), { kind: 'pointer', url: 'https://site.example/app/latest.json' });
+  assert.deepEqual(resolveSource('/m/model.bin?x=1', base), { kind: 'blob', url: 'https://site.example/m/model.bin?x=1' });
+  assert.deepEqual(resolveSource({ latestUrl: 'https://b.example/p' }, base), { kind: 'pointer', url: 'https://b.example/p' });
+  assert.deepEqual(resolveSource({ url: 'x.bin' }, base), { kind: 'blob', url: 'https://site.example/app/x.bin' });
+  assert.throws(() => resolveSource('', base), /No model URL/);
+});
+
+test('loads through the pointer with progress, verifies, caches, and reloads from the cache', async (t) => {
+  const { blob, pointer, server } = await fixture(t);
+  const cache = memoryCache();
+  const progress = [];
+  const got = await fetchModelBytes({ latestUrl: `${server.url}/latest.json` }, { cache, onProgress: (p) => progress.push(p) });
+  assert.equal(got.fromCache, false);
+  assert.deepEqual(got.bytes, blob);
+  assert.equal(got.checksum, pointer.checksum);
+  assert.equal(got.pointer.version, 3);
+  assert.equal(got.blobUrl, `${server.url}/models/v3/model.bin`);
+  assert.ok(progress.length >= 2, 'progress reported more than once');
+  assert.deepEqual(progress.at(-1), { loaded: blob.length, total: blob.length });
+  assert.ok(progress.every((p, i) => i === 0 || p.loaded >= progress[i - 1].loaded), 'progress is monotonic');
+  assert.equal(server.count('/models/v3/model.bin'), 1);
+  await got.stored;
+  assert.equal(cache.map.size, 1);
+
+  const again = await fetchModelBytes(`${server.url}/latest.json`, { cache });
+  assert.equal(again.fromCache, true);
+  assert.deepEqual(again.bytes, blob);
+  assert.equal(server.count('/latest.json'), 2, 'the pointer is fetched every time');
+  assert.equal(server.count('/models/v3/model.bin'), 1, 'the blob is not fetched again');
+});
+
+test('a corrupted cache entry is dropped and the blob downloaded again', async (t) => {
+  const { pointer, server } = await fixture(t);
+  const cache = memoryCache();
+  cache.map.set(`https://playalike.invalid/sha256/${pointer.checksum}`, new Uint8Array([1, 2, 3]));
+  const got = await fetchModelBytes(`${server.url}/latest.json`, { cache });
+  assert.equal(got.fromCache, false);
+  assert.equal(server.count('/models/v3/model.bin'), 1);
+});
+
+test('a new model replaces the old one in the cache', async (t) => {
+  const { dir, server } = await fixture(t);
+  const cache = memoryCache();
+  await (await fetchModelBytes(`${server.url}/latest.json`, { cache })).stored;
+  const blob2 = new Uint8Array([9, 8, 7]);
+  fs.mkdirSync(path.join(dir, 'models/v4'));
+  fs.writeFileSync(path.join(dir, 'models/v4/model.bin'), blob2);
+  fs.writeFileSync(path.join(dir, 'latest.json'), JSON.stringify({ version: 4, url: 'models/v4/model.bin', checksum: sha(blob2), size: 3 }));
+  const got = await fetchModelBytes(`${server.url}/latest.json`, { cache });
+  await got.stored;
+  assert.deepEqual(got.bytes, blob2);
+  assert.deepEqual([...cache.map.keys()], [`https://playalike.invalid/sha256/${sha(blob2)}`]);
+});
+
+test('a blob URL loads directly without pointer or cache', async (t) => {
+  const { blob, server } = await fixture(t);
+  const got = await fetchModelBytes(`${server.url}/models/v3/model.bin`, { cache: memoryCache() });
+  assert.deepEqual(got.bytes, blob);
+  assert.equal(got.pointer, undefined);
+  assert.equal(server.count('/latest.json'), 0);
+});
+
+test('failures reject with page-ready messages and codes', async (t) => {
+  const { blob, pointer, server } = await fixture(t);
+  const url = `${server.url}/latest.json`;
+  const rejects = (p, code, re) => assert.rejects(p, (e) => {
+    assert.ok(e instanceof ModelLoadError && e instanceof Error);
+    assert.equal(e.code, code);
+    assert.match(e.message, re);
+    return true;
+  });
+
+  await rejects(fetchModelBytes(`${server.url}/missing/latest.json`, { cache: false }), 'not-found', /No model is published at .*missing\/latest\.json \(HTTP 404\)/);
+
+  server.override('/latest.json', { status: 500 });
+  await rejects(fetchModelBytes(url, { cache: false }), 'http', /HTTP 500/);
+
+  server.override('/latest.json', { status: 200, body: '<html>' });
+  await rejects(fetchModelBytes(url, { cache: false }), 'bad-pointer', /not valid JSON/);
+
+  server.clearOverrides();
+  const corrupt = blob.slice();
+  corrupt[1000] ^= 0xff;
+  server.override('/models/v3/model.bin', { body: corrupt });
+  await rejects(fetchModelBytes(url, { cache: memoryCache() }), 'checksum-mismatch', /corrupt: its SHA-256 checksum does not match/);
+
+  server.override('/models/v3/model.bin', { body: blob.slice(0, 100) });
+  await rejects(fetchModelBytes(url, { cache: false }), 'size-mismatch', new RegExp(`expected ${pointer.size} bytes, got 100`));
+
+  server.clearOverrides();
+  await rejects(fetchModelBytes('http://127.0.0.1:9/latest.json', { cache: false }), 'network', /Could not reach the model pointer/);
+});
+
+test('loadWith decodes, maps engine errors and attaches the source', async (t) => {
+  const { server, pointer } = await fixture(t);
+  const url = `${server.url}/latest.json`;
+  const model = await loadWith(url, { cache: false }, (bytes) => ({ n: bytes.length }));
+  assert.equal(model.n, pointer.size);
+  assert.equal(model.source.checksum, pointer.checksum);
+  assert.equal(model.source.fromCache, false);
+  await assert.rejects(loadWith(url, { cache: false }, () => { throw new Error('unsupported format version 9.0 (this engine reads 0.x)'); }), (e) => e.code === 'unsupported-format' && /cannot read/.test(e.message));
+  await assert.rejects(loadWith(url, { cache: false }, () => { throw new Error('checksum mismatch in payload'); }), (e) => e.code === 'corrupt' && /damaged/.test(e.message));
+});

@@ -1,0 +1,193 @@
+// The static site in headless Chromium against a real model built by the builder:
+// search → pick → recommendations equal to the native CLI's, filters, cache on reload,
+// error states, no console errors, screenshots.
+// Run: node --test tests/browser/site.test.mjs   (needs pkg/ built by scripts/build-wasm.sh)
+import test from 'node:test';
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import path from 'node:path';
+import { startServer } from './server.mjs';
+import {
+  root,
+  workDir,
+  testModel,
+  makeBucket,
+  nativeRecommend,
+  chooseQuery,
+  launchBrowser,
+  routeCovers,
+  watchConsole,
+  readSnapshotGames,
+  waitForCachedModel,
+} from './harness.mjs';
+
+const screenshots = path.join(root, 'target', 'screenshots');
+
+// Chromium reports every non-2xx resource as a console error; the error-state tests expect those.
+const isHttpFailure = (e) => /Failed to load resource/.test(e);
+
+test('static site in Chromium', async (t) => {
+  // PLAYALIKE_TEST_PKG_DIR: serve another build of the package (default pkg/).
+  const pkgDir = process.env.PLAYALIKE_TEST_PKG_DIR ?? path.join(root, 'pkg');
+  assert.ok(fs.existsSync(path.join(pkgDir, 'playalike_bg.wasm')), `${pkgDir} is not built: run scripts/build-wasm.sh`);
+  const { blob, snapshot } = testModel();
+  const bucket = path.join(workDir, 'bucket-site');
+  fs.rmSync(bucket, { recursive: true, force: true });
+  makeBucket(bucket, blob, { version: 1 });
+  const good = fs.readFileSync(blob);
+  // A blob whose pointer matches it but whose payload is damaged: the engine must refuse it.
+  const damaged = Buffer.from(good);
+  damaged[damaged.length - 5] ^= 0x5a;
+  makeBucket(path.join(bucket, 'damaged'), blob, { blobBytes: damaged });
+  const query = snapshot ? chooseQuery(snapshot) : { partial: process.env.PLAYALIKE_TEST_QUERY ?? 'the', name: null };
+
+  const server = await startServer({ '/': path.join(root, 'web'), '/pkg/': pkgDir, '/bucket/': bucket });
+  t.after(() => server.close());
+  const browser = await launchBrowser();
+  t.after(() => browser.close());
+  fs.mkdirSync(screenshots, { recursive: true });
+  const site = (params) => `${server.url}/?${params}`;
+  const blobPath = '/bucket/models/v1/model.bin';
+
+  async function newPage(t2, viewport = { width: 1100, height: 900 }) {
+    const context = await browser.newContext({ viewport });
+    t2.after(() => context.close());
+    await routeCovers(context);
+    const page = await context.newPage();
+    const errors = watchConsole(page);
+    return { context, page, errors };
+  }
+
+  const recIds = (page) => page.$$eval('#recs > li', (lis) => lis.map((li) => Number(li.dataset.id)));
+
+  await t.test('search, pick, recommendations equal the native CLI, filters, cache on reload', async (t2) => {
+    const { page, errors } = await newPage(t2);
+    await page.goto(site('model=/bucket/latest.json'));
+    await page.waitForSelector('html[data-ready="true"]');
+    assert.equal(await page.getAttribute('html', 'data-model-source'), 'network');
+    assert.equal(server.count(blobPath), 1);
+    assert.match(await page.textContent('#status'), /Model v1 · trained \d{4}-\d\d-\d\d · [\d,]+ games/);
+
+    // Type a partial title; suggestions appear; walk them with the arrow keys to the wanted game.
+    const input = page.locator('#search-input');
+    await input.click();
+    await input.pressSequentially(query.partial, { delay: 20 });
+    await page.waitForSelector('#suggestions [role=option]');
+    assert.equal(await input.getAttribute('aria-expanded'), 'true');
+    const options = await page.$$eval('#suggestions [role=option]', (lis) => lis.map((li) => ({ id: Number(li.dataset.id), text: li.textContent })));
+    assert.ok(options.length > 0, `suggestions for "${query.partial}"`);
+    let target = options.findIndex((o) => query.name && o.text.startsWith(query.name));
+    if (target < 0) target = 0;
+    for (let i = 0; i <= target; i++) await input.press('ArrowDown');
+    assert.equal(await input.getAttribute('aria-activedescendant'), `suggestion-${target}`);
+    await input.press('Enter');
+    const picked = options[target].id;
+    await page.waitForSelector(`#game[data-id="${picked}"]`);
+    assert.equal(await input.getAttribute('aria-expanded'), 'false');
+    assert.match(page.url(), new RegExp(`[?&]game=${picked}(&|$)`));
+
+    // Recommendations equal the native engine's, in order.
+    await page.waitForSelector('#recs > li');
+    const shown = await recIds(page);
+    const native = nativeRecommend(blob, picked, shown.length);
+    assert.deepEqual(shown, native, 'browser and native CLI recommend the same games');
+    const because = await page.$$eval('#recs .because', (ps) => ps.map((p) => p.textContent));
+    assert.ok(because.every((b) => b.startsWith('because: ')), 'every recommendation says why');
+    assert.ok(because.some((b) => b !== 'because: similar overall'), 'explain gives concrete reasons');
+    assert.ok((await page.$$('#game .cover.placeholder')).length === 1, 'an unloadable cover falls back to a placeholder');
+
+    await page.screenshot({ path: path.join(screenshots, 'site.png'), fullPage: true });
+
+    // Filter by release year: every recommendation respects it, and the URL carries it.
+    await page.click('#filters-box summary');
+    const from = 2010;
+    await page.fill('#f-from', String(from));
+    await page.dispatchEvent('#f-from', 'change');
+    await page.waitForFunction(() => new URL(location.href).searchParams.get('from') === '2010');
+    const filtered = await recIds(page);
+    assert.ok(filtered.length > 0, 'the year filter leaves some recommendations');
+    const years = await page.evaluate((ids) => ids.map((id) => window.playalike.game(id).year), filtered);
+    assert.ok(years.every((y) => y >= from), `years ${years} all ≥ ${from}`);
+
+    // Platform filter: PC (Windows), IGDB id 6.
+    await page.selectOption('#f-platform', '6');
+    await page.waitForFunction(() => new URL(location.href).searchParams.get('platform') === '6');
+    const onPc = await recIds(page);
+    assert.ok(onPc.length > 0, 'the platform filter leaves some recommendations');
+    const platforms = await page.evaluate((ids) => ids.map((id) => window.playalike.game(id).platforms), onPc);
+    for (const p of platforms) {
+      const ok = p.some((x) => x === 6 || x?.id === 6 || /PC \(Microsoft Windows\)|^PC/.test(typeof x === 'string' ? x : x?.name ?? ''));
+      assert.ok(ok, `platforms ${JSON.stringify(p)} include PC`);
+    }
+
+    // Like the picked game and a recommendation: recommendations for the set.
+    await page.click('#game .actions button');
+    await page.click('#recs > li:first-child .like');
+
+    await page.waitForSelector('#liked li:nth-child(2)');
+    assert.match(page.url(), /liked=\d+(%2C|,)\d+/);
+    assert.match(await page.textContent('#recs-heading'), /your 2 picks/);
+
+    // Reload the shared URL: same view, the blob comes from the cache (only the pointer is fetched).
+    await waitForCachedModel(page);
+    const pointerBefore = server.count('/bucket/latest.json');
+    const before = await recIds(page);
+    await page.reload();
+    await page.waitForSelector('html[data-ready="true"]');
+    assert.equal(await page.getAttribute('html', 'data-model-source'), 'cache');
+    assert.equal(server.count(blobPath), 1, 'no second blob download');
+    assert.equal(server.count('/bucket/latest.json'), pointerBefore + 1, 'the pointer is re-checked');
+    assert.deepEqual(await recIds(page), before, 'the shared URL restores the same recommendations');
+    assert.equal(await page.inputValue('#f-from'), '2010');
+
+    assert.deepEqual(errors, [], 'no console errors');
+  });
+
+  await t.test('phone width', async (t2) => {
+    const { page, errors } = await newPage(t2, { width: 390, height: 844 });
+    const games = snapshot ? readSnapshotGames(snapshot) : [];
+    const id = query.id ?? games[0]?.id;
+    await page.goto(site(`model=/bucket/latest.json${id ? `&game=${id}` : ''}`));
+    await page.waitForSelector('html[data-ready="true"]');
+    if (id) await page.waitForSelector('#recs > li');
+    const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+    assert.ok(overflow <= 0, `no horizontal scrolling at phone width (overflow ${overflow}px)`);
+    await page.screenshot({ path: path.join(screenshots, 'site-phone.png'), fullPage: false });
+    assert.deepEqual(errors, [], 'no console errors');
+  });
+
+  const errorCases = [
+    { name: 'missing model', model: '/bucket/nowhere/latest.json', title: 'No model found', message: /No model is published at .*nowhere\/latest\.json \(HTTP 404\)/ },
+    { name: 'corrupt download', model: '/bucket/latest.json', corrupt: true, title: 'The model download is corrupt', message: /SHA-256 checksum does not match/ },
+    { name: 'damaged model file', model: '/bucket/damaged/latest.json', title: 'The model file is damaged', message: /damaged and could not be read/ },
+    { name: 'offline', model: '/bucket/latest.json', offline: true, title: 'You are offline', message: /offline/ },
+  ];
+  for (const c of errorCases) {
+    await t.test(`error state: ${c.name}`, async (t2) => {
+      const { context, page, errors } = await newPage(t2);
+      if (c.corrupt) {
+        const bad = Buffer.from(good);
+        bad[100] ^= 0xff;
+        server.override(blobPath, { body: bad });
+        t2.after(() => server.clearOverrides());
+      }
+      if (c.offline) {
+        // The page itself is served; then the network goes away before the model is fetched.
+        await context.addInitScript(() => Object.defineProperty(Navigator.prototype, 'onLine', { get: () => false }));
+        await context.route('**/bucket/**', (route) => route.abort('internetdisconnected'));
+      }
+      await page.goto(site(`model=${encodeURIComponent(c.model)}`));
+      await page.waitForSelector('#error:not([hidden])');
+      assert.equal(await page.textContent('#error-title'), c.title);
+      assert.match(await page.textContent('#error-message'), c.message);
+      assert.equal(await page.isDisabled('#search-input'), true);
+      if (c.name === 'corrupt download') await page.screenshot({ path: path.join(screenshots, 'site-error.png') });
+      const unexpected = errors.filter((e) => !isHttpFailure(e) && !/ERR_INTERNET_DISCONNECTED/.test(e));
+      assert.deepEqual(unexpected, [], 'no console errors beyond the failed request itself');
+    });
+  }
+
+  if (process.env.PLAYALIKE_UPDATE_SCREENSHOT === '1') {
+    fs.copyFileSync(path.join(screenshots, 'site.png'), path.join(root, 'docs', 'screenshot.png'));
+  }
+});

@@ -1,0 +1,696 @@
+// The playalike page: loads the model once, then answers search and recommendations locally.
+// Plain ES module, no framework. State lives in the query string so every view is shareable:
+//   ?model=URL  game=ID  liked=ID,ID  platform=ID  from=YEAR  to=YEAR  rating=N  main=1
+
+import config from './config.js';
+
+const $ = (id) => document.getElementById(id);
+const els = {
+  status: $('status'),
+  loading: $('loading'),
+  progress: $('progress'),
+  progressText: $('progress-text'),
+  error: $('error'),
+  errorTitle: $('error-title'),
+  errorMessage: $('error-message'),
+  retry: $('retry'),
+  input: $('search-input'),
+  suggestions: $('suggestions'),
+  searchCount: $('search-count'),
+  likedSection: $('liked-section'),
+  liked: $('liked'),
+  clearLiked: $('clear-liked'),
+  filtersBox: $('filters-box'),
+  filters: $('filters'),
+  filterSummary: $('filter-summary'),
+  platform: $('f-platform'),
+  from: $('f-from'),
+  to: $('f-to'),
+  rating: $('f-rating'),
+  main: $('f-main'),
+  game: $('game'),
+  recsSection: $('recs-section'),
+  recsHeading: $('recs-heading'),
+  recsEmpty: $('recs-empty'),
+  recs: $('recs'),
+};
+
+/** @type {any} the loaded Recommender */
+let rec = null;
+let firstRecsShown = false;
+
+// ---------------------------------------------------------------------------------------------
+// State <-> URL
+
+function readState() {
+  const q = new URLSearchParams(location.search);
+  const int = (v) => {
+    const n = Number.parseInt(v ?? '', 10);
+    return Number.isFinite(n) ? n : null;
+  };
+  const ids = (v) => (v ?? '').split(',').map((s) => int(s)).filter((n) => n !== null);
+  return {
+    model: q.get('model') || config.model,
+    game: int(q.get('game')),
+    liked: [...new Set(ids(q.get('liked')))],
+    platform: int(q.get('platform')),
+    from: int(q.get('from')),
+    to: int(q.get('to')),
+    rating: int(q.get('rating')),
+    main: q.get('main') === '1',
+  };
+}
+
+let state = readState();
+
+function writeState(push) {
+  const q = new URLSearchParams();
+  const current = new URLSearchParams(location.search);
+  if (current.get('model')) q.set('model', current.get('model'));
+  if (state.game !== null) q.set('game', String(state.game));
+  if (state.liked.length) q.set('liked', state.liked.join(','));
+  if (state.platform !== null) q.set('platform', String(state.platform));
+  if (state.from !== null) q.set('from', String(state.from));
+  if (state.to !== null) q.set('to', String(state.to));
+  if (state.rating !== null) q.set('rating', String(state.rating));
+  if (state.main) q.set('main', '1');
+  const search = q.toString();
+  const url = `${location.pathname}${search ? `?${search}` : ''}`;
+  if (url === `${location.pathname}${location.search}`) return;
+  history[push ? 'pushState' : 'replaceState'](null, '', url);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Loading
+
+function showProgress({ loaded, total }) {
+  if (total) {
+    els.progress.max = total;
+    els.progress.value = Math.min(loaded, total);
+    els.progressText.textContent = `${formatBytes(loaded)} of ${formatBytes(total)}`;
+  } else {
+    els.progress.removeAttribute('value');
+    els.progressText.textContent = formatBytes(loaded);
+  }
+}
+
+function formatBytes(n) {
+  if (n < 1024) return `${n} B`;
+  if (n < 1024 * 1024) return `${(n / 1024).toFixed(0)} KB`;
+  return `${(n / 1024 / 1024).toFixed(1)} MB`;
+}
+
+const ERROR_TITLES = {
+  'not-found': 'No model found',
+  offline: 'You are offline',
+  network: 'The model could not be reached',
+  'checksum-mismatch': 'The model download is corrupt',
+  'size-mismatch': 'The model download is corrupt',
+  corrupt: 'The model file is damaged',
+  'unsupported-format': 'This model is too new for this page',
+  'bad-pointer': 'The model address is not usable',
+  package: 'The page is incomplete',
+  engine: 'The page is incomplete',
+};
+
+function showError(err) {
+  const code = err && err.code;
+  els.errorTitle.textContent = ERROR_TITLES[code] ?? 'The model could not be loaded';
+  els.errorMessage.textContent = err && err.message ? err.message : String(err);
+  els.error.dataset.code = code ?? 'unknown';
+  els.error.hidden = false;
+  els.loading.hidden = true;
+  els.status.textContent = 'No model loaded.';
+}
+
+async function load() {
+  els.error.hidden = true;
+  els.loading.hidden = false;
+  els.status.textContent = 'Loading the model…';
+  let Recommender;
+  try {
+    ({ Recommender } = await import('./pkg/index.js'));
+    performance.mark('playalike:package-imported');
+  } catch (e) {
+    const err = new Error(`The playalike package could not be loaded (${e.message}). Build the site with scripts/build-site.sh.`);
+    err.code = 'package';
+    showError(err);
+    return;
+  }
+  try {
+    rec = await Recommender.load(state.model, { onProgress: showProgress });
+  } catch (e) {
+    // Report to the console as a warning only: the page shows the message.
+    console.warn('playalike: model load failed:', e);
+    showError(e);
+    return;
+  }
+  performance.mark('playalike:model-loaded');
+  els.loading.hidden = true;
+  // The loaded model, for the browser console (and the tests): playalike.search('portal')
+  window.playalike = rec;
+  document.documentElement.dataset.modelSource = rec.source?.fromCache ? 'cache' : 'network';
+  showStatus();
+  fillPlatforms();
+  els.input.disabled = false;
+  applyStateToForm();
+  render();
+  document.documentElement.dataset.ready = 'true';
+}
+
+function showStatus() {
+  let s;
+  try {
+    s = rec.status();
+  } catch {
+    s = {};
+  }
+  const parts = [];
+  // The blob says 0 until publishing numbers it; the pointer knows the published version.
+  const version = s.modelVersion || rec.source?.pointer?.version;
+  if (version !== undefined && version !== null && version !== 0) parts.push(`Model v${String(version).replace(/^v/, '')}`);
+  else parts.push('Model (unpublished)');
+  const created = s.createdAt ?? rec.source?.pointer?.createdAt;
+  if (created) {
+    const d = new Date(created);
+    parts.push(`trained ${Number.isNaN(d.getTime()) ? created : d.toISOString().slice(0, 10)}`);
+  }
+  if (s.games !== undefined) parts.push(`${Number(s.games).toLocaleString('en')} games`);
+  const metric = pickMetric(s.metrics);
+  if (metric) parts.push(`${metric[0]} ${Number(metric[1]).toFixed(3)}`);
+  els.status.textContent = parts.join(' · ');
+  els.status.title = s.formatVersion ? `format ${s.formatVersion}` : '';
+}
+
+function pickMetric(metrics) {
+  if (!metrics) return null;
+  const entries = metrics instanceof Map ? [...metrics.entries()] : Object.entries(metrics);
+  const found = entries.find(([k]) => /recall.*10/i.test(k)) ?? entries.find(([k]) => /recall|hit|ndcg/i.test(k));
+  if (!found) return null;
+  return [found[0].replace(/_at_|_@_?/i, '@'), found[1]];
+}
+
+function fillPlatforms() {
+  let list = null;
+  // A model may list its own platform vocabulary; otherwise the configured common platforms.
+  for (const name of ['platforms', 'vocabulary', 'vocab']) {
+    if (typeof rec[name] !== 'function') continue;
+    try {
+      const got = name === 'platforms' ? rec[name]() : rec[name]('platforms');
+      if (Array.isArray(got) && got.length) {
+        list = got.map((p) => [p.id ?? p.igdbId ?? p.igdb_id, p.name]).filter(([id, n]) => id !== undefined && n);
+        break;
+      }
+    } catch {
+      // not this model's API
+    }
+  }
+  if (!list || !list.length) list = config.platforms;
+  const frag = document.createDocumentFragment();
+  for (const [id, name] of list) {
+    const o = document.createElement('option');
+    o.value = String(id);
+    o.textContent = name;
+    frag.append(o);
+  }
+  els.platform.append(frag);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Search combobox (WAI-ARIA 1.2 combobox with listbox popup)
+
+let suggestions = [];
+let active = -1;
+
+function onSearchInput(ev) {
+  const text = els.input.value.trim();
+  suggestions = text && rec ? safe(() => rec.search(text, { k: config.suggestions }), []) : [];
+  active = -1;
+  renderSuggestions();
+  const count = text ? `${suggestions.length || 'No'} suggestion${suggestions.length === 1 ? '' : 's'}` : '';
+  if (els.searchCount.textContent !== count) els.searchCount.textContent = count;
+  if (ev && typeof ev.timeStamp === 'number') {
+    // For the benchmark: event creation → suggestions in the DOM.
+    try {
+      performance.measure('playalike:suggest', { start: ev.timeStamp, end: performance.now() });
+    } catch {
+      // older browsers
+    }
+  }
+}
+
+function renderSuggestions() {
+  const ul = els.suggestions;
+  ul.replaceChildren();
+  if (!suggestions.length) {
+    closeSuggestions();
+    if (els.input.value.trim() && rec) {
+      const li = document.createElement('li');
+      li.className = 'none';
+      li.setAttribute('role', 'presentation');
+      li.textContent = 'No matching title';
+      ul.append(li);
+      ul.hidden = false;
+    }
+    return;
+  }
+  suggestions.forEach((s, i) => {
+    const li = document.createElement('li');
+    li.id = `suggestion-${i}`;
+    li.setAttribute('role', 'option');
+    li.setAttribute('aria-selected', String(i === active));
+    li.dataset.id = String(s.id);
+    const name = document.createElement('span');
+    name.textContent = s.name;
+    li.append(name);
+    if (s.year) {
+      const y = document.createElement('span');
+      y.className = 'year';
+      y.textContent = ` ${s.year}`;
+      li.append(y);
+    }
+    li.addEventListener('mousedown', (e) => e.preventDefault()); // keep focus in the input
+    li.addEventListener('click', () => pick(s.id));
+    ul.append(li);
+  });
+  ul.hidden = false;
+  els.input.setAttribute('aria-expanded', 'true');
+  updateActive();
+}
+
+function updateActive() {
+  const items = els.suggestions.querySelectorAll('[role=option]');
+  items.forEach((li, i) => li.setAttribute('aria-selected', String(i === active)));
+  if (active >= 0 && items[active]) {
+    els.input.setAttribute('aria-activedescendant', items[active].id);
+    items[active].scrollIntoView({ block: 'nearest' });
+  } else {
+    els.input.removeAttribute('aria-activedescendant');
+  }
+}
+
+function closeSuggestions() {
+  els.suggestions.hidden = true;
+  els.input.setAttribute('aria-expanded', 'false');
+  els.input.removeAttribute('aria-activedescendant');
+  active = -1;
+}
+
+function onSearchKey(e) {
+  const open = !els.suggestions.hidden && suggestions.length > 0;
+  switch (e.key) {
+    case 'ArrowDown':
+      if (!open) {
+        onSearchInput();
+        if (suggestions.length) active = 0;
+        updateActive();
+      } else {
+        active = (active + 1) % suggestions.length;
+        updateActive();
+      }
+      e.preventDefault();
+      break;
+    case 'ArrowUp':
+      if (open) {
+        active = active <= 0 ? suggestions.length - 1 : active - 1;
+        updateActive();
+        e.preventDefault();
+      }
+      break;
+    case 'Enter':
+      if (open) {
+        pick(suggestions[Math.max(active, 0)].id);
+        e.preventDefault();
+      }
+      break;
+    case 'Escape':
+      if (open || !els.suggestions.hidden) closeSuggestions();
+      else els.input.value = '';
+      e.preventDefault();
+      break;
+    default:
+  }
+}
+
+function pick(id) {
+  closeSuggestions();
+  els.input.value = '';
+  state.game = id;
+  writeState(true);
+  render();
+  els.game.focus();
+}
+
+// ---------------------------------------------------------------------------------------------
+// Game card, liked list, recommendations
+
+function safe(fn, fallback) {
+  try {
+    return fn();
+  } catch (e) {
+    console.warn('playalike:', e);
+    return fallback;
+  }
+}
+
+function gameInfo(id) {
+  return safe(() => rec.game(id), null);
+}
+
+function names(list) {
+  if (!Array.isArray(list)) return [];
+  return list.map((x) => (typeof x === 'string' ? x : x && typeof x === 'object' ? x.name : null)).filter(Boolean);
+}
+
+function coverNode(g, size) {
+  const wrap = document.createElement('div');
+  wrap.className = `cover ${size}`;
+  const placeholder = () => {
+    wrap.replaceChildren();
+    wrap.classList.add('placeholder');
+    const span = document.createElement('span');
+    span.setAttribute('aria-hidden', 'true');
+    span.textContent = (g?.name ?? '?').replace(/^(the|a)\s+/i, '').slice(0, 1).toUpperCase();
+    wrap.append(span);
+  };
+  if (g && g.cover) {
+    const img = document.createElement('img');
+    img.alt = '';
+    img.loading = 'lazy';
+    img.decoding = 'async';
+    img.referrerPolicy = 'no-referrer';
+    img.addEventListener('error', placeholder, { once: true });
+    img.src = config.coverUrl.replace('{cover}', encodeURIComponent(g.cover));
+    wrap.append(img);
+  } else {
+    placeholder();
+  }
+  return wrap;
+}
+
+function renderGame() {
+  const section = els.game;
+  section.replaceChildren();
+  if (state.game === null) {
+    section.hidden = true;
+    return;
+  }
+  const g = gameInfo(state.game);
+  section.hidden = false;
+  section.tabIndex = -1;
+  if (!g) {
+    const p = document.createElement('p');
+    p.className = 'hint';
+    p.textContent = `Game ${state.game} is not in this model.`;
+    section.append(p);
+    return;
+  }
+  section.dataset.id = String(g.id);
+  section.append(coverNode(g, 'big'));
+  const body = document.createElement('div');
+  body.className = 'game-body';
+  const h = document.createElement('h2');
+  h.id = 'game-title';
+  h.textContent = g.name;
+  section.setAttribute('aria-labelledby', 'game-title');
+  body.append(h);
+  const meta = document.createElement('dl');
+  const row = (label, value) => {
+    if (!value) return;
+    const dt = document.createElement('dt');
+    dt.textContent = label;
+    const dd = document.createElement('dd');
+    dd.textContent = value;
+    meta.append(dt, dd);
+  };
+  row('Released', g.year ? String(g.year) : 'unknown');
+  row('Platforms', names(g.platforms).join(', '));
+  row('Genres', names(g.genres).join(', '));
+  if (typeof g.rating === 'number') {
+    row('Rating', `${Math.round(g.rating)} / 100${g.ratingCount ? ` (${Number(g.ratingCount).toLocaleString('en')} ratings)` : ''}`);
+  } else {
+    row('Rating', 'not rated');
+  }
+  body.append(meta);
+  const actions = document.createElement('div');
+  actions.className = 'actions';
+  const like = document.createElement('button');
+  like.type = 'button';
+  const isLiked = state.liked.includes(g.id);
+  like.textContent = isLiked ? '♥ Liked' : '♡ Add to liked games';
+  like.setAttribute('aria-pressed', String(isLiked));
+  like.addEventListener('click', () => toggleLiked(g.id));
+  actions.append(like);
+  if (g.slug) {
+    const a = document.createElement('a');
+    a.href = `https://www.igdb.com/games/${encodeURIComponent(g.slug)}`;
+    a.textContent = 'View on IGDB';
+    a.rel = 'noopener';
+    actions.append(a);
+  }
+  body.append(actions);
+  section.append(body);
+}
+
+function toggleLiked(id) {
+  state.liked = state.liked.includes(id) ? state.liked.filter((x) => x !== id) : [...state.liked, id];
+  writeState(true);
+  render();
+}
+
+function renderLiked() {
+  els.liked.replaceChildren();
+  els.likedSection.hidden = state.liked.length === 0;
+  for (const id of state.liked) {
+    const g = gameInfo(id);
+    const li = document.createElement('li');
+    const open = document.createElement('button');
+    open.type = 'button';
+    open.className = 'link';
+    open.textContent = g ? g.name : `#${id}`;
+    open.addEventListener('click', () => {
+      state.game = id;
+      writeState(true);
+      render();
+    });
+    const remove = document.createElement('button');
+    remove.type = 'button';
+    remove.className = 'remove';
+    remove.textContent = '×';
+    remove.setAttribute('aria-label', `Remove ${g ? g.name : id} from liked games`);
+    remove.addEventListener('click', () => toggleLiked(id));
+    li.append(open, remove);
+    els.liked.append(li);
+  }
+}
+
+function currentFilters() {
+  const f = {};
+  if (state.platform !== null) f.platforms = [state.platform];
+  if (state.from !== null) f.yearMin = state.from;
+  if (state.to !== null) f.yearMax = state.to;
+  if (state.rating !== null) f.minRating = state.rating;
+  if (state.main) f.gameTypes = [0];
+  return f;
+}
+
+function seeds() {
+  const s = [];
+  if (state.game !== null) s.push(state.game);
+  for (const id of state.liked) if (!s.includes(id)) s.push(id);
+  return s.filter((id) => gameInfo(id));
+}
+
+const FIELD_LABELS = {
+  genres: 'genre',
+  themes: 'theme',
+  platforms: 'platform',
+  game_modes: 'mode',
+  gameModes: 'mode',
+  player_perspectives: 'view',
+  playerPerspectives: 'view',
+  keywords: '',
+  franchises: 'series',
+  collections: 'series',
+  companies: 'studio',
+  game_engines: 'engine',
+  engines: 'engine',
+  gameEngines: 'engine',
+};
+
+function because(seedIds, id) {
+  let best = [];
+  let bestTotal = -Infinity;
+  for (const s of seedIds) {
+    const reasons = safe(() => rec.explain(s, id), []) ?? [];
+    const total = reasons.reduce((a, r) => a + (Number(r.weight) || 0), 0);
+    if (total > bestTotal) {
+      bestTotal = total;
+      best = reasons;
+    }
+  }
+  const parts = [];
+  for (const r of [...best].filter((x) => x && x.name).sort((a, b) => b.weight - a.weight)) {
+    let text;
+    if (r.field === 'year') text = `released around the same time (${r.name})`;
+    else if (r.field === 'similar_games' || r.field === 'similar') text = 'IGDB lists it as similar';
+    else {
+      const label = FIELD_LABELS[r.field] ?? r.field;
+      text = label ? `${label} ${r.name}` : r.name;
+    }
+    // A franchise and a collection often share a name: say it once.
+    if (!parts.includes(text)) parts.push(text);
+    if (parts.length === 3) break;
+  }
+  return parts.length ? `because: ${parts.join(' · ')}` : 'because: similar overall';
+}
+
+function renderRecs() {
+  const ids = seeds();
+  els.recs.replaceChildren();
+  if (!ids.length) {
+    els.recsSection.hidden = true;
+    return;
+  }
+  const query = ids.length === 1 ? ids[0] : { liked: ids };
+  const opts = { k: config.k, filters: currentFilters() };
+  if (config.maxPerFranchise) opts.maxPerFranchise = config.maxPerFranchise;
+  const results = safe(() => rec.recommend(query, opts), []) ?? [];
+  els.recsSection.hidden = false;
+  const first = gameInfo(ids[0]);
+  els.recsHeading.textContent =
+    ids.length === 1 ? `Games like ${first ? first.name : ids[0]}` : `Games like your ${ids.length} picks`;
+  els.recsEmpty.hidden = results.length > 0;
+  const frag = document.createDocumentFragment();
+  for (const r of results) {
+    const g = gameInfo(r.id);
+    const li = document.createElement('li');
+    li.className = 'rec';
+    li.dataset.id = String(r.id);
+    li.append(coverNode(g ?? r, 'small'));
+    const body = document.createElement('div');
+    const title = document.createElement('button');
+    title.type = 'button';
+    title.className = 'rec-title link';
+    title.textContent = r.name;
+    title.addEventListener('click', () => {
+      state.game = r.id;
+      writeState(true);
+      render();
+      els.game.focus();
+      window.scrollTo({ top: 0 });
+    });
+    const year = document.createElement('span');
+    year.className = 'year';
+    year.textContent = r.year ? ` ${r.year}` : '';
+    const why = document.createElement('p');
+    why.className = 'because';
+    why.textContent = because(ids, r.id);
+    body.append(title, year, why);
+    if (g) {
+      const meta = document.createElement('p');
+      meta.className = 'rec-meta';
+      const bits = [];
+      if (typeof g.rating === 'number') bits.push(`rated ${Math.round(g.rating)}`);
+      const plats = names(g.platforms);
+      if (plats.length) bits.push(plats.slice(0, 3).join(', ') + (plats.length > 3 ? ` +${plats.length - 3}` : ''));
+      meta.textContent = bits.join(' · ');
+      body.append(meta);
+    }
+    const like = document.createElement('button');
+    like.type = 'button';
+    like.className = 'like';
+    const liked = state.liked.includes(r.id);
+    like.textContent = liked ? '♥' : '♡';
+    like.setAttribute('aria-pressed', String(liked));
+    like.setAttribute('aria-label', `${liked ? 'Remove' : 'Add'} ${r.name} ${liked ? 'from' : 'to'} liked games`);
+    like.addEventListener('click', () => toggleLiked(r.id));
+    li.append(body, like);
+    frag.append(li);
+  }
+  els.recs.append(frag);
+  if (!firstRecsShown && results.length) {
+    firstRecsShown = true;
+    performance.mark('playalike:first-recs');
+  }
+}
+
+function renderFilterSummary() {
+  const bits = [];
+  if (state.platform !== null) bits.push(els.platform.selectedOptions[0]?.textContent ?? `platform ${state.platform}`);
+  if (state.from !== null || state.to !== null) bits.push(`${state.from ?? '…'}–${state.to ?? '…'}`);
+  if (state.rating !== null) bits.push(`${state.rating}+`);
+  if (state.main) bits.push('main games');
+  els.filterSummary.textContent = bits.length ? `(${bits.join(', ')})` : '';
+  if (bits.length) els.filtersBox.open = true;
+}
+
+function render() {
+  if (!rec) return;
+  renderGame();
+  renderLiked();
+  renderFilterSummary();
+  renderRecs();
+}
+
+// ---------------------------------------------------------------------------------------------
+// Filters form
+
+function applyStateToForm() {
+  const ensureOption = (id) => {
+    if (id === null || [...els.platform.options].some((o) => o.value === String(id))) return;
+    const o = document.createElement('option');
+    o.value = String(id);
+    o.textContent = `Platform ${id}`;
+    els.platform.append(o);
+  };
+  ensureOption(state.platform);
+  els.platform.value = state.platform === null ? '' : String(state.platform);
+  els.from.value = state.from === null ? '' : String(state.from);
+  els.to.value = state.to === null ? '' : String(state.to);
+  els.rating.value = state.rating === null ? '' : String(state.rating);
+  els.main.checked = state.main;
+}
+
+function readForm() {
+  const int = (v) => {
+    const n = Number.parseInt(v, 10);
+    return Number.isFinite(n) ? n : null;
+  };
+  const next = {
+    platform: int(els.platform.value),
+    from: int(els.from.value),
+    to: int(els.to.value),
+    rating: int(els.rating.value),
+    main: els.main.checked,
+  };
+  // A blur can fire `change` again with nothing changed; re-rendering then would replace the
+  // button the visitor is clicking.
+  if (Object.keys(next).every((k) => next[k] === state[k])) return;
+  Object.assign(state, next);
+  writeState(false);
+  render();
+}
+
+// ---------------------------------------------------------------------------------------------
+// Wiring
+
+els.input.addEventListener('input', onSearchInput);
+els.input.addEventListener('keydown', onSearchKey);
+els.input.addEventListener('blur', () => setTimeout(closeSuggestions, 0));
+els.filters.addEventListener('change', readForm);
+els.filters.addEventListener('submit', (e) => e.preventDefault());
+els.filters.addEventListener('reset', () => setTimeout(readForm, 0));
+els.clearLiked.addEventListener('click', () => {
+  state.liked = [];
+  writeState(true);
+  render();
+});
+els.retry.addEventListener('click', () => load());
+window.addEventListener('popstate', () => {
+  state = readState();
+  applyStateToForm();
+  render();
+});
+
+load();

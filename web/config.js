@@ -1,0 +1,43 @@
+// Site configuration: edit for a deployment, or override the model with `?model=URL` in the address.
+
+export default {
+  /** The model pointer (latest.json, resolved against the page) or a model blob URL. */
+  model: 'latest.json',
+  /** How many recommendations to show. */
+  k: 10,
+  /** How many suggestions under the search box. */
+  suggestions: 8,
+  /** At most this many recommendations from one franchise or series (0 = no limit). */
+  maxPerFranchise: 0,
+  /** IGDB cover URL; `{cover}` is the image id. */
+  coverUrl: 'https://images.igdb.com/igdb/image/upload/t_cover_big/{cover}.jpg',
+  /** Platforms offered by the filter (IGDB ids), when the model does not list its own. */
+  platforms: [
+    [6, 'PC (Windows)'],
+    [167, 'PlayStation 5'],
+    [48, 'PlayStation 4'],
+    [9, 'PlayStation 3'],
+    [8, 'PlayStation 2'],
+    [7, 'PlayStation'],
+    [169, 'Xbox Series X|S'],
+    [49, 'Xbox One'],
+    [12, 'Xbox 360'],
+    [11, 'Xbox'],
+    [130, 'Nintendo Switch'],
+    [41, 'Wii U'],
+    [5, 'Wii'],
+    [37, 'Nintendo 3DS'],
+    [20, 'Nintendo DS'],
+    [21, 'GameCube'],
+    [4, 'Nintendo 64'],
+    [19, 'Super Nintendo (SNES)'],
+    [18, 'Nintendo Entertainment System'],
+    [24, 'Game Boy Advance'],
+    [46, 'PlayStation Vita'],
+    [38, 'PlayStation Portable'],
+    [14, 'Mac'],
+    [3, 'Linux'],
+    [34, 'Android'],
+    [39, 'iOS'],
+  ],
+};
