@@ -1,5 +1,7 @@
 //! The cold-start protocol on ../shared/data/igdb-sample-4k, measured by the real code.
 
+#![allow(clippy::unwrap_used)]
+
 use std::path::PathBuf;
 
 fn data_dir() -> PathBuf {

@@ -1,6 +1,8 @@
 //! `playalike train`, `validate`, `recommend`, `search` end to end on a committed 60-game fixture
 //! (a neighbourhood of igdb-sample-4k: IGDB data, similar_games kept).
 
+#![allow(clippy::unwrap_used)]
+
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
@@ -13,8 +15,7 @@ fn fixture() -> PathBuf {
 }
 
 fn run(args: &[&str]) -> Output {
-    let out = bin().args(args).env_remove("PLAYALIKE_LOG").output().unwrap();
-    out
+    bin().args(args).env_remove("PLAYALIKE_LOG").output().unwrap()
 }
 
 fn train(dir: &Path, name: &str) -> PathBuf {

@@ -253,7 +253,8 @@ fn build_pools(
     let n = model.games.len();
     let post = postings(model);
     let nr = norms(model, w);
-    let per: Vec<(Vec<u32>, Vec<[f32; FIELD_COUNT]>, Vec<u16>)> = split_threads(n, threads, |a| {
+    type Pool = (Vec<u32>, Vec<[f32; FIELD_COUNT]>, Vec<u16>);
+    let per: Vec<Pool> = split_threads(n, threads, |a| {
         thread_local! {
             static BUF: std::cell::RefCell<(Vec<Vec<f32>>, Vec<u32>)> = const { std::cell::RefCell::new((Vec::new(), Vec::new())) };
         }
@@ -392,10 +393,7 @@ fn top_k(
     out.clear();
     for (j, &b) in pools.cand[q].iter().enumerate() {
         let c = &pools.cos[q][j];
-        let mut s = 0.0;
-        for fi in 0..FIELD_COUNT {
-            s += th.field[fi] * c[fi];
-        }
+        let mut s: f32 = th.field.iter().zip(c).map(|(w, x)| w * x).sum();
         s += lut[usize::from(pools.dyear[q][j])];
         s += prior[b as usize];
         out.push((s, b));
