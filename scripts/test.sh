@@ -20,4 +20,10 @@ step "native tests (cargo nextest)"
 cargo nextest run --workspace --no-fail-fast
 cargo test --workspace --doc
 
+step "fetch from the embedded IGDB sandbox (the no-credentials path the demo uses)"
+fetch_tmp="$(mktemp -d)"
+cargo run -q -p playalike-builder -- fetch --sandbox "${PLAYALIKE_DATA_DIR:-../shared/data}/igdb-sample-4k" \
+  --out "$fetch_tmp/snapshot" --tables genres,themes --json
+rm -rf "$fetch_tmp"
+
 step "all test steps passed"

@@ -122,6 +122,36 @@ pub struct Args {
     pub json: bool,
 }
 
+impl Args {
+    /// The flags' defaults with this output directory (for callers such as the `run` job and
+    /// the demo; set `sandbox` to fetch from an embedded sandbox).
+    pub fn with_out(out: impl Into<PathBuf>) -> Self {
+        Self {
+            out: out.into(),
+            igdb_url: DEFAULT_IGDB_URL.into(),
+            auth_url: DEFAULT_AUTH_URL.into(),
+            client_id: std::env::var("IGDB_CLIENT_ID").ok(),
+            credentials_file: None,
+            sandbox: None,
+            since_last: false,
+            fields: "*".into(),
+            where_: "version_parent = null".into(),
+            include_adult: false,
+            tables: DEFAULT_TABLES.into(),
+            state_file: None,
+            token_cache: None,
+            rate: 4,
+            max_open: 8,
+            page_size: 500,
+            pages_per_request: 10,
+            max_retries: 8,
+            backoff_ms: 500,
+            timeout: 60,
+            json: false,
+        }
+    }
+}
+
 /// What a fetch did.
 #[derive(Debug, Clone, Serialize)]
 pub struct Summary {
@@ -727,6 +757,22 @@ pub async fn run(args: Args) -> Result<()> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn with_out_matches_the_cli_defaults() {
+        use clap::Parser;
+        #[derive(Parser)]
+        struct Cli {
+            #[command(flatten)]
+            args: Args,
+        }
+        let cli = Cli::try_parse_from(["x", "--out", "snap"]).unwrap();
+        let mine = Args::with_out("snap");
+        assert_eq!(
+            format!("{:?}", Args { client_id: None, ..cli.args }),
+            format!("{:?}", Args { client_id: None, ..mine })
+        );
+    }
 
     #[test]
     fn where_clauses_compose() {
