@@ -4,10 +4,12 @@
 mod eval;
 #[allow(dead_code)] // stage tags arrive with the subcommands
 mod exit;
+mod features;
 mod fetch;
 mod generate;
 mod publish;
 mod query;
+mod report;
 mod run;
 mod sandbox;
 #[allow(dead_code)] // readers arrive with train and sandbox

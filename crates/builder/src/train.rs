@@ -1,10 +1,309 @@
-//! `playalike train`: not built yet (see the issue that owns it).
+//! `playalike train`: snapshot → model blob (+ `metrics.json` and `report.html`).
+//!
+//! Steps: read the snapshot ([`crate::features`]), split it cold-start ([`crate::eval`]), learn
+//! the scoring parameters on the training part ([`learn`]), measure the held-out figures through
+//! `Engine::recommend`, then write the full catalogue (every curated `similar_games` list kept)
+//! with the learned parameters. Same snapshot and flags → byte-identical blob.
+
+pub mod learn;
+
+use crate::eval::{self, Split};
+use crate::exit::{ExitCode, Stage};
+use crate::features::{self, BuildOptions, BuildStats};
+use anyhow::{Context, Result};
+use playalike_engine::{Field, Model, Params};
+use serde::Serialize;
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::time::Instant;
 
 /// Flags of `playalike train`.
-#[derive(Debug, clap::Args)]
-pub struct Args {}
+#[derive(Debug, Clone, clap::Args)]
+pub struct Args {
+    /// Snapshot directory (games.json[l][.gz] + lookup tables).
+    #[arg(long, env = "PLAYALIKE_SNAPSHOT")]
+    pub snapshot: PathBuf,
+    /// Where to write the model blob (written to a temporary name, then renamed).
+    #[arg(long, env = "PLAYALIKE_OUT", default_value = "model.bin")]
+    pub out: PathBuf,
+    /// Where to write metrics.json (default: beside the blob).
+    #[arg(long, env = "PLAYALIKE_METRICS")]
+    pub metrics: Option<PathBuf>,
+    /// Where to write the HTML report (default: report.html beside the blob; `-` = none).
+    #[arg(long, env = "PLAYALIKE_REPORT")]
+    pub report: Option<PathBuf>,
+    #[command(flatten)]
+    pub common: CommonArgs,
+    /// The blob's `created_at`: an RFC 3339 time, or `now`. Default: the snapshot's newest
+    /// `updated_at` (else the games file's mtime), so that rebuilding gives the same bytes.
+    #[arg(long, env = "PLAYALIKE_CREATED_AT")]
+    pub created_at: Option<String>,
+    /// The blob's `source` (default: `snapshot:<directory name>`).
+    #[arg(long, env = "PLAYALIKE_SOURCE")]
+    pub source: Option<String>,
+    /// Print one JSON line instead of text.
+    #[arg(long, env = "PLAYALIKE_JSON")]
+    pub json: bool,
+}
 
-/// Runs `playalike train`.
-pub async fn run(_args: Args) -> anyhow::Result<()> {
-    anyhow::bail!("`playalike train` is not built yet")
+/// Flags shared by `train` and `eval`.
+#[derive(Debug, Clone, clap::Args)]
+pub struct CommonArgs {
+    /// Seed of the cold-start split (and of the inner validation split).
+    #[arg(long, env = "PLAYALIKE_SEED", default_value_t = 42)]
+    pub seed: u64,
+    /// Share of games with in-set similar games held out for evaluation (0 = none: learn on all).
+    #[arg(long, env = "PLAYALIKE_HOLDOUT", default_value_t = 0.2)]
+    pub holdout: f64,
+    /// Fields to use, comma-separated IGDB names, or `all`.
+    #[arg(long, env = "PLAYALIKE_FIELDS", default_value = "all")]
+    pub fields: String,
+    /// Drop terms fewer than this many games share.
+    #[arg(long, env = "PLAYALIKE_MIN_DF", default_value_t = 2)]
+    pub min_df: u32,
+    /// Keep at most this many games (lowest ids first).
+    #[arg(long, env = "PLAYALIKE_MAX_GAMES")]
+    pub max_games: Option<usize>,
+    /// Skip learning: default parameters (IDF feature weights).
+    #[arg(long, env = "PLAYALIKE_NO_LEARN")]
+    pub no_learn: bool,
+    /// Cutoff k of the quality metrics.
+    #[arg(long, env = "PLAYALIKE_K", default_value_t = 10)]
+    pub k: usize,
+    /// Worker threads for evaluation (0 = all cores).
+    #[arg(long, env = "PLAYALIKE_THREADS", default_value_t = 0)]
+    pub threads: usize,
+}
+
+impl CommonArgs {
+    /// Build options from the flags.
+    pub fn build_options(&self) -> Result<BuildOptions> {
+        Ok(BuildOptions {
+            fields: features::parse_fields(&self.fields)?,
+            min_df: self.min_df,
+            max_games: self.max_games,
+        })
+    }
+}
+
+/// What `train` did.
+#[derive(Debug, Clone, Serialize)]
+pub struct Summary {
+    /// The blob written.
+    pub out: PathBuf,
+    /// Its size in bytes.
+    pub bytes: usize,
+    /// metrics.json path.
+    pub metrics_path: PathBuf,
+    /// report.html path, if written.
+    pub report_path: Option<PathBuf>,
+    /// The metrics also stored in the blob.
+    pub metrics: BTreeMap<String, f64>,
+    /// Whole-run seconds.
+    pub seconds: f64,
+}
+
+/// The full outcome of training, for `train`, `eval` and the report.
+#[derive(Debug, Clone)]
+pub struct Trained {
+    /// The model to write (full catalogue, learned parameters, metadata metrics).
+    pub model: Model,
+    /// The split used.
+    pub split: Split,
+    /// The held-out evaluation (None when nothing was held out).
+    pub eval: Option<eval::Evaluation>,
+    /// What learning did.
+    pub learned: learn::Report,
+    /// Conversion counts.
+    pub stats: BuildStats,
+    /// Phase timings in seconds.
+    pub timings: BTreeMap<String, f64>,
+}
+
+/// Reads, splits, learns and measures; returns the model to write.
+pub fn train_snapshot(dir: &Path, common: &CommonArgs) -> Result<Trained> {
+    let mut timings = BTreeMap::new();
+    let t = Instant::now();
+    let snap = features::load(dir).with_context(|| format!("while reading snapshot {}", dir.display()))?;
+    timings.insert("read_seconds".into(), t.elapsed().as_secs_f64());
+    let t = Instant::now();
+    let (mut model, stats) = features::build_model(&snap, &common.build_options()?)
+        .with_context(|| format!("while converting snapshot {}", dir.display()))?;
+    drop(snap);
+    timings.insert("features_seconds".into(), t.elapsed().as_secs_f64());
+
+    let split = eval::split(&model, common.seed, common.holdout);
+    let split_model = split.apply(&model);
+    let t = Instant::now();
+    let learned = if common.no_learn {
+        learn::Report::defaults("--no-learn")
+    } else {
+        learn::learn(&split_model, &split, common)?
+    };
+    timings.insert("learn_seconds".into(), t.elapsed().as_secs_f64());
+    let t = Instant::now();
+    let evaluation = if split.held_out.is_empty() {
+        None
+    } else {
+        let mut m = split_model;
+        m.params = learned.params.clone();
+        Some(eval::evaluate(&m, &split, common.k, common.threads)?)
+    };
+    timings.insert("eval_seconds".into(), t.elapsed().as_secs_f64());
+    model.params = learned.params.clone();
+    let mut metrics = BTreeMap::new();
+    if let Some(e) = &evaluation {
+        metrics.extend(e.metrics());
+    }
+    metrics.insert("games".into(), model.games.len() as f64);
+    metrics.insert("games_with_similar".into(), stats.with_similar as f64);
+    metrics.insert("held_out".into(), split.held_out.len() as f64);
+    metrics.insert("learned".into(), if learned.learned { 1.0 } else { 0.0 });
+    model.metadata.metrics = metrics;
+    Ok(Trained { model, split, eval: evaluation, learned, stats, timings })
+}
+
+/// Runs `playalike train` and returns what it did.
+pub async fn execute(args: &Args) -> Result<Summary> {
+    let start = Instant::now();
+    let mut trained = train_snapshot(&args.snapshot, &args.common).stage(ExitCode::Train)?;
+    let meta = &mut trained.model.metadata;
+    meta.created_at = created_at(args.created_at.as_deref(), &args.snapshot).stage(ExitCode::Usage)?;
+    meta.source = args.source.clone().unwrap_or_else(|| {
+        format!(
+            "snapshot:{}",
+            args.snapshot.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default()
+        )
+    });
+    meta.builder_version = env!("CARGO_PKG_VERSION").to_string();
+    let t = Instant::now();
+    let blob = playalike_engine::format::encode(&trained.model).context("while encoding the model")?;
+    write_atomic(&args.out, &blob).stage(ExitCode::Train)?;
+    trained.timings.insert("write_seconds".into(), t.elapsed().as_secs_f64());
+    trained.timings.insert("total_seconds".into(), start.elapsed().as_secs_f64());
+
+    let dir = args.out.parent().map(Path::to_path_buf).unwrap_or_default();
+    let metrics_path = args.metrics.clone().unwrap_or_else(|| dir.join("metrics.json"));
+    let doc = metrics_document(&trained, blob.len());
+    let text = serde_json::to_string_pretty(&doc).context("while serialising metrics.json")?;
+    write_atomic(&metrics_path, text.as_bytes()).stage(ExitCode::Train)?;
+    let report_path = match &args.report {
+        Some(p) if p.as_os_str() == "-" => None,
+        Some(p) => Some(p.clone()),
+        None => Some(dir.join("report.html")),
+    };
+    if let Some(p) = &report_path {
+        let html = crate::report::html(&trained, &doc).context("while rendering the report")?;
+        write_atomic(p, html.as_bytes()).stage(ExitCode::Train)?;
+    }
+    Ok(Summary {
+        out: args.out.clone(),
+        bytes: blob.len(),
+        metrics_path,
+        report_path,
+        metrics: trained.model.metadata.metrics.clone(),
+        seconds: start.elapsed().as_secs_f64(),
+    })
+}
+
+/// metrics.json: figures, counts, timings and parameters.
+pub fn metrics_document(t: &Trained, blob_bytes: usize) -> serde_json::Value {
+    serde_json::json!({
+        "metrics": t.model.metadata.metrics,
+        "evaluation": t.eval,
+        "counts": t.stats,
+        "blob_bytes": blob_bytes,
+        "timings": t.timings,
+        "learning": t.learned,
+        "params": params_summary(&t.model.params),
+        "created_at": t.model.metadata.created_at,
+        "source": t.model.metadata.source,
+        "builder_version": t.model.metadata.builder_version,
+    })
+}
+
+/// The scalar parameters (per-feature weights summarised by count).
+pub fn params_summary(p: &Params) -> serde_json::Value {
+    let fields: BTreeMap<&str, f32> =
+        Field::ALL.iter().map(|f| (f.name(), p.field_weights[f.index()])).collect();
+    let learned: BTreeMap<&str, usize> =
+        Field::ALL.iter().map(|f| (f.name(), p.feature_weights[f.index()].len())).collect();
+    serde_json::json!({
+        "field_weights": fields,
+        "learned_feature_weights": learned,
+        "year_weight": p.year_weight,
+        "year_scale": p.year_scale,
+        "popularity_weight": p.popularity_weight,
+        "rating_weight": p.rating_weight,
+        "curated_weight": p.curated_weight,
+    })
+}
+
+/// Writes `bytes` to `path` through a temporary file in the same directory and a rename.
+pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
+    let dir = path.parent().filter(|d| !d.as_os_str().is_empty()).unwrap_or(Path::new("."));
+    std::fs::create_dir_all(dir).with_context(|| format!("while creating {}", dir.display()))?;
+    let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_else(|| "out".into());
+    let tmp = dir.join(format!(".{name}.tmp-{}", std::process::id()));
+    std::fs::write(&tmp, bytes).with_context(|| format!("while writing {}", tmp.display()))?;
+    std::fs::rename(&tmp, path)
+        .with_context(|| format!("while renaming {} to {}", tmp.display(), path.display()))
+}
+
+/// Resolves `--created-at`: explicit RFC 3339, `now`, or the snapshot's own time.
+pub fn created_at(flag: Option<&str>, snapshot: &Path) -> Result<String> {
+    match flag {
+        Some("now") => Ok(rfc3339(now_unix())),
+        Some(s) => {
+            if s.len() < 20 || !s.is_char_boundary(10) || &s[4..5] != "-" || &s[10..11] != "T" {
+                anyhow::bail!(
+                    "--created-at {s:?} is not an RFC 3339 time like 2026-01-31T12:00:00Z (or `now`)"
+                );
+            }
+            Ok(s.to_string())
+        }
+        None => {
+            let newest = crate::snapshot::read_games(snapshot)
+                .ok()
+                .and_then(|g| g.iter().filter_map(|r| r.get("updated_at").and_then(|v| v.as_i64())).max());
+            let ts = match newest {
+                Some(t) => t,
+                None => crate::snapshot::find_table(snapshot, "games")
+                    .and_then(|p| std::fs::metadata(p).ok())
+                    .and_then(|m| m.modified().ok())
+                    .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok())
+                    .map_or(0, |d| d.as_secs() as i64),
+            };
+            Ok(rfc3339(ts))
+        }
+    }
+}
+
+fn now_unix() -> i64 {
+    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_secs() as i64)
+}
+
+/// Formats unix seconds as `YYYY-MM-DDTHH:MM:SSZ`.
+pub fn rfc3339(ts: i64) -> String {
+    let (y, m, d) = features::civil_from_days(ts.div_euclid(86_400));
+    let s = ts.rem_euclid(86_400);
+    format!("{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}Z", s / 3600, s / 60 % 60, s % 60)
+}
+
+/// Runs `playalike train` and prints the outcome.
+pub async fn run(args: Args) -> Result<()> {
+    let s = execute(&args).await?;
+    if args.json {
+        println!("{}", serde_json::to_string(&s)?);
+    } else {
+        println!("wrote {} ({} bytes) in {:.2} s", s.out.display(), s.bytes, s.seconds);
+        for (k, v) in &s.metrics {
+            println!("  {k:<28} {v:.4}");
+        }
+        println!("metrics: {}", s.metrics_path.display());
+        if let Some(r) = &s.report_path {
+            println!("report:  {}", r.display());
+        }
+    }
+    Ok(())
 }

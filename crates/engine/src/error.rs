@@ -25,6 +25,18 @@ pub enum Error {
         /// Major version this engine reads.
         supported_major: u16,
     },
+    /// The blob was written in an older, no longer readable format (0.x): rebuild the model.
+    #[error(
+        "model blob format {found_major}.{found_minor} is older than this engine reads ({supported_major}.x); rebuild the model with `playalike train`"
+    )]
+    ObsoleteVersion {
+        /// Major version in the blob.
+        found_major: u16,
+        /// Minor version in the blob.
+        found_minor: u16,
+        /// Major version this engine reads.
+        supported_major: u16,
+    },
     /// The payload checksum does not match: the blob was corrupted in transit or on disk.
     #[error("model blob is corrupted: checksum {found:08x} does not match {expected:08x}")]
     ChecksumMismatch {

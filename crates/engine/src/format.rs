@@ -1,38 +1,199 @@
 //! The model blob: the only code that writes or reads the on-disk/on-wire format.
 //!
-//! Layout (all integers little-endian):
+//! Layout (all fixed-width integers little-endian):
 //! ```text
 //! magic    8 bytes  b"PLAYALKE"
 //! major    u16      incompatible changes bump this; readers refuse a newer major
-//! minor    u16      compatible additions
+//! minor    u16      compatible additions (new sections; readers ignore unknown ones)
 //! length   u64      payload length in bytes
 //! crc32    u32      CRC-32 (IEEE) of the payload
-//! payload  length bytes
+//! payload  length bytes:
+//!   count  u32                    number of sections
+//!   table  count × (tag [u8; 4], offset u32, length u32)   offsets from the payload start
+//!   sections, in any order
 //! ```
-//! Format 0.x (this first version) stores the payload as bincode (serde) of [`Model`]; the
-//! packed, borrow-friendly section layout replaces it in format 1.
+//! Sections of format 1.0 (n = number of games, sorted by id; "varints" are LEB128):
+//! - `META`, `PARM`, `VOCB`: bincode (standard config) of [`Metadata`], [`Params`] and the ten
+//!   vocabularies — small structured parts.
+//! - `GAME`: varint n, then n varint id deltas (first id, then differences).
+//! - `FLAG`: n bytes, bits: 1 cover present, 2 slug stored, 4 rating present, 8 game type present.
+//! - `NAME`: n varint byte lengths, then the UTF-8 bytes of all titles (one region).
+//! - `SLUG`: the same for the games whose slug is not `slugify(name)` (flag 2), in game order.
+//! - `COVR`: the same for the games with a cover (flag 1).
+//! - `ALTN`: n varint counts, then varint lengths of every alternative name, then their bytes.
+//! - `YEAR`: n varints (0 = unknown). `RCNT`: n varint rating counts.
+//! - `RATE`: f32 ratings of the games with flag 4, byte planes (all first bytes, then all
+//!   second bytes, …: compresses far better than interleaved floats). `POPL`: n f32
+//!   popularities, byte planes. `GTYP`: one byte per game with flag 8.
+//! - `F000`..`F009`: per field, varint total count of terms; when non-zero, n varint counts,
+//!   then each game's sorted term indices as varint deltas.
+//! - `SIMI`: curated similar ids: varint total; when non-zero, n varint counts, then zigzag varint
+//!   deltas (order preserved).
+//!
+//! The decoder never panics and never allocates from an unchecked count: every count is bounded
+//! by the bytes left before anything is reserved. Format 0.x blobs (bincode of the whole model)
+//! are refused with [`Error::ObsoleteVersion`] (see docs/decisions/102-blob-format-1.md).
 
+use crate::catalog::{Catalog, Csr, Strings, flag};
 use crate::error::{Error, Result};
-use crate::model::Model;
+use crate::model::{FIELD_COUNT, Metadata, Model, Params, Term};
 
 /// Magic bytes every blob starts with.
 pub const MAGIC: [u8; 8] = *b"PLAYALKE";
-/// Major format version written by this engine (and the newest it reads).
-pub const FORMAT_MAJOR: u16 = 0;
+/// Major format version written by this engine (and the only one it reads).
+pub const FORMAT_MAJOR: u16 = 1;
 /// Minor format version written by this engine.
-pub const FORMAT_MINOR: u16 = 1;
+pub const FORMAT_MINOR: u16 = 0;
 /// Size of the fixed header.
 pub const HEADER_LEN: usize = 8 + 2 + 2 + 8 + 4;
 /// Largest payload the decoder accepts (1 GiB), so a forged length cannot make it allocate.
 pub const MAX_PAYLOAD: u64 = 1 << 30;
 
+const RATING: u8 = 4;
+const GAME_TYPE: u8 = 8;
+
 fn config() -> impl bincode::config::Config {
-    bincode::config::standard().with_limit::<{ 1 << 30 }>()
+    bincode::config::standard().with_limit::<{ 1 << 26 }>()
 }
 
-/// Encodes a model into a blob.
+// ---------------------------------------------------------------------------------------------
+// Writing
+
+fn varint(out: &mut Vec<u8>, mut v: u64) {
+    while v >= 0x80 {
+        out.push((v as u8) | 0x80);
+        v >>= 7;
+    }
+    out.push(v as u8);
+}
+
+fn zigzag(v: i64) -> u64 {
+    ((v << 1) ^ (v >> 63)) as u64
+}
+
+fn planes(out: &mut Vec<u8>, vals: impl Iterator<Item = f32> + Clone) {
+    for plane in 0..4 {
+        out.extend(vals.clone().map(|v| v.to_le_bytes()[plane]));
+    }
+}
+
+fn strings<'a>(out: &mut Vec<u8>, items: impl Iterator<Item = &'a str> + Clone) {
+    for s in items.clone() {
+        varint(out, s.len() as u64);
+    }
+    for s in items {
+        out.extend_from_slice(s.as_bytes());
+    }
+}
+
+fn csr(out: &mut Vec<u8>, c: &Csr, n: usize, delta: impl Fn(Option<u32>, u32) -> u64) {
+    varint(out, c.total() as u64);
+    if c.total() == 0 {
+        return;
+    }
+    for i in 0..n {
+        varint(out, c.get(i).len() as u64);
+    }
+    for i in 0..n {
+        let mut prev = None;
+        for &v in c.get(i) {
+            varint(out, delta(prev, v));
+            prev = Some(v);
+        }
+    }
+}
+
+fn bin<T: serde::Serialize>(value: &T) -> Result<Vec<u8>> {
+    bincode::serde::encode_to_vec(value, config()).map_err(|e| Error::Encode(e.to_string()))
+}
+
+/// Encodes a model into a blob (format 1.0).
 pub fn encode(model: &Model) -> Result<Vec<u8>> {
-    let payload = bincode::serde::encode_to_vec(model, config()).map_err(|e| Error::Encode(e.to_string()))?;
+    encode_catalog(&Catalog::from_model(model)?)
+}
+
+/// Encodes a catalog into a blob (format 1.0).
+pub fn encode_catalog(c: &Catalog) -> Result<Vec<u8>> {
+    let n = c.len();
+    let mut sections: Vec<([u8; 4], Vec<u8>)> =
+        vec![(*b"META", bin(&c.metadata)?), (*b"PARM", bin(&c.params)?), (*b"VOCB", bin(&c.vocab)?)];
+    let mut s = Vec::new();
+    varint(&mut s, n as u64);
+    let mut prev = 0u32;
+    for &id in &c.ids {
+        varint(&mut s, u64::from(id - prev));
+        prev = id;
+    }
+    sections.push((*b"GAME", s));
+    let flags: Vec<u8> = (0..n)
+        .map(|i| {
+            let mut f = c.flags[i] & (flag::COVER | flag::SLUG);
+            if c.rating_of(i).is_some() {
+                f |= RATING;
+            }
+            if c.game_type_of(i).is_some() {
+                f |= GAME_TYPE;
+            }
+            f
+        })
+        .collect();
+    let fl = &flags;
+    let has = |bit: u8| (0..n).filter(move |&i| fl[i] & bit != 0);
+    let mut s = Vec::new();
+    strings(&mut s, (0..n).map(|i| c.names.get(i)));
+    sections.push((*b"NAME", s));
+    let mut s = Vec::new();
+    strings(&mut s, has(flag::SLUG).map(|i| c.slugs.get(i)));
+    sections.push((*b"SLUG", s));
+    let mut s = Vec::new();
+    strings(&mut s, has(flag::COVER).map(|i| c.covers.get(i)));
+    sections.push((*b"COVR", s));
+    let mut s = Vec::new();
+    for w in c.alt_offs.windows(2) {
+        varint(&mut s, u64::from(w[1] - w[0]));
+    }
+    strings(&mut s, (0..c.alts.len()).map(|j| c.alts.get(j)));
+    sections.push((*b"ALTN", s));
+    let mut s = Vec::new();
+    c.year.iter().for_each(|&y| varint(&mut s, u64::from(y)));
+    sections.push((*b"YEAR", s));
+    let mut s = Vec::new();
+    c.rating_count.iter().for_each(|&r| varint(&mut s, u64::from(r)));
+    sections.push((*b"RCNT", s));
+    let mut s = Vec::new();
+    planes(&mut s, has(RATING).map(|i| c.rating[i]));
+    sections.push((*b"RATE", s));
+    let mut s = Vec::new();
+    planes(&mut s, c.popularity.iter().copied());
+    sections.push((*b"POPL", s));
+    sections.push((*b"GTYP", has(GAME_TYPE).map(|i| c.game_type[i]).collect()));
+    sections.push((*b"FLAG", flags.clone()));
+    for (fi, f) in c.features.iter().enumerate() {
+        let mut s = Vec::new();
+        csr(&mut s, f, n, |prev, v| u64::from(prev.map_or(v, |p| v - p)));
+        sections.push((*b"F000", s));
+        if let Some(last) = sections.last_mut() {
+            last.0[3] = b'0' + fi as u8;
+        }
+    }
+    let mut s = Vec::new();
+    csr(&mut s, &c.similar, n, |prev, v| zigzag(i64::from(v) - i64::from(prev.unwrap_or(0))));
+    sections.push((*b"SIMI", s));
+
+    let table_len = 4 + 12 * sections.len();
+    let mut payload = Vec::with_capacity(table_len + sections.iter().map(|s| s.1.len()).sum::<usize>());
+    payload.extend_from_slice(&(sections.len() as u32).to_le_bytes());
+    let mut at = table_len;
+    for (tag, body) in &sections {
+        let off = u32::try_from(at).map_err(|_| Error::Encode("blob exceeds 4 GiB".into()))?;
+        payload.extend_from_slice(tag);
+        payload.extend_from_slice(&off.to_le_bytes());
+        payload.extend_from_slice(&(body.len() as u32).to_le_bytes());
+        at += body.len();
+    }
+    for (_, body) in &sections {
+        payload.extend_from_slice(body);
+    }
     let mut out = Vec::with_capacity(HEADER_LEN + payload.len());
     out.extend_from_slice(&MAGIC);
     out.extend_from_slice(&FORMAT_MAJOR.to_le_bytes());
@@ -42,6 +203,9 @@ pub fn encode(model: &Model) -> Result<Vec<u8>> {
     out.extend_from_slice(&payload);
     Ok(out)
 }
+
+// ---------------------------------------------------------------------------------------------
+// Reading
 
 /// The parsed fixed header of a blob.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -84,6 +248,13 @@ pub fn verify(bytes: &[u8]) -> Result<(Header, &[u8])> {
             supported_major: FORMAT_MAJOR,
         });
     }
+    if major < FORMAT_MAJOR {
+        return Err(Error::ObsoleteVersion {
+            found_major: major,
+            found_minor: minor,
+            supported_major: FORMAT_MAJOR,
+        });
+    }
     let payload_len = u64::from_le_bytes(read_array(bytes, 12)?);
     let crc = u32::from_le_bytes(read_array(bytes, 20)?);
     if payload_len > MAX_PAYLOAD {
@@ -107,14 +278,325 @@ pub fn verify(bytes: &[u8]) -> Result<(Header, &[u8])> {
     Ok((Header { major, minor, payload_len, crc32: crc }, payload))
 }
 
+/// A bounds-checked cursor over one section.
+struct Reader<'a> {
+    buf: &'a [u8],
+    pos: usize,
+    what: &'static str,
+}
+
+impl<'a> Reader<'a> {
+    fn new(buf: &'a [u8], what: &'static str) -> Self {
+        Reader { buf, pos: 0, what }
+    }
+
+    fn left(&self) -> usize {
+        self.buf.len() - self.pos
+    }
+
+    fn err(&self, msg: &str) -> Error {
+        Error::Malformed(format!("section {}: {msg} at byte {}", self.what, self.pos))
+    }
+
+    fn varint(&mut self) -> Result<u64> {
+        let mut v = 0u64;
+        for shift in (0..64).step_by(7) {
+            let Some(&b) = self.buf.get(self.pos) else {
+                return Err(self.err("ends inside a number"));
+            };
+            self.pos += 1;
+            if shift == 63 && b > 1 {
+                return Err(self.err("number overflows 64 bits"));
+            }
+            v |= u64::from(b & 0x7f) << shift;
+            if b & 0x80 == 0 {
+                return Ok(v);
+            }
+        }
+        Err(self.err("number overflows 64 bits"))
+    }
+
+    fn u32(&mut self) -> Result<u32> {
+        let v = self.varint()?;
+        u32::try_from(v).map_err(|_| self.err("number exceeds 32 bits"))
+    }
+
+    /// A count of items that each take at least `min_bytes` bytes: bounded by what is left.
+    fn count(&mut self, min_bytes: usize) -> Result<usize> {
+        let v = self.varint()?;
+        if v > (self.left() / min_bytes.max(1)) as u64 {
+            return Err(self.err(&format!("count {v} exceeds the bytes left")));
+        }
+        Ok(v as usize)
+    }
+
+    fn take(&mut self, len: usize) -> Result<&'a [u8]> {
+        let end = self
+            .pos
+            .checked_add(len)
+            .filter(|&e| e <= self.buf.len())
+            .ok_or_else(|| self.err("too short"))?;
+        let s = &self.buf[self.pos..end];
+        self.pos = end;
+        Ok(s)
+    }
+
+    fn end(&self) -> Result<()> {
+        if self.pos != self.buf.len() { Err(self.err("has unread bytes")) } else { Ok(()) }
+    }
+
+    /// `m` strings: m varint lengths, then the bytes.
+    fn strings(&mut self, m: usize) -> Result<Strings> {
+        if m > self.left() {
+            return Err(self.err("more strings than bytes"));
+        }
+        let mut offs = Vec::with_capacity(m + 1);
+        offs.push(0u32);
+        let mut total = 0u64;
+        for _ in 0..m {
+            total += self.varint()?;
+            if total > self.left() as u64 {
+                return Err(self.err("string lengths exceed the section"));
+            }
+            offs.push(total as u32);
+        }
+        let raw = self.take(total as usize)?;
+        let bytes = std::str::from_utf8(raw).map_err(|_| self.err("text is not UTF-8"))?;
+        if offs.iter().any(|&o| !bytes.is_char_boundary(o as usize)) {
+            return Err(self.err("a string boundary splits a character"));
+        }
+        Ok(Strings { bytes: bytes.to_string(), offs })
+    }
+
+    /// `m` f32 values stored as byte planes.
+    fn planes(&mut self, m: usize) -> Result<Vec<f32>> {
+        let raw = self.take(m.checked_mul(4).ok_or_else(|| self.err("too many numbers"))?)?;
+        Ok((0..m).map(|i| f32::from_le_bytes([raw[i], raw[m + i], raw[2 * m + i], raw[3 * m + i]])).collect())
+    }
+
+    fn csr(&mut self, n: usize, delta: impl Fn(Option<u32>, u64) -> Option<u32>) -> Result<Csr> {
+        let total = self.count(1)?;
+        if total == 0 {
+            return Ok(Csr::default());
+        }
+        if n > self.left() {
+            return Err(self.err("more rows than bytes"));
+        }
+        let mut offs = Vec::with_capacity(n + 1);
+        offs.push(0u32);
+        let mut sum = 0usize;
+        for _ in 0..n {
+            sum += self.count(1)?;
+            offs.push(u32::try_from(sum).map_err(|_| self.err("too many values"))?);
+        }
+        if sum != total || total > self.left() {
+            return Err(self.err("row lengths do not add up"));
+        }
+        let mut vals = Vec::with_capacity(total);
+        for w in offs.windows(2) {
+            let mut prev = None;
+            for _ in w[0]..w[1] {
+                let d = self.varint()?;
+                let v = delta(prev, d).ok_or_else(|| self.err("value out of range"))?;
+                vals.push(v);
+                prev = Some(v);
+            }
+        }
+        Ok(Csr { offs, vals })
+    }
+}
+
+fn unbin<T: serde::de::DeserializeOwned>(bytes: &[u8], what: &str) -> Result<T> {
+    let (v, used) = bincode::serde::decode_from_slice(bytes, config())
+        .map_err(|e| Error::Malformed(format!("section {what}: {e}")))?;
+    if used != bytes.len() {
+        return Err(Error::Malformed(format!("section {what}: {} unread bytes", bytes.len() - used)));
+    }
+    Ok(v)
+}
+
+/// Decodes a blob into its columnar [`Catalog`] (what the engine serves from), checking magic,
+/// version, length, checksum and structure.
+pub fn decode_catalog(bytes: &[u8]) -> Result<(Header, Catalog)> {
+    let (header, payload) = verify(bytes)?;
+    let mut table = Reader::new(payload, "table");
+    let count =
+        u32::from_le_bytes(table.take(4)?.try_into().map_err(|_| Error::Malformed("section table".into()))?)
+            as usize;
+    if count > table.left() / 12 {
+        return Err(Error::Malformed(format!("section table announces {count} sections")));
+    }
+    let mut sections: Vec<([u8; 4], &[u8])> = Vec::with_capacity(count);
+    for _ in 0..count {
+        let e = table.take(12)?;
+        let tag = [e[0], e[1], e[2], e[3]];
+        let off = u32::from_le_bytes([e[4], e[5], e[6], e[7]]) as usize;
+        let len = u32::from_le_bytes([e[8], e[9], e[10], e[11]]) as usize;
+        let body = off.checked_add(len).and_then(|end| payload.get(off..end)).ok_or_else(|| {
+            Error::Malformed(format!("section {} lies outside the payload", String::from_utf8_lossy(&tag)))
+        })?;
+        sections.push((tag, body));
+    }
+    let get = |tag: &[u8; 4], what: &'static str| -> Result<Reader<'_>> {
+        sections
+            .iter()
+            .find(|s| &s.0 == tag)
+            .map(|s| Reader::new(s.1, what))
+            .ok_or_else(|| Error::Malformed(format!("section {what} is missing")))
+    };
+    let raw = |tag: &[u8; 4], what: &'static str| get(tag, what).map(|r| r.buf);
+    let metadata: Metadata = unbin(raw(b"META", "META")?, "META")?;
+    let params: Params = unbin(raw(b"PARM", "PARM")?, "PARM")?;
+    let vocab: [Vec<Term>; FIELD_COUNT] = unbin(raw(b"VOCB", "VOCB")?, "VOCB")?;
+
+    let mut r = get(b"GAME", "GAME")?;
+    let n = r.count(1)?;
+    let mut ids = Vec::with_capacity(n);
+    let mut prev = 0u32;
+    for i in 0..n {
+        let d = r.u32()?;
+        if i > 0 && d == 0 {
+            return Err(r.err("game ids not strictly ascending"));
+        }
+        prev = prev.checked_add(d).ok_or_else(|| r.err("game id exceeds 32 bits"))?;
+        ids.push(prev);
+    }
+    r.end()?;
+    let flags_raw = raw(b"FLAG", "FLAG")?;
+    if flags_raw.len() != n {
+        return Err(Error::Malformed(format!("section FLAG: {} bytes for {n} games", flags_raw.len())));
+    }
+    let with = |bit: u8| flags_raw.iter().filter(|&&f| f & bit != 0).count();
+
+    let mut r = get(b"NAME", "NAME")?;
+    let names = r.strings(n)?;
+    r.end()?;
+    // Slugs and covers: stored only for flagged games; spread back to one entry per game.
+    let spread = |tag: &[u8; 4], what: &'static str, bit: u8| -> Result<Strings> {
+        let mut r = get(tag, what)?;
+        let some = r.strings(with(bit))?;
+        r.end()?;
+        let mut all =
+            Strings { bytes: String::with_capacity(some.bytes.len()), offs: Vec::with_capacity(n + 1) };
+        all.offs.push(0);
+        let mut j = 0;
+        for &f in flags_raw {
+            if f & bit != 0 {
+                all.push(some.get(j))?;
+                j += 1;
+            } else {
+                all.push("")?;
+            }
+        }
+        Ok(all)
+    };
+    let slugs = spread(b"SLUG", "SLUG", flag::SLUG)?;
+    let covers = spread(b"COVR", "COVR", flag::COVER)?;
+
+    let mut r = get(b"ALTN", "ALTN")?;
+    if n > r.left() {
+        return Err(r.err("more games than bytes"));
+    }
+    let mut alt_offs = Vec::with_capacity(n + 1);
+    alt_offs.push(0u32);
+    let mut total = 0usize;
+    for _ in 0..n {
+        total += r.count(1)?;
+        alt_offs.push(u32::try_from(total).map_err(|_| r.err("too many names"))?);
+    }
+    let alts = r.strings(total)?;
+    r.end()?;
+
+    let mut r = get(b"YEAR", "YEAR")?;
+    if n > r.left() {
+        return Err(r.err("more games than bytes"));
+    }
+    let mut year = Vec::with_capacity(n);
+    for _ in 0..n {
+        year.push(u16::try_from(r.varint()?).map_err(|_| r.err("year exceeds 16 bits"))?);
+    }
+    r.end()?;
+    let mut r = get(b"RCNT", "RCNT")?;
+    if n > r.left() {
+        return Err(r.err("more games than bytes"));
+    }
+    let mut rating_count = Vec::with_capacity(n);
+    for _ in 0..n {
+        rating_count.push(r.u32()?);
+    }
+    r.end()?;
+    let mut r = get(b"RATE", "RATE")?;
+    let some = r.planes(with(RATING))?;
+    r.end()?;
+    let mut some = some.into_iter();
+    let rating: Vec<f32> = flags_raw
+        .iter()
+        .map(|&f| if f & RATING != 0 { some.next().unwrap_or(f32::NAN) } else { f32::NAN })
+        .collect();
+    if flags_raw.iter().zip(&rating).any(|(&f, r)| f & RATING != 0 && r.is_nan()) {
+        return Err(Error::Malformed("section RATE: a rating is not a number".into()));
+    }
+    let mut r = get(b"POPL", "POPL")?;
+    let popularity = r.planes(n)?;
+    r.end()?;
+    let gt = raw(b"GTYP", "GTYP")?;
+    if gt.len() != with(GAME_TYPE) {
+        return Err(Error::Malformed("section GTYP: wrong length".into()));
+    }
+    let mut gt = gt.iter();
+    let game_type: Vec<u8> = flags_raw
+        .iter()
+        .map(|&f| if f & GAME_TYPE != 0 { gt.next().copied().unwrap_or(255) } else { 255 })
+        .collect();
+
+    let mut features: [Csr; FIELD_COUNT] = Default::default();
+    const TAGS: [[u8; 4]; FIELD_COUNT] =
+        [*b"F000", *b"F001", *b"F002", *b"F003", *b"F004", *b"F005", *b"F006", *b"F007", *b"F008", *b"F009"];
+    const WHAT: [&str; FIELD_COUNT] =
+        ["F000", "F001", "F002", "F003", "F004", "F005", "F006", "F007", "F008", "F009"];
+    for fi in 0..FIELD_COUNT {
+        let mut r = get(&TAGS[fi], WHAT[fi])?;
+        features[fi] = r.csr(n, |prev, d| {
+            let d = u32::try_from(d).ok()?;
+            match prev {
+                None => Some(d),
+                Some(p) if d > 0 => p.checked_add(d),
+                Some(_) => None,
+            }
+        })?;
+        r.end()?;
+    }
+    let mut r = get(b"SIMI", "SIMI")?;
+    let similar = r.csr(n, |prev, d| {
+        let delta = ((d >> 1) as i64) ^ -((d & 1) as i64);
+        u32::try_from(i64::from(prev.unwrap_or(0)).checked_add(delta)?).ok()
+    })?;
+    r.end()?;
+
+    let cat = Catalog {
+        metadata,
+        params,
+        vocab,
+        ids,
+        names,
+        slugs,
+        flags: flags_raw.iter().map(|f| f & (flag::COVER | flag::SLUG)).collect(),
+        alt_offs,
+        alts,
+        year,
+        rating,
+        rating_count,
+        popularity,
+        covers,
+        game_type,
+        features,
+        similar,
+    };
+    crate::validate::catalog(&cat)?;
+    Ok((header, cat))
+}
+
 /// Decodes a blob into an owned [`Model`], checking magic, version, length and checksum.
 pub fn decode(bytes: &[u8]) -> Result<Model> {
-    let (_, payload) = verify(bytes)?;
-    let (model, used): (Model, usize) =
-        bincode::serde::decode_from_slice(payload, config()).map_err(|e| Error::Malformed(e.to_string()))?;
-    if used != payload.len() {
-        return Err(Error::Malformed(format!("{} unread payload bytes", payload.len() - used)));
-    }
-    crate::validate::validate(&model)?;
-    Ok(model)
+    Ok(decode_catalog(bytes)?.1.to_model())
 }

@@ -3,12 +3,17 @@
 //! The same code runs natively (the `playalike` CLI, training) and in WebAssembly (the npm
 //! package). The core never imports wasm types; the `wasm` module is the only bridge.
 
+pub mod catalog;
 pub mod engine;
 pub mod error;
 pub mod format;
 pub mod model;
+pub mod search;
+pub mod synth;
+pub mod text;
 pub mod validate;
 
-pub use engine::{Engine, Filters, Hit, Reason, RecommendQuery};
+pub use catalog::Catalog;
+pub use engine::{Engine, Filters, GameView, Hit, Reason, RecommendQuery, SearchHit, Status};
 pub use error::{Error, Result};
 pub use model::{FIELD_COUNT, Field, Game, Metadata, Model, Params, Term};

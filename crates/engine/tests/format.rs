@@ -1,7 +1,10 @@
-//! Blob format: round trip and every refusal the decoder promises.
+//! Blob format: round trip, every refusal the decoder promises, mutated input, the committed blob.
+
+#![allow(clippy::unwrap_used)] // test helpers outside #[test] fns
 
 use playalike_engine::format::{self, HEADER_LEN};
-use playalike_engine::{Error, Field, Game, Model, Term};
+use playalike_engine::{Engine, Error, Field, Game, Model, Term, synth};
+use proptest::prelude::*;
 
 fn tiny_model() -> Model {
     let mut m = Model::default();
@@ -25,6 +28,19 @@ fn round_trip_is_identical() {
 }
 
 #[test]
+fn round_trip_of_a_synthetic_catalogue_is_identical() {
+    let mut m = synth::model(3000, 42);
+    let blob = format::encode(&m).unwrap();
+    m.games.sort_by_key(|g| g.id);
+    let back = format::decode(&blob).unwrap();
+    assert_eq!(back.games.len(), m.games.len());
+    for (a, b) in back.games.iter().zip(&m.games) {
+        assert_eq!(a, b);
+    }
+    assert_eq!(back, m);
+}
+
+#[test]
 fn refusals_are_typed() {
     let blob = format::encode(&tiny_model()).unwrap();
     assert_eq!(format::decode(b"GIF89a...."), Err(Error::BadMagic));
@@ -37,4 +53,109 @@ fn refusals_are_typed() {
     let mut newer = blob.clone();
     newer[8] = 99;
     assert!(matches!(format::decode(&newer), Err(Error::UnsupportedVersion { found_major: 99, .. })));
+    let mut trailing = blob.clone();
+    trailing.push(0);
+    assert!(matches!(format::decode(&trailing), Err(Error::Malformed(_))));
+}
+
+/// Re-seals a payload with a valid header so that mutations reach the section decoder.
+fn reseal(payload: &[u8]) -> Vec<u8> {
+    let mut out = Vec::new();
+    out.extend_from_slice(&format::MAGIC);
+    out.extend_from_slice(&format::FORMAT_MAJOR.to_le_bytes());
+    out.extend_from_slice(&format::FORMAT_MINOR.to_le_bytes());
+    out.extend_from_slice(&(payload.len() as u64).to_le_bytes());
+    out.extend_from_slice(&crc32fast_hash(payload).to_le_bytes());
+    out.extend_from_slice(payload);
+    out
+}
+
+/// CRC-32 (IEEE), bitwise: the test's own, independent of the engine's dependency.
+fn crc32fast_hash(data: &[u8]) -> u32 {
+    let mut crc = !0u32;
+    for &b in data {
+        crc ^= u32::from(b);
+        for _ in 0..8 {
+            crc = if crc & 1 != 0 { (crc >> 1) ^ 0xedb8_8320 } else { crc >> 1 };
+        }
+    }
+    !crc
+}
+
+#[test]
+fn reseal_matches_the_encoder() {
+    let blob = format::encode(&tiny_model()).unwrap();
+    assert_eq!(reseal(&blob[HEADER_LEN..]), blob);
+}
+
+/// The blob of format 0.1 (bincode of the whole model) is refused with the documented error.
+#[test]
+fn format_0_1_is_refused_as_obsolete() {
+    let old = std::fs::read(concat!(env!("CARGO_MANIFEST_DIR"), "/tests/data/format-0.1.bin")).unwrap();
+    assert_eq!(
+        format::decode(&old),
+        Err(Error::ObsoleteVersion { found_major: 0, found_minor: 1, supported_major: 1 })
+    );
+    assert!(Engine::from_bytes(&old).unwrap_err().to_string().contains("rebuild the model"));
+}
+
+/// The committed 1.0 blob keeps decoding to the same content as the format evolves.
+/// Regenerate it (only when its content must change) with `PLAYALIKE_WRITE_FIXTURES=1`.
+#[test]
+fn committed_1_0_blob_still_decodes() {
+    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/data/format-1.0.bin");
+    if std::env::var_os("PLAYALIKE_WRITE_FIXTURES").is_some() {
+        std::fs::write(path, format::encode(&synth::model(40, 7)).unwrap()).unwrap();
+    }
+    let blob = std::fs::read(path).unwrap();
+    let m = format::decode(&blob).unwrap();
+    assert_eq!(m.games.len(), 40);
+    assert_eq!(m.metadata.model_version, 7);
+    assert_eq!(m.metadata.metrics.get("recall@10"), Some(&0.25));
+    assert!(m.games.windows(2).all(|w| w[0].id < w[1].id));
+    assert!(m.games.iter().any(|g| g.rating.is_some() && g.cover.is_some() && !g.features[0].is_empty()));
+    if format::FORMAT_MINOR == 0 {
+        assert_eq!(format::encode(&m).unwrap(), blob, "the 1.0 writer is byte-stable");
+    }
+    let e = Engine::from_bytes(&blob).unwrap();
+    assert_eq!(e.status().format_version, "1.0");
+    assert_eq!(e.len(), 40);
+}
+
+fn sample_payload() -> Vec<u8> {
+    static PAYLOAD: std::sync::OnceLock<Vec<u8>> = std::sync::OnceLock::new();
+    PAYLOAD.get_or_init(|| format::encode(&synth::model(60, 3)).unwrap()[HEADER_LEN..].to_vec()).clone()
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 3000, ..ProptestConfig::default() })]
+
+    /// Mutated payloads with a valid checksum: the decoder returns Err or a valid model, never panics.
+    #[test]
+    fn mutated_payloads_never_panic(edits in proptest::collection::vec((any::<usize>(), any::<u8>()), 1..6)) {
+        let mut p = sample_payload();
+        for (at, v) in edits {
+            let i = at % p.len();
+            p[i] = v;
+        }
+        if let Ok(m) = format::decode(&reseal(&p)) {
+            prop_assert!(Engine::from_model(m).is_ok());
+        }
+    }
+
+    /// Truncated payloads (resealed) and truncated blobs are refused.
+    #[test]
+    fn truncated_input_is_refused(cut in any::<usize>()) {
+        let p = sample_payload();
+        let keep = cut % p.len();
+        prop_assert!(format::decode(&reseal(&p[..keep])).is_err());
+        let blob = reseal(&p);
+        prop_assert!(format::decode(&blob[..keep.min(blob.len() - 1)]).is_err());
+    }
+
+    /// Random bytes after a valid header never panic.
+    #[test]
+    fn random_payloads_never_panic(bytes in proptest::collection::vec(any::<u8>(), 0..400)) {
+        let _ = format::decode(&reseal(&bytes));
+    }
 }

@@ -1,0 +1,42 @@
+#!/usr/bin/env bash
+# The proof, side by side: runs every benchmark of the project on this machine and collects
+# their reports (each prints ratios against the approach playalike replaces) into
+# bench/RESULTS.md, stamped with the date and the machine.
+#
+#   ./scripts/bench.sh            # all parts
+#   ./scripts/bench.sh quality    # one part: quality | engine | fetch | web | reliability
+set -euo pipefail
+cd "$(dirname "$0")/.."
+parts=("$@")
+[ ${#parts[@]} -gt 0 ] || parts=(quality engine fetch web reliability)
+
+./scripts/setup.sh >&2
+mkdir -p bench
+{
+  echo "# playalike benchmark results"
+  echo
+  echo "Produced by \`./scripts/bench.sh\` on $(date -u +%Y-%m-%d) — $(uname -m), $(nproc) cores,"
+  echo "$(grep -m1 'model name' /proc/cpuinfo 2>/dev/null | cut -d: -f2 | sed 's/^ *//'), $(free -g | awk '/Mem:/{print $2}') GiB RAM."
+  echo "Each section below is the committed output of the named script, run in this one pass."
+  echo
+} > bench/RESULTS.md.tmp
+
+for part in "${parts[@]}"; do
+  case "$part" in
+    quality) script=scripts/bench-quality.sh; out=bench/quality.md ;;
+    engine) script=scripts/bench-engine.sh; out=bench/engine.md ;;
+    fetch) script=scripts/bench-fetch.sh; out=bench/fetch.md ;;
+    web) script=scripts/bench-web.sh; out=bench/web.md ;;
+    reliability) script=scripts/reliability.sh; out=bench/reliability.md ;;
+    *) echo "bench.sh: unknown part '$part' (quality | engine | fetch | web | reliability)" >&2; exit 2 ;;
+  esac
+  echo "==> $part ($script)" >&2
+  if [ ! -x "$script" ]; then
+    echo "bench.sh: $script is missing" >&2
+    exit 1
+  fi
+  "$script" >&2
+  { echo "## $part"; echo; sed '1{/^# /d}' "$out"; echo; } >> bench/RESULTS.md.tmp
+done
+mv bench/RESULTS.md.tmp bench/RESULTS.md
+echo "wrote bench/RESULTS.md" >&2
