@@ -4,13 +4,13 @@
 # against the bound those limits allow (games / 5000 per multiquery / 4 per second), side by
 # side with the bound of plain paging (500 per request), and the peak RSS of the fetch process.
 # Usage: scripts/bench-fetch.sh [DATA_DIR]   (default ../shared/data/igdb-catalog-333k)
-# Output: a markdown report on stdout (committed as bench/fetch.md).
+# Output: bench/fetch.md (committed), also printed on stdout.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 DATA="${1:-${PLAYALIKE_DATA_DIR:-../shared/data}/igdb-catalog-333k}"
 [ -d "$DATA" ] || { echo "bench-fetch: $DATA not found (set PLAYALIKE_DATA_DIR)" >&2; exit 2; }
 [ -x /usr/bin/time ] || { echo "bench-fetch: needs /usr/bin/time (apt-get install time)" >&2; exit 2; }
-cargo build --release -p playalike-builder >&2
+[ "${PLAYALIKE_BENCH_NO_BUILD:-}" = 1 ] || cargo build --release -p playalike-builder >&2
 BIN=target/release/playalike
 WORK="$(mktemp -d)"
 SBX_PID=""
@@ -31,7 +31,8 @@ sleep 1.2  # let the sandbox's one-second window start empty
   >"$WORK/fetch.json" 2>"$WORK/fetch.err"
 STATS=$(curl -s "${URL%/v4}/_sandbox/stats")
 
-python3 - "$WORK/fetch.json" "$WORK/fetch.err" "$GAMES" "$STATS" "$DATA" <<'PY'
+mkdir -p bench
+python3 - "$WORK/fetch.json" "$WORK/fetch.err" "$GAMES" "$STATS" "$DATA" >bench/fetch.md <<'PY'
 import json, re, sys
 s = json.loads(open(sys.argv[1]).read().strip().splitlines()[-1])
 err = open(sys.argv[2]).read()
@@ -54,3 +55,4 @@ print(f"| peak RSS of fetch | {rss_kb / 1024:.0f} MB (target < 500 MB) |")
 print(f"| sandbox: max requests in one second / max open / refused for limits | {st['max_per_second']} / {st['max_open']} / {st['limited']} |")
 print(f"\nMachine: {open('/proc/cpuinfo').read().count('processor')} cores, shared; release build.")
 PY
+cat bench/fetch.md
