@@ -124,51 +124,92 @@ pub struct Counters {
     pub tokens_fetched: AtomicU64,
 }
 
-/// The limiter: a semaphore for open requests and a sliding window of send times.
+/// The limiter: a semaphore for open requests and a sliding window of request stamps.
 ///
-/// Senders pass one at a time through `window`, wait until the request N places back is more
-/// than one second (plus a margin for network jitter) old and the previous one is 1/N second
-/// old (even pacing, no bursts for the server to queue), and stamp the actual send time, so no
-/// one-second window ever holds more than N sends, however late a task wakes up.
+/// A sender waits until the N-th most recent stamp is more than one second (plus a margin) old
+/// and the latest is 1/N of that old (even pacing), then stamps its send time; when the answer
+/// is in, the stamp moves to the completion time (capped), which is never before the server saw
+/// the request. So no one-second window at the server holds more than N arrivals, however late
+/// a task wakes up or a connection is made.
 struct Limiter {
     open: Arc<tokio::sync::Semaphore>,
-    window: tokio::sync::Mutex<VecDeque<tokio::time::Instant>>,
+    /// Recent requests: (ticket, stamp). A stamp is the send time, moved to the completion time
+    /// (capped at send + [`ARRIVAL_BOUND`]) when the answer is in.
+    window: std::sync::Mutex<(u64, VecDeque<(u64, tokio::time::Instant)>)>,
     per_window: usize,
     span: Duration,
 }
 
-/// Added to the one-second window, for jitter between our send stamp and the server's arrival
-/// stamp (a new connection on a loaded 2-core machine took over 80 ms). Costs ~11 % of the
-/// throughput bound; a 429 costs more.
-const WINDOW_MARGIN: Duration = Duration::from_millis(120);
+/// Added to the one-second window, for clock and network jitter.
+const WINDOW_MARGIN: Duration = Duration::from_millis(50);
+/// How late after our send stamp a request is assumed to reach the server at most. A request
+/// that completes sooner is stamped with its completion time, which is never earlier than its
+/// arrival: a late arrival (a new connection on a loaded machine took > 120 ms) then cannot
+/// squeeze five arrivals into one second.
+const ARRIVAL_BOUND: Duration = Duration::from_millis(300);
+
+/// A sent request's place in the limiter's window.
+struct Ticket {
+    id: u64,
+    sent: tokio::time::Instant,
+    _permit: tokio::sync::OwnedSemaphorePermit,
+}
+
+fn lock_window<T>(m: &std::sync::Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+}
 
 impl Limiter {
     fn new(rps: u32, max_open: usize) -> Self {
         Self {
             open: Arc::new(tokio::sync::Semaphore::new(max_open.max(1))),
-            window: tokio::sync::Mutex::new(VecDeque::new()),
+            window: std::sync::Mutex::new((0, VecDeque::new())),
             per_window: rps.max(1) as usize,
             span: Duration::from_secs(1) + WINDOW_MARGIN,
         }
     }
 
-    async fn acquire(&self) -> Result<tokio::sync::OwnedSemaphorePermit> {
+    /// Waits for an open slot and a place in the window.
+    async fn acquire(&self) -> Result<Ticket> {
         let permit =
             self.open.clone().acquire_owned().await.context("while waiting for an open-request slot")?;
-        let mut w = self.window.lock().await;
-        let mut at = tokio::time::Instant::now();
-        if let Some(last) = w.back() {
-            at = at.max(*last + self.span / self.per_window as u32);
+        loop {
+            let at = {
+                let mut g = lock_window(&self.window);
+                let now = tokio::time::Instant::now();
+                let mut stamps: Vec<tokio::time::Instant> = g.1.iter().map(|e| e.1).collect();
+                stamps.sort_unstable_by(|a, b| b.cmp(a));
+                let mut at = now;
+                if let Some(latest) = stamps.first() {
+                    at = at.max(*latest + self.span / self.per_window as u32);
+                }
+                if let Some(nth) = stamps.get(self.per_window - 1) {
+                    at = at.max(*nth + self.span);
+                }
+                if at <= now {
+                    g.0 += 1;
+                    let id = g.0;
+                    g.1.push_back((id, now));
+                    while g.1.len() > 4 * self.per_window + 8 {
+                        g.1.pop_front();
+                    }
+                    return Ok(Ticket { id, sent: now, _permit: permit });
+                }
+                at
+            };
+            // Stamps only move later, so after waking the check runs again.
+            tokio::time::sleep_until(at).await;
         }
-        if w.len() >= self.per_window {
-            at = at.max(w[w.len() - self.per_window] + self.span);
+    }
+
+    /// The answer (or failure) of a ticket's request is in.
+    fn done(&self, t: Ticket) {
+        let now = tokio::time::Instant::now();
+        let stamp = now.min(t.sent + ARRIVAL_BOUND).max(t.sent);
+        let mut g = lock_window(&self.window);
+        if let Some(e) = g.1.iter_mut().find(|e| e.0 == t.id) {
+            e.1 = stamp;
         }
-        tokio::time::sleep_until(at).await;
-        w.push_back(tokio::time::Instant::now());
-        while w.len() > self.per_window {
-            w.pop_front();
-        }
-        Ok(permit)
     }
 }
 
@@ -402,7 +443,7 @@ impl Igdb {
                 .map_err(|_| anyhow!("the token endpoint gave a token that is not a valid header value"))
                 .stage(ExitCode::Auth)?;
             auth.set_sensitive(true);
-            let permit = self.limiter.acquire().await?;
+            let ticket = self.limiter.acquire().await?;
             tracing::trace!("POST {url} (attempt {attempt})");
             self.counters.requests.fetch_add(1, Ordering::Relaxed);
             if attempt > 0 {
@@ -425,7 +466,7 @@ impl Igdb {
                 }
                 Err(e) => Err(e),
             };
-            drop(permit);
+            self.limiter.done(ticket);
             let last = match outcome {
                 Ok((status, b)) if status.is_success() => return Ok(b),
                 Ok((StatusCode::UNAUTHORIZED, b)) => {
@@ -539,8 +580,11 @@ mod tests {
         for _ in 0..20 {
             let l = l.clone();
             tasks.push(tokio::spawn(async move {
-                let _p = l.acquire().await.unwrap();
-                tokio::time::Instant::now()
+                let t = l.acquire().await.unwrap();
+                let sent = tokio::time::Instant::now();
+                tokio::time::sleep(Duration::from_millis(30)).await;
+                l.done(t);
+                sent
             }));
         }
         let mut times = vec![];

@@ -13,6 +13,7 @@ use hyper::body::{Body, Frame, Incoming};
 use hyper::{Method, Request, Response, StatusCode, header};
 use serde::Serialize;
 use std::collections::{HashMap, VecDeque};
+use std::future::Future;
 use std::net::{IpAddr, SocketAddr};
 use std::path::PathBuf;
 use std::pin::Pin;
@@ -290,20 +291,25 @@ fn igdb_error(status: StatusCode, title: &str, cause: &str) -> Resp {
     full(status, body.to_string())
 }
 
-/// A body that sends part of the answer and then fails, so hyper closes the connection with
-/// fewer bytes than Content-Length promised.
-struct Truncated(Option<Bytes>);
+/// A body that sends part of the answer, waits for hyper to flush it, then fails, so hyper
+/// closes the connection with fewer bytes than Content-Length promised.
+struct Truncated(Option<Bytes>, Pin<Box<tokio::time::Sleep>>);
 
 impl Body for Truncated {
     type Data = Bytes;
     type Error = std::io::Error;
     fn poll_frame(
         mut self: Pin<&mut Self>,
-        _cx: &mut TaskContext<'_>,
+        cx: &mut TaskContext<'_>,
     ) -> Poll<Option<Result<Frame<Bytes>, std::io::Error>>> {
-        match self.0.take() {
-            Some(b) => Poll::Ready(Some(Ok(Frame::data(b)))),
-            None => Poll::Ready(Some(Err(std::io::Error::other("answer truncated by fault injection")))),
+        if let Some(b) = self.0.take() {
+            return Poll::Ready(Some(Ok(Frame::data(b))));
+        }
+        match self.1.as_mut().poll(cx) {
+            Poll::Ready(()) => {
+                Poll::Ready(Some(Err(std::io::Error::other("answer truncated by fault injection"))))
+            }
+            Poll::Pending => Poll::Pending,
         }
     }
 }
@@ -557,7 +563,10 @@ async fn api(shared: Arc<Shared>, rest: String, req: Request<Incoming>) -> Resul
         let bytes = Bytes::from(text);
         let len = bytes.len();
         let part = bytes.slice(..len / 2);
-        let mut r = Response::new(BoxBody::new(Truncated(Some(part))));
+        let mut r = Response::new(BoxBody::new(Truncated(
+            Some(part),
+            Box::pin(tokio::time::sleep(Duration::from_millis(50))),
+        )));
         r.headers_mut().insert(header::CONTENT_LENGTH, header::HeaderValue::from(len));
         r.headers_mut().insert(header::CONTENT_TYPE, header::HeaderValue::from_static("application/json"));
         return Ok(r);
