@@ -23,7 +23,7 @@ pub struct Args {
     #[arg(long, env = "PLAYALIKE_MIN_GAMES", default_value_t = 1000)]
     pub min_games: usize,
     /// Largest allowed drop of recall@10 below the previous model's (absolute).
-    #[arg(long, env = "PLAYALIKE_TOLERANCE", default_value_t = 0.02)]
+    #[arg(long, env = "PLAYALIKE_TOLERANCE", default_value_t = 0.02, allow_negative_numbers = true)]
     pub tolerance: f64,
     /// The snapshot the model was trained from: the model must hold at least 90 % of its games.
     #[arg(long, env = "PLAYALIKE_SNAPSHOT")]
