@@ -119,23 +119,20 @@ impl Recommender {
         self.engine.len()
     }
 
+    /// Result rows (id, name, year, score) for scored ids, in the given order.
+    fn rows(&self, hits: impl Iterator<Item = (u32, f32)>) -> Vec<Row<'_>> {
+        hits.filter_map(|(id, score)| {
+            let i = self.engine.index_of(id).ok()?;
+            Some(Row { id, name: self.engine.name_of(i), year: self.engine.year_of(i), score })
+        })
+        .collect()
+    }
+
     /// Title search as you type: `[{id, name, year, score}]`, best first.
     pub fn search(&self, text: &str, options: JsValue) -> Result<JsValue, JsError> {
         let o: SearchOptions = self::options(options)?;
         let hits = self.engine.search(text, o.k.unwrap_or(10).min(1000));
-        let rows: Vec<Row> = hits
-            .iter()
-            .filter_map(|h| {
-                let i = self.engine.index_of(h.id).ok()?;
-                Some(Row {
-                    id: h.id,
-                    name: self.engine.name_of(i),
-                    year: self.engine.year_of(i),
-                    score: h.score,
-                })
-            })
-            .collect();
-        to_js(&rows)
+        to_js(&self.rows(hits.iter().map(|h| (h.id, h.score))))
     }
 
     /// Recommendations for `id | ids | {liked, disliked}`: `[{id, name, year, score}]`, best first.
@@ -150,19 +147,7 @@ impl Recommender {
             max_per_franchise: o.max_per_franchise.unwrap_or(0),
         };
         let hits = self.engine.recommend(&q).map_err(into_error)?;
-        let rows: Vec<Row> = hits
-            .iter()
-            .filter_map(|h| {
-                let i = self.engine.index_of(h.id).ok()?;
-                Some(Row {
-                    id: h.id,
-                    name: self.engine.name_of(i),
-                    year: self.engine.year_of(i),
-                    score: h.score,
-                })
-            })
-            .collect();
-        to_js(&rows)
+        to_js(&self.rows(hits.iter().map(|h| (h.id, h.score))))
     }
 
     /// Why `b` is similar to `a`: `[{field, name, weight}]`, strongest first.
