@@ -12,7 +12,7 @@
 //! Transcendental functions come from the `libm` crate, not the platform: native and wasm then
 //! compute bit-identical scores (glibc's `expf` and Rust's wasm `expf` may differ in the last bit).
 
-use crate::catalog::Catalog;
+use crate::catalog::{Catalog, Csr};
 use crate::error::{Error, Result};
 use crate::model::{FIELD_COUNT, Field, Game, Metadata, Model, Params};
 use crate::search::SearchIndex;
@@ -177,12 +177,11 @@ pub struct Engine {
     model: OnceLock<Model>,
     /// Per field, per term, the effective feature weight (learned or IDF).
     term_weight: [Vec<f32>; FIELD_COUNT],
-    /// Per field, per game, the L2 norm of the weighted feature vector (empty: field unused).
-    norm: [Vec<f32>; FIELD_COUNT],
-    /// Per field, per game, 1/norm (0 where the norm is 0).
-    inv_norm: [Vec<f32>; FIELD_COUNT],
-    /// Per field, per term, the games holding it (ascending).
-    postings: [crate::catalog::Csr; FIELD_COUNT],
+    /// Per field, how candidates are reached (see [`FieldIndex`]).
+    fields: [FieldIndex; FIELD_COUNT],
+    /// Per game, its profile: the distinct combination of its terms in the fields scored by
+    /// [`FieldIndex::Sets`] (empty when none is).
+    profile_of: Vec<u32>,
     /// Per game, `popularity_weight · pop + rating_weight · quality`.
     prior: Vec<f32>,
     /// `ln(1 + max popularity)`.
@@ -194,6 +193,34 @@ pub struct Engine {
     search: SearchIndex,
 }
 
+/// A query's scores, ready to be read game by game in one pass (no per-game array but `acc`).
+struct Plan<'a> {
+    /// Per game, the field cosines scored through postings, and the curated bonus.
+    acc: Vec<f32>,
+    /// Per game, its profile (empty when no field is scored by profiles).
+    profile_of: &'a [u32],
+    /// Per profile, its score.
+    tab: Vec<f32>,
+    /// Year proximity by `year - below` (saturating; entry 0 = unknown year).
+    ytab: Vec<f32>,
+    /// Sum of the seed weights (the prior counts once per seed).
+    coef: f32,
+    prior: &'a [f32],
+    year: &'a [u16],
+    below: u16,
+}
+
+impl Plan<'_> {
+    /// The score of game `b`, per the formula on [`Params`].
+    #[inline]
+    fn score(&self, b: usize) -> f32 {
+        let get = |v: &[f32], i: usize| v.get(i).copied().unwrap_or(0.0);
+        let y = self.year.get(b).map_or(0, |&y| usize::from(y.saturating_sub(self.below)));
+        let profile = self.profile_of.get(b).map_or(0.0, |&i| get(&self.tab, i as usize));
+        get(&self.acc, b) + self.coef * get(self.prior, b) + get(&self.ytab, y) + profile
+    }
+}
+
 /// A compiled query: seed indices with signed weights, excluded indices, compiled filters.
 struct Prepared {
     seeds: Vec<(usize, f32)>,
@@ -201,6 +228,141 @@ struct Prepared {
     excluded: Vec<usize>,
     platforms: Option<Vec<bool>>,
     genres: Option<Vec<bool>>,
+}
+
+/// A field is scored by sets when a query would otherwise walk postings covering at least
+/// `1 / SET_MODE_SHARE` of the catalogue (e.g. genres, platforms).
+const SET_MODE_SHARE: f64 = 10.0;
+
+/// How a field's cosine reaches the candidates.
+#[derive(Debug, Default)]
+enum FieldIndex {
+    /// Weight 0 or no game has the field.
+    #[default]
+    Unused,
+    /// Per term, the games holding it (ascending); per game, 1/norm (0 where the norm is 0).
+    /// A query walks the postings of its seeds' terms: cheap for rare terms (keywords, series).
+    Postings { postings: Csr, inv_norm: Vec<f32> },
+    /// Scored by profile (see [`Engine::profile_of`]): per term, the profiles holding it; per
+    /// profile, 1/norm. A query scores each profile once, then every game reads its profile's
+    /// score: cheap when terms are common and their combinations few (genres, platforms), where
+    /// postings would touch most of the catalogue.
+    Sets { set_postings: Csr, inv_norm: Vec<f32> },
+}
+
+impl FieldIndex {
+    /// Postings by counting sort (games are visited in ascending order).
+    fn postings(feats: &Csr, n: usize, df: &[u32], tw: &[f32]) -> FieldIndex {
+        let mut offs = Vec::with_capacity(df.len() + 1);
+        offs.push(0u32);
+        let mut total = 0u32;
+        for &d in df {
+            total += d;
+            offs.push(total);
+        }
+        let mut fill = offs.clone();
+        let mut vals = vec![0u32; total as usize];
+        let mut inv_norm = Vec::with_capacity(n);
+        for g in 0..n {
+            let terms = feats.get(g);
+            for &t in terms {
+                if let Some(slot) = fill.get_mut(t as usize)
+                    && let Some(v) = vals.get_mut(*slot as usize)
+                {
+                    *v = g as u32;
+                    *slot += 1;
+                }
+            }
+            let x = norm(terms, tw);
+            inv_norm.push(if x > 0.0 { 1.0 / x } else { 0.0 });
+        }
+        FieldIndex::Postings { postings: Csr { offs, vals }, inv_norm }
+    }
+}
+
+/// Distinct combinations ("profiles") of the games' term sets in `fields`: per game its profile
+/// id, and per field each profile's terms. `None` when there are more than `limit`.
+fn profiles(cat: &Catalog, fields: &[usize], limit: usize) -> Option<(Vec<u32>, Vec<Csr>)> {
+    const SEP: u32 = u32::MAX;
+    let n = cat.len();
+    let mut table: hashbrown::HashTable<u32> = hashbrown::HashTable::new();
+    let mut keys = Csr { offs: vec![0], vals: Vec::new() };
+    let mut hashes: Vec<u64> = Vec::new();
+    let mut profile_of = Vec::with_capacity(n);
+    let mut key: Vec<u32> = Vec::new();
+    for g in 0..n {
+        key.clear();
+        for &fi in fields {
+            key.extend_from_slice(cat.features[fi].get(g));
+            key.push(SEP);
+        }
+        let h = terms_hash(&key);
+        let id = match table.entry(h, |&s| keys.get(s as usize) == key, |&s| hashes[s as usize]) {
+            hashbrown::hash_table::Entry::Occupied(o) => *o.get(),
+            hashbrown::hash_table::Entry::Vacant(v) => {
+                if hashes.len() >= limit {
+                    return None;
+                }
+                let id = hashes.len() as u32;
+                v.insert(id);
+                keys.vals.extend_from_slice(&key);
+                keys.offs.push(u32::try_from(keys.vals.len()).ok()?);
+                hashes.push(h);
+                id
+            }
+        };
+        profile_of.push(id);
+    }
+    let per_field = (0..fields.len())
+        .map(|k| {
+            let rows = (0..hashes.len()).map(|s| keys.get(s).split(|&t| t == SEP).nth(k).unwrap_or(&[]));
+            Csr::from_rows(rows).unwrap_or_default()
+        })
+        .collect();
+    Some((profile_of, per_field))
+}
+
+/// How many times each of `vocab_len` terms occurs in `vals`.
+fn doc_freq(vals: &[u32], vocab_len: usize) -> Vec<u32> {
+    let mut df = vec![0u32; vocab_len];
+    for &t in vals {
+        if let Some(d) = df.get_mut(t as usize) {
+            *d += 1;
+        }
+    }
+    df
+}
+
+/// L2 norm of a feature set under term weights `tw`.
+fn norm(terms: &[u32], tw: &[f32]) -> f32 {
+    let sq: f32 = terms.iter().map(|&t| tw.get(t as usize).copied().unwrap_or(0.0).powi(2)).sum();
+    sq.sqrt()
+}
+
+/// `Σ tw[t]²` over the terms two sorted sets share.
+fn shared_weight(a: &[u32], b: &[u32], tw: &[f32]) -> f32 {
+    let (mut i, mut j, mut dot) = (0, 0, 0.0f32);
+    while i < a.len() && j < b.len() {
+        match a[i].cmp(&b[j]) {
+            Ordering::Less => i += 1,
+            Ordering::Greater => j += 1,
+            Ordering::Equal => {
+                dot += tw.get(a[i] as usize).copied().unwrap_or(0.0).powi(2);
+                i += 1;
+                j += 1;
+            }
+        }
+    }
+    dot
+}
+
+/// FxHash-style hash of a term list (64-bit multiplies only: native in wasm too).
+fn terms_hash(terms: &[u32]) -> u64 {
+    let mut h = terms.len() as u64;
+    for &t in terms {
+        h = (h.rotate_left(26) ^ u64::from(t)).wrapping_mul(0xf135_7aea_2e62_a9c5);
+    }
+    h ^ (h >> 29)
 }
 
 impl Engine {
@@ -236,51 +398,63 @@ impl Engine {
     fn index(cat: Catalog, format_version: (u16, u16), model: OnceLock<Model>) -> Engine {
         let n = cat.len();
         let nf = n.max(1) as f32;
-        let mut postings: [crate::catalog::Csr; FIELD_COUNT] = Default::default();
         let mut term_weight: [Vec<f32>; FIELD_COUNT] = Default::default();
-        let mut norm: [Vec<f32>; FIELD_COUNT] = Default::default();
-        let mut inv_norm: [Vec<f32>; FIELD_COUNT] = Default::default();
+        let mut fields: [FieldIndex; FIELD_COUNT] = Default::default();
+        let mut common = Vec::new();
         for fi in 0..FIELD_COUNT {
             let feats = &cat.features[fi];
             let vocab_len = cat.vocab[fi].len();
-            // Postings by counting sort: games are visited in ascending order.
-            let mut df = vec![0u32; vocab_len];
-            for &t in &feats.vals {
-                df[t as usize] += 1;
-            }
+            let df = doc_freq(&feats.vals, vocab_len);
             let learned = &cat.params.feature_weights[fi];
             term_weight[fi] = if learned.is_empty() {
                 df.iter().map(|&d| libm::logf(nf / (1.0 + d as f32)).max(0.0) + 1.0).collect()
             } else {
                 learned.clone()
             };
-            if feats.vals.is_empty() {
+            if feats.vals.is_empty() || cat.params.field_weights[fi] == 0.0 {
                 continue;
             }
-            let mut offs = Vec::with_capacity(vocab_len + 1);
-            offs.push(0u32);
-            let mut total = 0u32;
-            for &d in &df {
-                total += d;
-                offs.push(total);
+            // A field whose terms are common (a query would walk a large share of the catalogue
+            // through its postings) is scored by profiles instead, when they are few.
+            let volume: f64 = df.iter().map(|&d| f64::from(d) * f64::from(d)).sum::<f64>() / n.max(1) as f64;
+            if volume * SET_MODE_SHARE >= n as f64 {
+                common.push((fi, volume));
+            } else {
+                fields[fi] = FieldIndex::postings(feats, n, &df, &term_weight[fi]);
             }
-            let mut fill = offs.clone();
-            let mut vals = vec![0u32; feats.vals.len()];
-            let tw = &term_weight[fi];
-            let mut nrm = Vec::with_capacity(n);
-            for g in 0..n {
-                let mut sq = 0.0f32;
-                for &t in feats.get(g) {
-                    let slot = &mut fill[t as usize];
-                    vals[*slot as usize] = g as u32;
-                    *slot += 1;
-                    sq += tw[t as usize].powi(2);
+        }
+        // One group of common fields shares the profiles: all of them when their combinations
+        // stay few, else greedily the most common ones that do (the rest use postings).
+        common.sort_by(|a, b| b.1.total_cmp(&a.1));
+        let common: Vec<usize> = common.into_iter().map(|c| c.0).collect();
+        let limit = n / 4 + 16;
+        let mut group = Vec::new();
+        let mut found = profiles(&cat, &common, limit);
+        if found.is_some() {
+            group.clone_from(&common);
+        } else {
+            for &fi in &common {
+                let mut more = group.clone();
+                more.push(fi);
+                if let Some(r) = profiles(&cat, &more, limit) {
+                    group = more;
+                    found = Some(r);
                 }
-                nrm.push(sq.sqrt());
             }
-            inv_norm[fi] = nrm.iter().map(|&x| if x > 0.0 { 1.0 / x } else { 0.0 }).collect();
-            norm[fi] = nrm;
-            postings[fi] = crate::catalog::Csr { offs, vals };
+        }
+        let (profile_of, per_field) = found.unwrap_or_default();
+        let count = profile_of.iter().map(|&p| p as usize + 1).max().unwrap_or(0);
+        for (&fi, terms) in group.iter().zip(&per_field) {
+            let df = doc_freq(&terms.vals, cat.vocab[fi].len());
+            if let FieldIndex::Postings { postings, inv_norm } =
+                FieldIndex::postings(terms, count, &df, &term_weight[fi])
+            {
+                fields[fi] = FieldIndex::Sets { set_postings: postings, inv_norm };
+            }
+        }
+        for fi in common.into_iter().filter(|fi| !group.contains(fi)) {
+            let df = doc_freq(&cat.features[fi].vals, cat.vocab[fi].len());
+            fields[fi] = FieldIndex::postings(&cat.features[fi], n, &df, &term_weight[fi]);
         }
         let max_pop = cat.popularity.iter().copied().fold(0.0f32, f32::max);
         let years = cat.year.iter().copied().filter(|&y| y != 0);
@@ -292,9 +466,8 @@ impl Engine {
             format_version,
             model,
             term_weight,
-            norm,
-            inv_norm,
-            postings,
+            fields,
+            profile_of,
             prior: Vec::new(),
             ln_max_pop: libm::log1pf(max_pop),
             year_lo,
@@ -304,6 +477,17 @@ impl Engine {
         let p = &e.cat.params;
         e.prior = (0..n).map(|b| p.popularity_weight * e.pop(b) + p.rating_weight * e.quality(b)).collect();
         e
+    }
+
+    /// How each field is scored: `"unused"`, `"postings"` or `"profiles"` (for tests and the
+    /// benchmark's notes).
+    #[doc(hidden)]
+    pub fn field_modes(&self) -> [&'static str; FIELD_COUNT] {
+        self.fields.each_ref().map(|f| match f {
+            FieldIndex::Unused => "unused",
+            FieldIndex::Postings { .. } => "postings",
+            FieldIndex::Sets { .. } => "profiles",
+        })
     }
 
     /// The underlying model. Materialized from the columns on first call when the engine was
@@ -436,8 +620,9 @@ impl Engine {
         }
     }
 
+    /// L2 norm of game `g`'s weighted feature vector in field `fi`.
     fn norm_of(&self, fi: usize, g: usize) -> f32 {
-        self.norm[fi].get(g).copied().unwrap_or(0.0)
+        norm(self.cat.features[fi].get(g), &self.term_weight[fi])
     }
 
     fn field_cos(&self, a: usize, b: usize, fi: usize) -> f32 {
@@ -446,19 +631,7 @@ impl Engine {
         if denom == 0.0 {
             return 0.0;
         }
-        let (mut i, mut j, mut dot) = (0, 0, 0.0f32);
-        while i < fa.len() && j < fb.len() {
-            match fa[i].cmp(&fb[j]) {
-                Ordering::Less => i += 1,
-                Ordering::Greater => j += 1,
-                Ordering::Equal => {
-                    dot += self.term_weight[fi][fa[i] as usize].powi(2);
-                    i += 1;
-                    j += 1;
-                }
-            }
-        }
-        dot / denom
+        shared_weight(fa, fb, &self.term_weight[fi]) / denom
     }
 
     /// Similarity of candidate `b` to query `a` (internal indices), per the formula on
@@ -535,51 +708,43 @@ impl Engine {
             && (q.game_types.is_empty() || c.game_type_of(b).is_some_and(|t| q.game_types.contains(&t)))
     }
 
-    /// The query's score for every game, through the inverted index.
-    fn dense_scores(&self, seeds: &[(usize, f32)]) -> Vec<f32> {
+    /// Compiles the query's scores (see [`Plan`]): the seeds' postings walked into `acc`, the
+    /// curated bonus added there, one table per field scored by term sets, the year table.
+    fn plan(&self, seeds: &[(usize, f32)]) -> Plan<'_> {
         let n = self.len();
         let p = &self.cat.params;
         let mut acc = vec![0.0f32; n];
-        for &(a, w) in seeds {
-            for fi in 0..FIELD_COUNT {
-                let fw = p.field_weights[fi];
-                let na = self.norm_of(fi, a);
-                if fw == 0.0 || na == 0.0 {
-                    continue;
-                }
-                let base = w * fw / na;
-                let inv = &self.inv_norm[fi];
-                let tw = &self.term_weight[fi];
-                for &t in self.cat.features[fi].get(a) {
-                    let c = base * tw[t as usize] * tw[t as usize];
-                    if c == 0.0 {
+        let profiles = self.profile_of.iter().map(|&p| p as usize + 1).max().unwrap_or(0);
+        let mut tab = vec![0.0f32; profiles];
+        for fi in 0..FIELD_COUNT {
+            let fw = p.field_weights[fi];
+            let tw = &self.term_weight[fi];
+            // The postings of the seeds' terms, into `out`, each hit scaled by `inv[hit]`.
+            let walk = |postings: &Csr, inv: &[f32], out: &mut [f32]| {
+                for &(a, w) in seeds {
+                    let na = self.norm_of(fi, a);
+                    if na == 0.0 {
                         continue;
                     }
-                    for &b in self.postings[fi].get(t as usize) {
-                        acc[b as usize] += c * inv[b as usize];
+                    let base = w * fw / na;
+                    for &t in self.cat.features[fi].get(a) {
+                        let c = base * tw[t as usize] * tw[t as usize];
+                        if c == 0.0 {
+                            continue;
+                        }
+                        for &b in postings.get(t as usize) {
+                            if let (Some(x), Some(&i)) = (out.get_mut(b as usize), inv.get(b as usize)) {
+                                *x += c * i;
+                            }
+                        }
                     }
                 }
-            }
-        }
-        // Year proximity: one table entry per year of the catalogue's range.
-        let span = usize::from(self.year_hi.saturating_sub(self.year_lo)) + 1;
-        let mut ytab = vec![0.0f32; span];
-        if p.year_weight != 0.0 && self.year_hi != 0 {
-            for &(a, w) in seeds {
-                if let Some(ya) = self.cat.year_of(a) {
-                    for (k, slot) in ytab.iter_mut().enumerate() {
-                        let y = self.year_lo + k as u16;
-                        *slot +=
-                            w * (p.year_weight * libm::expf(-(f32::from(ya.abs_diff(y)) / p.year_scale)));
-                    }
-                }
-            }
-        }
-        let coef: f32 = seeds.iter().map(|s| s.1).sum();
-        for ((s, &pr), &y) in acc.iter_mut().zip(&self.prior).zip(&self.cat.year) {
-            *s += coef * pr;
-            if y != 0 {
-                *s += ytab[usize::from(y - self.year_lo)];
+            };
+            match &self.fields[fi] {
+                FieldIndex::Unused => {}
+                FieldIndex::Postings { postings, inv_norm } => walk(postings, inv_norm, &mut acc),
+                // Each profile's cosines with the seeds; then one lookup per game.
+                FieldIndex::Sets { set_postings, inv_norm } => walk(set_postings, inv_norm, &mut tab),
             }
         }
         if p.curated_weight != 0.0 {
@@ -589,11 +754,37 @@ impl Engine {
                 sim.sort_unstable();
                 sim.dedup();
                 for b in sim {
-                    acc[b] += w * p.curated_weight;
+                    if let Some(x) = acc.get_mut(b) {
+                        *x += w * p.curated_weight;
+                    }
                 }
             }
         }
-        acc
+        // Year proximity: one table entry per year of the catalogue's range; entry 0 = unknown.
+        let span = usize::from(self.year_hi.saturating_sub(self.year_lo)) + 2;
+        let mut ytab = vec![0.0f32; span];
+        if p.year_weight != 0.0 && self.year_hi != 0 {
+            for &(a, w) in seeds {
+                if let Some(ya) = self.cat.year_of(a) {
+                    for (k, slot) in ytab.iter_mut().enumerate().skip(1) {
+                        let y = self.year_lo + (k - 1) as u16;
+                        *slot +=
+                            w * (p.year_weight * libm::expf(-(f32::from(ya.abs_diff(y)) / p.year_scale)));
+                    }
+                }
+            }
+        }
+        Plan {
+            acc,
+            profile_of: &self.profile_of,
+            tab,
+            ytab,
+            coef: seeds.iter().map(|s| s.1).sum(),
+            prior: &self.prior,
+            year: &self.cat.year,
+            // Known years index the table from 1 (`year_lo` ≥ 1 when any is known); 0 stays 0.
+            below: self.year_lo.saturating_sub(1),
+        }
     }
 
     /// Top-k recommendations for the query, best first (ties: lower id first). Seeds never
@@ -616,8 +807,8 @@ impl Engine {
     /// ```
     pub fn recommend(&self, q: &RecommendQuery) -> Result<Vec<Hit>> {
         let p = self.prepare(q)?;
-        let scores = self.dense_scores(&p.seeds);
-        Ok(self.select(&scores, q, &p))
+        let plan = self.plan(&p.seeds);
+        Ok(self.select(self.len(), q, &p, |b| plan.score(b)))
     }
 
     /// The same as [`Engine::recommend`], by brute force over [`Engine::score`] (the oracle;
@@ -626,16 +817,15 @@ impl Engine {
         let p = self.prepare(q)?;
         let scores: Vec<f32> =
             (0..self.len()).map(|b| p.seeds.iter().map(|&(a, w)| w * self.score(a, b)).sum()).collect();
-        Ok(self.select(&scores, q, &p))
+        Ok(self.select(scores.len(), q, &p, |b| scores[b]))
     }
 
     /// Keeps the best `k` passing games (respecting `max_per_franchise`), best first.
-    fn select(&self, scores: &[f32], q: &RecommendQuery, p: &Prepared) -> Vec<Hit> {
+    fn select(&self, n: usize, q: &RecommendQuery, p: &Prepared, score: impl Fn(usize) -> f32) -> Vec<Hit> {
         let cap = q.max_per_franchise;
-        let n = scores.len();
         let mut want = if cap == 0 { q.k } else { q.k.saturating_mul(4).saturating_add(32) };
         loop {
-            let top = self.top(scores, want.min(n), q, p);
+            let top = self.top(n, want.min(n), q, p, &score);
             let exhausted = top.len() < want.min(n) || want >= n;
             let picked = if cap == 0 { top } else { self.diversify(top, q.k, cap) };
             if picked.len() >= q.k || exhausted {
@@ -650,7 +840,14 @@ impl Engine {
     }
 
     /// The best `m` passing games as (score, index), best first, by a bounded heap.
-    fn top(&self, scores: &[f32], m: usize, q: &RecommendQuery, p: &Prepared) -> Vec<(f32, usize)> {
+    fn top(
+        &self,
+        n: usize,
+        m: usize,
+        q: &RecommendQuery,
+        p: &Prepared,
+        score: impl Fn(usize) -> f32,
+    ) -> Vec<(f32, usize)> {
         /// Heap entry ordered so that the *worst* candidate is the greatest (heap top).
         struct Worst(f32, usize);
         impl PartialEq for Worst {
@@ -673,9 +870,13 @@ impl Engine {
             return Vec::new();
         }
         let mut heap: BinaryHeap<Worst> = BinaryHeap::with_capacity(m + 1);
-        for (b, &s) in scores.iter().enumerate() {
+        // The score to beat once the heap is full (kept in a local: the hot loop is one compare).
+        let mut bar = f32::NEG_INFINITY;
+        let mut full = false;
+        for b in 0..n {
+            let s = score(b);
             // Ascending index order: a later equal score never beats the kept one.
-            if heap.len() == m && heap.peek().is_some_and(|w| s <= w.0) {
+            if full && s <= bar {
                 continue;
             }
             if !self.passes(b, &q.filters, p) {
@@ -684,6 +885,10 @@ impl Engine {
             heap.push(Worst(s, b));
             if heap.len() > m {
                 heap.pop();
+            }
+            if heap.len() == m {
+                full = true;
+                bar = heap.peek().map_or(f32::NEG_INFINITY, |w| w.0);
             }
         }
         let mut v: Vec<(f32, usize)> = heap.into_iter().map(|w| (w.0, w.1)).collect();

@@ -7,8 +7,8 @@
 //! plus 0.5 when its title starts with a match of the first query word. Ties: popularity, then id.
 
 use crate::catalog::{Catalog, Csr, Strings};
-use crate::text::{fold_words, within_one_edit};
-use std::collections::HashMap;
+use crate::text::{fold_words, fold_words_into, within_one_edit};
+use hashbrown::hash_table::{Entry, HashTable};
 
 /// At most this many query words are used.
 const MAX_WORDS: usize = 12;
@@ -25,83 +25,134 @@ pub struct SearchIndex {
 
 impl SearchIndex {
     /// Folds every title and alternative name of the catalogue into the index.
+    ///
+    /// This runs at every load, so it is built for speed (see docs/decisions/106): words are
+    /// folded into a reused buffer, deduplicated in a hash table whose keys live in one arena,
+    /// sorted by an 8-byte prefix key (full comparison only on ties), and the postings filled by
+    /// a counting sort over per-game word lists.
     pub fn build(cat: &Catalog) -> SearchIndex {
         let n = cat.len();
-        let mut ids: HashMap<String, u32> = HashMap::new();
-        let mut pairs: Vec<(u32, u32)> = Vec::with_capacity(n * 4);
+        let mut table: HashTable<u32> = HashTable::with_capacity(n / 3 + 16);
+        // Unique words: bytes in `arena`, word `i` is `arena[ends[i - 1]..ends[i]]`.
+        let mut arena: Vec<u8> = Vec::new();
+        let mut ends: Vec<u32> = Vec::new();
+        let mut hashes: Vec<u64> = Vec::new();
+        // Per game, its word ids (a CSR by game, first the title's words).
+        let mut occ: Vec<u32> = Vec::with_capacity(n * 4);
+        let mut occ_offs: Vec<u32> = Vec::with_capacity(n + 1);
+        occ_offs.push(0);
         let mut first_word = vec![NONE; n];
-        for (g, first) in first_word.iter_mut().enumerate() {
-            let mut add = |w: &str| {
-                let next = ids.len() as u32;
-                let id = match ids.get(w) {
-                    Some(&id) => id,
-                    None => {
-                        ids.insert(w.to_string(), next);
-                        next
-                    }
-                };
-                pairs.push((id, g as u32));
-                id
+        let mut buf = Vec::new();
+        let mut add = |w: &[u8], occ: &mut Vec<u32>| {
+            let h = word_hash(w);
+            let word = |id: u32| {
+                let end = ends[id as usize] as usize;
+                let start = if id == 0 { 0 } else { ends[id as usize - 1] as usize };
+                &arena[start..end]
             };
-            fold_words(cat.names.get(g), |w| {
-                let id = add(w);
+            let id = match table.entry(h, |&id| word(id) == w, |&id| hashes[id as usize]) {
+                Entry::Occupied(o) => *o.get(),
+                Entry::Vacant(v) => {
+                    let id = ends.len() as u32;
+                    v.insert(id);
+                    arena.extend_from_slice(w);
+                    ends.push(arena.len() as u32);
+                    hashes.push(h);
+                    id
+                }
+            };
+            occ.push(id);
+            id
+        };
+        for (g, first) in first_word.iter_mut().enumerate() {
+            let from = occ.len();
+            fold_words_into(&mut buf, cat.names.get(g), |w| {
+                let id = add(w, &mut occ);
                 if *first == NONE {
                     *first = id;
                 }
             });
             for alt in cat.alt_names(g) {
-                fold_words(alt, |w| {
-                    add(w);
+                fold_words_into(&mut buf, alt, |w| {
+                    add(w, &mut occ);
                 });
             }
+            // A game lists each word once.
+            let words = &mut occ[from..];
+            words.sort_unstable();
+            let mut kept = 0;
+            for i in 0..words.len() {
+                if i == 0 || words[i] != words[i - 1] {
+                    words[kept] = words[i];
+                    kept += 1;
+                }
+            }
+            occ.truncate(from + kept);
+            occ_offs.push(occ.len() as u32);
         }
-        // Sort the words; remap ids to ranks.
-        let mut sorted: Vec<(String, u32)> = ids.into_iter().collect();
-        sorted.sort_unstable_by(|a, b| a.0.cmp(&b.0));
-        let mut rank = vec![0u32; sorted.len()];
-        for (r, (_, id)) in sorted.iter().enumerate() {
-            rank[*id as usize] = r as u32;
+        drop(table);
+        drop(hashes);
+
+        // Sort the words: by their first 8 bytes as a big-endian number, then in full.
+        let count = ends.len();
+        let word = |id: usize| {
+            let start = if id == 0 { 0 } else { ends[id - 1] as usize };
+            &arena[start..ends[id] as usize]
+        };
+        let key: Vec<u64> = (0..count)
+            .map(|id| {
+                let mut k = [0u8; 8];
+                let w = word(id);
+                let m = w.len().min(8);
+                k[..m].copy_from_slice(&w[..m]);
+                u64::from_be_bytes(k)
+            })
+            .collect();
+        let mut order: Vec<u32> = (0..count as u32).collect();
+        order.sort_unstable_by(|&a, &b| {
+            let (a, b) = (a as usize, b as usize);
+            key[a].cmp(&key[b]).then_with(|| word(a).cmp(word(b)))
+        });
+        drop(key);
+
+        let mut rank = vec![0u32; count];
+        let mut bytes = Vec::with_capacity(arena.len());
+        let mut offs = Vec::with_capacity(count + 1);
+        offs.push(0u32);
+        for (r, &id) in order.iter().enumerate() {
+            rank[id as usize] = r as u32;
+            bytes.extend_from_slice(word(id as usize));
+            offs.push(bytes.len() as u32);
         }
-        let mut words = Strings { bytes: String::new(), offs: vec![0] };
-        for (w, _) in &sorted {
-            words.bytes.push_str(w);
-            words.offs.push(words.bytes.len() as u32);
-        }
-        drop(sorted);
+        drop(order);
+        // Every word is a run of whole characters of valid UTF-8 text.
+        let words = Strings { bytes: String::from_utf8(bytes).unwrap_or_default(), offs };
         for f in &mut first_word {
             if *f != NONE {
                 *f = rank[*f as usize];
             }
         }
         // Counting sort by word; games arrive in ascending order, so postings come out sorted.
-        let mut offs = vec![0u32; rank.len() + 1];
-        for p in &mut pairs {
-            p.0 = rank[p.0 as usize];
-            offs[p.0 as usize + 1] += 1;
+        let mut p_offs = vec![0u32; count + 1];
+        for w in &mut occ {
+            *w = rank[*w as usize];
+            p_offs[*w as usize + 1] += 1;
         }
-        for i in 0..rank.len() {
-            offs[i + 1] += offs[i];
+        for i in 0..count {
+            p_offs[i + 1] += p_offs[i];
         }
-        let mut fill = offs.clone();
-        let mut vals = vec![NONE; pairs.len()];
-        for &(w, g) in &pairs {
-            let slot = &mut fill[w as usize];
-            // Skip a repeated word of the same game (it was pushed just before).
-            if *slot > offs[w as usize] && vals[*slot as usize - 1] == g {
-                continue;
+        let mut fill = p_offs.clone();
+        let mut vals = vec![0u32; occ.len()];
+        for g in 0..n {
+            let (a, b) = (occ_offs[g] as usize, occ_offs[g + 1] as usize);
+            for &w in &occ[a..b] {
+                let slot = &mut fill[w as usize];
+                vals[*slot as usize] = g as u32;
+                *slot += 1;
             }
-            vals[*slot as usize] = g;
-            *slot += 1;
         }
-        // Compact away the slots left by repeated words.
-        let mut compact = Vec::with_capacity(vals.len());
-        let mut new_offs = Vec::with_capacity(offs.len());
-        new_offs.push(0u32);
-        for w in 0..rank.len() {
-            compact.extend_from_slice(&vals[offs[w] as usize..fill[w] as usize]);
-            new_offs.push(compact.len() as u32);
-        }
-        SearchIndex { words, postings: Csr { offs: new_offs, vals: compact }, first_word }
+
+        SearchIndex { words, postings: Csr { offs: p_offs, vals }, first_word }
     }
 
     /// Index range of words starting with `prefix`.
@@ -200,6 +251,27 @@ impl SearchIndex {
         hits.sort_by(better);
         hits
     }
+}
+
+/// FxHash-style hash of a folded word, 8 bytes at a time: 64-bit multiplies only, which wasm
+/// has natively (foldhash's 128-bit multiply is emulated there and made the index build 2x
+/// slower). Good high bits (hashbrown's tag) and low bits (its bucket) for short words.
+fn word_hash(w: &[u8]) -> u64 {
+    const K: u64 = 0xf135_7aea_2e62_a9c5;
+    let mut h = w.len() as u64;
+    let mut chunks = w.chunks_exact(8);
+    for c in &mut chunks {
+        let mut b = [0u8; 8];
+        b.copy_from_slice(c);
+        h = (h.rotate_left(26) ^ u64::from_le_bytes(b)).wrapping_mul(K);
+    }
+    let rest = chunks.remainder();
+    if !rest.is_empty() {
+        let mut b = [0u8; 8];
+        b[..rest.len()].copy_from_slice(rest);
+        h = (h.rotate_left(26) ^ u64::from_le_bytes(b)).wrapping_mul(K);
+    }
+    h ^ (h >> 29)
 }
 
 /// Number of leading indices in `0..len` for which `pred` holds (pred must be monotone).

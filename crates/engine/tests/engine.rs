@@ -71,6 +71,9 @@ proptest! {
 #[test]
 fn fast_path_equals_oracle_at_10k() {
     let e = engine(10_000, 11);
+    // Both ways of scoring a field are exercised: common fields by profiles, rare by postings.
+    let modes = e.field_modes();
+    assert!(modes.contains(&"profiles") && modes.contains(&"postings"), "{modes:?}");
     for seed in 0..20u32 {
         let id = e.id_of((seed as usize * 4_999) % e.len()).unwrap();
         assert_same(&e, &RecommendQuery { liked: vec![(id, 1.0)], k: 50, ..Default::default() });
