@@ -15,7 +15,8 @@
 # Environment: PLAYALIKE_FUZZ_ITERS (400000), PLAYALIKE_FUZZ_SECONDS (600), PLAYALIKE_FUZZ_SEED (1),
 #   PLAYALIKE_RELIABILITY_RUNS (48), PLAYALIKE_RELIABILITY_SEED (1), PLAYALIKE_DATA_DIR,
 #   PLAYALIKE_BENCH_NO_BUILD=1 (use the binaries already built).
-# Output: bench/reliability.md (committed), also printed on stdout.
+# Output: bench/reliability.md (committed; only a run of all three parts writes it, a partial run
+# writes target/reliability/partial.md), also printed on stdout.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 parts=("$@")
@@ -92,7 +93,9 @@ if want site; then
   fi
 fi
 
-python3 - "$OUT" "$RUNS" "$RSEED" "$(git rev-parse --short HEAD)$(git diff --quiet HEAD -- crates pkg web scripts tests || echo '+changes')" "${parts[*]}" >bench/reliability.md <<'PY'
+report=bench/reliability.md
+[ ${#parts[@]} -eq 3 ] || report="$OUT/partial.md"
+python3 - "$OUT" "$RUNS" "$RSEED" "$(git rev-parse --short HEAD)$(git diff --quiet HEAD -- crates pkg web scripts tests || echo '+changes')" "${parts[*]}" >"$report" <<'PY'
 import datetime, json, os, sys
 out, runs_n, rseed, commit, parts = sys.argv[1:6]
 def load(name):
@@ -155,15 +158,27 @@ if r:
     print(f"| complete versions at the end / live version / incomplete uploads left behind (never live) | "
           f"{r['complete_versions_at_end']} / v{r['live_at_end']} / {t['orphans_left']} |")
     print(f"| exit codes | {', '.join(f'{k}: {v}' for k, v in sorted(r['by_exit'].items(), key=lambda kv: str(kv[0])))} |\n")
-    print("| IGDB fault (sandbox) | runs | published |\n|---|---|---|")
+    st = r.get("self_test", {})
+    print(f"| checker self-test (a pointer to a missing version and a deleted blob are both caught) | "
+          f"{'passed' if st and all(st.values()) else 'FAILED'} |\n")
+    print("| IGDB fault (sandbox) | runs | fetch succeeded | published |\n|---|---|---|---|")
     for k, v in r["by_igdb"].items():
-        print(f"| {k} | {v['runs']} | {v['published']} |")
+        print(f"| {k} | {v['runs']} | {v['fetch_ok']} | {v['published']} |")
     print("\n| GCS fault rate (proxy) | runs | published |\n|---|---|---|")
     for k, v in sorted(r["by_gcs"].items(), key=lambda kv: float(kv[0].rstrip(' %'))):
         print(f"| {k} | {v['runs']} | {v['published']} |")
-    print("\n| crash point | runs | published |\n|---|---|---|")
+    print("\n| crash point (`PLAYALIKE_FAILPOINT`) | runs | live pointer moved |\n|---|---|---|")
     for k, v in r["by_failpoint"].items():
-        print(f"| {k} | {v['runs']} | {v['published']} |")
+        print(f"| {k} | {v['runs']} | {v['moved']} |")
+    stages = {}
+    for x in r["runs"]:
+        if x["outcome"] == "failed_clear":
+            key = (x.get("failed_stage") or "?", x["exit"])
+            stages[key] = stages.get(key, 0) + 1
+    if stages:
+        print("\n| failed stage | exit code | runs |\n|---|---|---|")
+        for (stage, code), n in sorted(stages.items(), key=lambda kv: str(kv[0])):
+            print(f"| {stage} | {code} | {n} |")
     failed = [x for x in r["runs"] if x["outcome"] == "failed_clear"]
     if failed:
         print("\nErrors the failed runs reported (first of each exit code):\n")
@@ -190,7 +205,7 @@ if s:
         print(f"| {c['case']} | {c['title']} | {msg} |")
     print()
 PY
-cat bench/reliability.md
+cat "$report"
 for p in fuzz runs site; do
   want "$p" || continue
   [ "$(cat "$OUT/$p.status" 2>/dev/null)" = ok ] || { log "part $p FAILED"; status=1; }

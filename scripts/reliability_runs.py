@@ -316,16 +316,21 @@ def main():
             totals["runs"] += 1
             key = str(code)
             by_exit[key] = by_exit.get(key, 0) + 1
+            live_before = before["latest"]["version"] if before["latest"] else None
+            live_after = after["latest"]["version"] if after["latest"] else None
+            failed_stage = (summary or {}).get("failed_stage") or (summary or {}).get("failedStage")
+            fetch_ok = summary is not None and summary.get("fetch") is not None and failed_stage != "fetch"
             for table, k in ((by_igdb, igdb_name), (by_gcs, f"{int(gcs_rate * 100)} %"), (by_fp, failpoint or "none")):
-                table.setdefault(k, {"runs": 0, "published": 0})
+                table.setdefault(k, {"runs": 0, "published": 0, "fetch_ok": 0, "moved": 0})
                 table[k]["runs"] += 1
                 table[k]["published"] += int(outcome == "published")
+                table[k]["fetch_ok"] += int(fetch_ok or code == 86)
+                table[k]["moved"] += int(live_after != live_before)
 
             lost = [v for v, sha in known.items() if not (after["versions"].get(v, (False,))[0] and after["versions"][v][1] == sha)]
             if lost:
                 problems.append(f"run {i}: versions lost or changed: {lost}")
             totals["models_lost"] += len(lost)
-            live_before = before["latest"]["version"] if before["latest"] else None
             if after["pointer_problem"] or (live_before is not None and after["latest"] is None):
                 totals["pointer_broken_after"] += 1
                 problems.append(f"run {i}: after the run: {after['pointer_problem'] or 'latest.json disappeared'}")
@@ -341,23 +346,34 @@ def main():
                 if complete:
                     known[v] = sha
             totals["orphans_left"] = sum(1 for c in after["versions"].values() if not c[0])
-            live_after = after["latest"]["version"] if after["latest"] else None
             runs.append({"run": i, "igdb": igdb_name, "gcs_rate": gcs_rate, "failpoint": failpoint, "exit": code,
-                         "status": status, "outcome": outcome, "seconds": round(secs, 2), "live_before": live_before,
+                         "status": status, "failed_stage": failed_stage, "outcome": outcome, "seconds": round(secs, 2), "live_before": live_before,
                          "live_after": live_after, "gcs_faults": proxy_stats.get("faults", {}),
                          "error": (summary or {}).get("error", "")[:300]})
             log(f"run {i + 1}/{a.runs}: igdb={igdb_name!r} gcs={gcs_rate} failpoint={failpoint} → exit {code} "
                 f"({outcome}), live v{live_before} → v{live_after}, {secs:.1f} s")
 
         final = bucket.state()
-        result = {"totals": totals, "by_exit": by_exit, "by_igdb": by_igdb, "by_gcs": by_gcs, "by_failpoint": by_fp,
+        # The checker's own test: it must notice a pointer to a missing version and a lost model.
+        self_test = {}
+        status, _ = http("POST", f"{endpoint}/upload/storage/v1/b/{BUCKET}/o?uploadType=media&name=latest.json",
+                         json.dumps({"version": 9999, "url": "models/v9999/model.bin", "checksum": "0" * 64, "size": 1}).encode())
+        self_test["pointer to a missing version detected"] = status < 300 and bucket.pointer()[1] is not None
+        victim = max(known) if known else None
+        if victim is not None:
+            name = urllib.parse.quote(f"models/v{victim}/model.bin", safe="")
+            status, _ = http("DELETE", f"{endpoint}/storage/v1/b/{BUCKET}/o/{name}")
+            self_test["deleted model detected as lost"] = status < 300 and not bucket.version(victim)[0]
+        if not all(self_test.values()):
+            problems.append(f"the checker's self-test failed: {self_test}")
+        result = {"self_test": self_test,"totals": totals, "by_exit": by_exit, "by_igdb": by_igdb, "by_gcs": by_gcs, "by_failpoint": by_fp,
                   "complete_versions_at_end": sum(1 for c in final["versions"].values() if c[0]),
                   "live_at_end": final["latest"]["version"] if final["latest"] else None,
                   "problems": problems, "runs": runs, "seed": a.seed}
         with open(a.out, "w") as f:
             json.dump(result, f, indent=1)
         bad = totals["models_lost"] + totals["pointer_broken_after"] + totals["pointer_broken_during"] \
-            + totals["unclear"] + totals["history_naming_incomplete"]
+            + totals["unclear"] + totals["history_naming_incomplete"] + int(not all(self_test.values()))
         log(f"{totals['runs']} runs: {totals['published']} published, {totals['failed_clear']} failed clearly, "
             f"{totals['crashed_on_purpose']} crashed on purpose, {totals['unclear']} unclear; models lost "
             f"{totals['models_lost']}, pointer broken {totals['pointer_broken_after']} after / "
