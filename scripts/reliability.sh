@@ -157,7 +157,7 @@ if r:
     print(f"| versions.json naming an incomplete version | {t['history_naming_incomplete']} (must be 0) |")
     print(f"| complete versions at the end / live version / incomplete uploads left behind (never live) | "
           f"{r['complete_versions_at_end']} / v{r['live_at_end']} / {t['orphans_left']} |")
-    print(f"| exit codes | {', '.join(f'{k}: {v}' for k, v in sorted(r['by_exit'].items(), key=lambda kv: str(kv[0])))} |\n")
+    print(f"| exit codes | {', '.join(f'{k}: {v}' for k, v in sorted(r['by_exit'].items(), key=lambda kv: str(kv[0])))} |")
     st = r.get("self_test", {})
     print(f"| checker self-test (a pointer to a missing version and a deleted blob are both caught) | "
           f"{'passed' if st and all(st.values()) else 'FAILED'} |\n")
@@ -179,6 +179,13 @@ if r:
         print("\n| failed stage | exit code | runs |\n|---|---|---|")
         for (stage, code), n in sorted(stages.items(), key=lambda kv: str(kv[0])):
             print(f"| {stage} | {code} | {n} |")
+    gate12 = [x for x in r["runs"] if x["exit"] == 12]
+    reads12 = [x for x in gate12 if x["error"].startswith(("while reading", "while downloading"))]
+    if gate12:
+        print(f"\nOf the {len(gate12)} runs that exited 12 (\"the validation gate refused the model\"), {len(reads12)} failed "
+              "reading the live model from the bucket (latest.json or its blob) under GCS faults, before any comparison: "
+              "the bucket client retries 5xx/429 answers and refused connections but not a connection dropped mid-request "
+              "or a body cut short, and the run tags that read with the validate stage's code.")
     failed = [x for x in r["runs"] if x["outcome"] == "failed_clear"]
     if failed:
         print("\nErrors the failed runs reported (first of each exit code):\n")
