@@ -1,5 +1,8 @@
 // Types of pkg/loader.js (hand-written): fetch, verify and cache model blobs.
 
+/** Largest model the loader accepts, bytes (the engine's 1 GiB payload limit plus the header). */
+export declare const MAX_MODEL_BYTES: number;
+
 /** Progress of a model download. `total` is undefined when the size is not known in advance. */
 export interface LoadProgress {
   loaded: number;
@@ -53,6 +56,7 @@ export type ModelLoadErrorCode =
   | 'network'
   | 'bad-pointer'
   | 'size-mismatch'
+  | 'too-large'
   | 'checksum-mismatch'
   | 'unsupported-format'
   | 'corrupt'

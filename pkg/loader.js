@@ -11,6 +11,13 @@ export const CACHE_NAME = 'playalike-models';
 /** Synthetic URL under which a blob is cached (Cache API keys must be http(s) URLs). */
 const CACHE_KEY_PREFIX = 'https://playalike.invalid/sha256/';
 
+/**
+ * Largest model the loader accepts, bytes: the engine refuses payloads above 1 GiB (format.rs
+ * MAX_PAYLOAD), so a pointer announcing more, or a download running past it, is refused before
+ * the page reserves the memory.
+ */
+export const MAX_MODEL_BYTES = 2 ** 30 + 24;
+
 /** A loader failure whose message is fit for the page. */
 export class ModelLoadError extends Error {
   /**
@@ -32,6 +39,7 @@ ModelLoadError.codes = Object.freeze([
   'network', // the request failed (DNS, refused, CORS, aborted)
   'bad-pointer', // latest.json is not JSON or names no blob
   'size-mismatch', // the blob's size differs from the pointer's
+  'too-large', // the pointer (or the download) is larger than any model can be
   'checksum-mismatch', // the blob's SHA-256 differs from the pointer's
   'unsupported-format', // the engine refused the blob's format version
   'corrupt', // the engine could not decode the blob
@@ -144,8 +152,24 @@ async function request(fetchFn, url, what, init) {
   return res;
 }
 
-/** Reads a response body to bytes, reporting progress. */
-async function readBody(res, total, onProgress, url) {
+/**
+ * Reads a response body to bytes, reporting progress. Stops as soon as more than `expected`
+ * bytes (the pointer's size) or more than MAX_MODEL_BYTES arrive: an oversized answer is refused
+ * without being buffered.
+ */
+async function readBody(res, total, onProgress, url, expected) {
+  const tooMuch = (loaded) => {
+    if (expected !== undefined && loaded > expected) {
+      return new ModelLoadError(
+        `The model download is larger than published: expected ${expected} bytes, got more. Reload to try again.`,
+        'size-mismatch',
+      );
+    }
+    if (loaded > MAX_MODEL_BYTES) {
+      return new ModelLoadError(`The model at ${url} is larger than the ${MAX_MODEL_BYTES} bytes a model may have.`, 'too-large');
+    }
+    return null;
+  };
   const report = (loaded) => {
     if (onProgress) {
       try {
@@ -159,6 +183,8 @@ async function readBody(res, total, onProgress, url) {
   try {
     if (!res.body || typeof res.body.getReader !== 'function') {
       const bytes = new Uint8Array(await res.arrayBuffer());
+      const over = tooMuch(bytes.length);
+      if (over) throw over;
       report(bytes.length);
       return bytes;
     }
@@ -169,6 +195,11 @@ async function readBody(res, total, onProgress, url) {
     for (;;) {
       const { done, value } = await reader.read();
       if (done) break;
+      const over = tooMuch(loaded + value.length);
+      if (over) {
+        reader.cancel().catch(() => {});
+        throw over;
+      }
       if (loaded + value.length > buf.length) {
         const grown = new Uint8Array(Math.max(buf.length * 2, loaded + value.length));
         grown.set(buf.subarray(0, loaded));
@@ -181,6 +212,7 @@ async function readBody(res, total, onProgress, url) {
     return loaded === buf.length ? buf : buf.slice(0, loaded);
   } catch (e) {
     if (e && e.name === 'AbortError') throw e;
+    if (e instanceof ModelLoadError) throw e;
     if (isOffline()) {
       throw new ModelLoadError('The connection was lost while downloading the model. Reconnect and reload.', 'offline', e);
     }
@@ -283,11 +315,21 @@ export async function fetchModelBytes(source, options = {}) {
     return { bytes: cached, blobUrl, pointer, checksum, fromCache: true };
   }
 
+  if (pointer?.size !== undefined && pointer.size > MAX_MODEL_BYTES) {
+    throw new ModelLoadError(
+      `The model pointer ${url} announces a model of ${pointer.size} bytes, more than the ${MAX_MODEL_BYTES} a model may have.`,
+      'too-large',
+    );
+  }
   const res = await request(fetchFn, blobUrl, 'model', { signal });
   const header = Number(res.headers.get('content-length'));
   // Content-Length is the encoded size when the server compresses; the pointer's size is exact.
-  const total = pointer?.size ?? (!res.headers.get('content-encoding') && header > 0 ? header : undefined);
-  const bytes = await readBody(res, total, options.onProgress, blobUrl);
+  const plainLength = !res.headers.get('content-encoding') && header > 0 ? header : undefined;
+  if (pointer?.size === undefined && plainLength !== undefined && plainLength > MAX_MODEL_BYTES) {
+    throw new ModelLoadError(`The model at ${blobUrl} is ${plainLength} bytes, more than the ${MAX_MODEL_BYTES} a model may have.`, 'too-large');
+  }
+  const total = pointer?.size ?? plainLength;
+  const bytes = await readBody(res, total, options.onProgress, blobUrl, pointer?.size);
 
   if (pointer?.size !== undefined && bytes.length !== pointer.size) {
     throw new ModelLoadError(

@@ -56,6 +56,9 @@ node --test tests/browser/loader.test.mjs
 step "browser tests: static site in Chromium (real 4k model, compared with the native CLI)"
 node --test tests/browser/site.test.mjs
 
+step "browser tests: the site with a missing, corrupt, damaged, truncated or oversized model"
+node --test tests/browser/site-model-errors.test.mjs
+
 step "browser tests: Next.js example (next build && next start)"
 node --test tests/browser/next.test.mjs
 

@@ -106,6 +106,7 @@ const ERROR_TITLES = {
   network: 'The model could not be reached',
   'checksum-mismatch': 'The model download is corrupt',
   'size-mismatch': 'The model download is corrupt',
+  'too-large': 'The model is too large',
   corrupt: 'The model file is damaged',
   'unsupported-format': 'This model is too new for this page',
   'bad-pointer': 'The model address is not usable',

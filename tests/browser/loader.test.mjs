@@ -6,7 +6,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { createHash } from 'node:crypto';
 import { startServer } from './server.mjs';
-import { fetchModelBytes, loadWith, parsePointer, resolveSource, ModelLoadError } from '../../pkg/loader.js';
+import { fetchModelBytes, loadWith, parsePointer, resolveSource, ModelLoadError, MAX_MODEL_BYTES } from '../../pkg/loader.js';
 
 const sha = (b) => createHash('sha256').update(b).digest('hex');
 
@@ -152,6 +152,17 @@ test('failures reject with page-ready messages and codes', async (t) => {
 
   server.override('/models/v3/model.bin', { body: blob.slice(0, 100) });
   await rejects(fetchModelBytes(url, { cache: false }), 'size-mismatch', new RegExp(`expected ${pointer.size} bytes, got 100`));
+
+  // Oversized: a body longer than the pointer says is refused as soon as it runs past the size.
+  server.override('/models/v3/model.bin', { body: Buffer.concat([Buffer.from(blob), Buffer.alloc(4 << 20)]) });
+  await rejects(fetchModelBytes(url, { cache: false }), 'size-mismatch', new RegExp(`larger than published: expected ${pointer.size} bytes`));
+
+  // A pointer announcing more than any model can be: refused before the blob is requested.
+  server.clearOverrides();
+  server.override('/latest.json', { body: JSON.stringify({ ...pointer, size: 5e9 }), type: 'application/json' });
+  const blobRequests = server.count('/models/v3/model.bin');
+  await rejects(fetchModelBytes(url, { cache: false }), 'too-large', new RegExp(`announces a model of 5000000000 bytes, more than the ${MAX_MODEL_BYTES}`));
+  assert.equal(server.count('/models/v3/model.bin'), blobRequests, 'no download started');
 
   server.clearOverrides();
   await rejects(fetchModelBytes('http://127.0.0.1:9/latest.json', { cache: false }), 'network', /Could not reach the model pointer/);

@@ -354,7 +354,7 @@ impl<'a> Reader<'a> {
         offs.push(0u32);
         let mut total = 0u64;
         for _ in 0..m {
-            total += self.varint()?;
+            total = total.saturating_add(self.varint()?);
             if total > self.left() as u64 {
                 return Err(self.err("string lengths exceed the section"));
             }
