@@ -274,12 +274,22 @@ fn build_pools(
                     if d > 0.0 { acc[fi][b] / d } else { 0.0 }
                 })
             };
+            // Fields that can contribute (the seed has terms and the field has weight): the
+            // others add exact zeros, so skipping them leaves every sum bit-identical.
+            let active: Vec<usize> =
+                (0..FIELD_COUNT).filter(|&fi| nr[a][fi] > 0.0 && base.field_weights[fi] != 0.0).collect();
             let mut scored: Vec<(f32, u32)> = touched
                 .iter()
                 .filter(|&&b| b as usize != a)
                 .map(|&b| {
-                    let c = cosv(b as usize, acc);
-                    let s: f32 = (0..FIELD_COUNT).map(|fi| base.field_weights[fi] * c[fi]).sum();
+                    let b_ = b as usize;
+                    let mut s = 0.0f32;
+                    for &fi in &active {
+                        let d = nr[a][fi] * nr[b_][fi];
+                        if d > 0.0 {
+                            s += base.field_weights[fi] * (acc[fi][b_] / d);
+                        }
+                    }
                     (s, b)
                 })
                 .collect();
@@ -301,8 +311,11 @@ fn build_pools(
                     _ => NO_YEAR,
                 })
                 .collect();
-            for row in acc.iter_mut() {
-                row.fill(0.0);
+            // `accumulate` only wrote the rows of the fields the seed has terms in.
+            for (fi, row) in acc.iter_mut().enumerate() {
+                if !model.games[a].features[fi].is_empty() {
+                    row.fill(0.0);
+                }
             }
             (cand, cos, dyear)
         })
@@ -390,32 +403,49 @@ fn top_k(
     k: usize,
     out: &mut Vec<(f32, u32)>,
 ) {
+    // The best k (score descending, then index ascending), kept sorted by insertion: after the
+    // first few candidates most are rejected by one comparison with the current k-th.
+    let before = |x: &(f32, u32), y: &(f32, u32)| y.0.total_cmp(&x.0).then(x.1.cmp(&y.1)).is_lt();
     out.clear();
+    if k == 0 {
+        return;
+    }
     for (j, &b) in pools.cand[q].iter().enumerate() {
         let c = &pools.cos[q][j];
         let mut s: f32 = th.field.iter().zip(c).map(|(w, x)| w * x).sum();
         s += lut[usize::from(pools.dyear[q][j])];
         s += prior[b as usize];
-        out.push((s, b));
+        let x = (s, b);
+        if out.len() == k {
+            if out.last().is_none_or(|w| !before(&x, w)) {
+                continue;
+            }
+            out.pop();
+        }
+        let at = out.partition_point(|y| before(y, &x));
+        out.insert(at, x);
     }
-    let k = k.min(out.len());
-    if k > 0 && k < out.len() {
-        out.select_nth_unstable_by(k - 1, |x, y| y.0.total_cmp(&x.0).then(x.1.cmp(&y.1)));
-    }
-    out.truncate(k);
 }
 
 /// Inner-validation recall@k.
-fn recall(pools: &Pools, queries: &[(usize, Vec<u32>)], th: &Theta, prior: &[f32], k: usize) -> f64 {
-    let mut buf = Vec::new();
+fn recall(
+    pools: &Pools,
+    queries: &[(usize, Vec<u32>)],
+    th: &Theta,
+    prior: &[f32],
+    k: usize,
+    threads: usize,
+) -> f64 {
     let lut = year_lut(th);
-    let mut sum = 0.0;
-    for (q, truth) in queries {
+    // Per query on all cores, summed in query order (the same figure on any thread count).
+    let per = split_threads(queries.len(), threads, |i| {
+        let (q, truth) = &queries[i];
+        let mut buf = Vec::new();
         top_k(pools, *q, th, prior, &lut, k, &mut buf);
         let found = buf.iter().filter(|(_, b)| truth.contains(b)).count();
-        sum += found as f64 / truth.len().min(k) as f64;
-    }
-    sum / queries.len().max(1) as f64
+        found as f64 / truth.len().min(k) as f64
+    });
+    per.iter().sum::<f64>() / queries.len().max(1) as f64
 }
 
 /// Pooled catalogue coverage@k (every game queried).
@@ -464,7 +494,7 @@ impl Search<'_> {
     fn objective(&mut self, th: &Theta, best: f64) -> (f64, f64, f64) {
         self.evals += 1;
         let prior = prior_vec(self.priors, th);
-        let r = recall(self.pools, self.queries, th, &prior, self.k);
+        let r = recall(self.pools, self.queries, th, &prior, self.k, self.threads);
         if r <= best {
             return (r, r, f64::NAN); // cannot win even with full coverage
         }
