@@ -284,7 +284,11 @@ async fn stages(args: &Args, summary: &mut Summary) -> anyhow::Result<()> {
     let new_bytes = std::fs::read(&model_path)
         .with_context(|| format!("while reading the new model {}", model_path.display()))
         .stage(ExitCode::Validate)?;
-    let live = publish::live_blob(&args.target, ExitCode::Validate).await?;
+    // Reading the live model is a bucket operation: a failure there is the bucket's (13), not
+    // the gate refusing the model (12).
+    summary.failed_stage = Some("publish".into());
+    let live = publish::live_blob(&args.target, ExitCode::Publish).await?;
+    summary.failed_stage = Some("validate".into());
     summary.previous_version = live.as_ref().map(|(v, _)| *v);
     let validation = gate(&new_bytes, live, args);
     summary.durations.validate = t.elapsed().as_secs_f64();

@@ -255,10 +255,20 @@ fn a_malformed_answer_exits_10_names_the_request_and_keeps_the_snapshot() {
     let tmp = tempfile::tempdir().unwrap();
     let out = previous_snapshot(tmp.path());
     let cache = tmp.path().join("token.json");
-    let r = fetch(&base_args(&sbx, out.to_str().unwrap(), cache.to_str().unwrap()), &[]);
+    // Every answer is garbled: each request is asked again (an answer that is not JSON was
+    // damaged on the way), then the run gives up naming the request.
+    let mut args = base_args(&sbx, out.to_str().unwrap(), cache.to_str().unwrap());
+    args.extend(["--max-retries", "2", "--backoff-ms", "10"]);
+    let r = fetch(&args, &[]);
     assert_eq!(r.status.code(), Some(10), "{}", stderr(&r));
     let err = stderr(&r);
-    assert!(err.contains("malformed") && err.contains("/multiquery") && err.contains("query games"), "{err}");
+    assert!(
+        err.contains("malformed answer")
+            && err.contains("/multiquery")
+            && err.contains("gave up after 3 attempts")
+            && err.contains("query "),
+        "{err}"
+    );
     assert_untouched(&out);
 }
 

@@ -432,7 +432,8 @@ impl Igdb {
     }
 
     /// `POST {igdb_url}/{endpoint}` with an Apicalypse body; the answer's bytes on 2xx.
-    /// Retries 429, 5xx, timeouts and cut connections with backoff; a 401 gets one new token.
+    /// Retries 429, 5xx, timeouts, cut connections and 2xx answers that are not JSON with
+    /// backoff; a 401 gets one new token.
     pub async fn post(&self, endpoint: &str, body: &str) -> Result<Bytes> {
         let url = format!("{}/{}", self.cfg.igdb_url.trim_end_matches('/'), endpoint);
         let mut attempt = 0u32;
@@ -468,7 +469,14 @@ impl Igdb {
             };
             self.limiter.done(ticket);
             let last = match outcome {
-                Ok((status, b)) if status.is_success() => return Ok(b),
+                // A 2xx whose body is not JSON was cut or garbled on the way: queries are
+                // reads, so ask again (a well-formed answer of the wrong shape is the caller's).
+                Ok((status, b)) if status.is_success() => {
+                    match serde_json::from_slice::<serde::de::IgnoredAny>(&b) {
+                        Ok(_) => return Ok(b),
+                        Err(e) => format!("malformed answer (not JSON: {e}; {} bytes)", b.len()),
+                    }
+                }
                 Ok((StatusCode::UNAUTHORIZED, b)) => {
                     if refreshed {
                         return Err(anyhow!(

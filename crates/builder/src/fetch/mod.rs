@@ -109,7 +109,7 @@ pub struct Args {
     #[arg(long, env = "PLAYALIKE_FETCH_PAGES", default_value_t = 10,
           value_parser = clap::value_parser!(u32).range(1..=10))]
     pub pages_per_request: u32,
-    /// Retries of one request (429, 5xx, timeouts, cut connections), 0..=20.
+    /// Retries of one request (429, 5xx, timeouts, cut connections, answers that are not JSON), 0..=20.
     #[arg(long, env = "PLAYALIKE_FETCH_RETRIES", default_value_t = 8,
           value_parser = clap::value_parser!(u32).range(0..=20))]
     pub max_retries: u32,

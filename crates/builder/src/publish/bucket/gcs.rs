@@ -180,10 +180,12 @@ impl GcsStore {
     }
 
     /// Sends a request built by `make`, retrying what is safe to retry; maps transport errors.
+    /// `idempotent` requests (reads, deletes) are retried on 429/5xx and on any transport error
+    /// (a dropped connection included); the others only when they never reached the server.
     async fn send(
         &self,
         what: &str,
-        retry_server_errors: bool,
+        idempotent: bool,
         make: impl Fn() -> reqwest::RequestBuilder,
     ) -> Result<reqwest::Response, StoreError> {
         let mut attempt = 0;
@@ -197,7 +199,7 @@ impl GcsStore {
             match req.send().await {
                 Ok(resp) => {
                     let s = resp.status().as_u16();
-                    if retry_server_errors && !last && (s == 429 || s >= 500) {
+                    if idempotent && !last && (s == 429 || s >= 500) {
                         tracing::warn!("HTTP {s} from {} while {what}; retrying", self.endpoint);
                     } else {
                         return Ok(resp);
@@ -205,8 +207,8 @@ impl GcsStore {
                 }
                 Err(e) => {
                     // A request that never connected did not reach the server: always safe.
-                    if !last && e.is_connect() {
-                        tracing::warn!("could not connect to {} while {what}; retrying", self.endpoint);
+                    if !last && (e.is_connect() || idempotent) {
+                        tracing::warn!("{} from {} while {what}; retrying", error_chain(&e), self.endpoint);
                     } else {
                         let kind = if e.is_connect() {
                             "could not connect"
@@ -293,26 +295,57 @@ impl GcsStore {
         }))
     }
 
+    /// Downloads an object; a body cut short is downloaded again (reads are safe to repeat).
     pub async fn get(&self, name: &str) -> Result<Option<(Vec<u8>, i64)>, StoreError> {
+        let mut attempt = 0;
+        loop {
+            attempt += 1;
+            match self.get_once(name).await {
+                Err(Interrupted(msg)) if attempt < ATTEMPTS => {
+                    tracing::warn!("{msg}; retrying");
+                    tokio::time::sleep(Duration::from_millis(250 << attempt)).await;
+                }
+                Err(Interrupted(msg)) => return Err(StoreError::Other(msg)),
+                Ok(r) => return r,
+            }
+        }
+    }
+
+    async fn get_once(&self, name: &str) -> Result<Result<Option<(Vec<u8>, i64)>, StoreError>, Interrupted> {
         let what = format!("downloading {name}");
-        let url = self.object_url(name);
-        let resp = self.send(&what, true, || self.http.get(&url).query(&[("alt", "media")])).await?;
+        let resp = match self
+            .send(&what, true, || self.http.get(self.object_url(name)).query(&[("alt", "media")]))
+            .await
+        {
+            Ok(r) => r,
+            Err(e) => return Ok(Err(e)),
+        };
         if resp.status().as_u16() == 404 {
-            self.missing_object_or_bucket(resp, &what).await?;
-            return Ok(None);
+            return Ok(self.missing_object_or_bucket(resp, &what).await.map(|()| None));
         }
         if !resp.status().is_success() {
-            return Err(self.fail(resp, &what, 0, name).await);
+            return Ok(Err(self.fail(resp, &what, 0, name).await));
         }
         let header = |h: &str| resp.headers().get(h).and_then(|v| v.to_str().ok()).map(str::to_string);
         let generation_header = header("x-goog-generation").and_then(|g| g.parse::<i64>().ok());
         let gzipped = header("content-encoding").is_some_and(|e| e.eq_ignore_ascii_case("gzip"));
-        let bytes = resp.bytes().await.map_err(|e| {
-            StoreError::Other(format!("download interrupted while {what}: {}", error_chain(&e)))
-        })?;
+        let bytes = resp
+            .bytes()
+            .await
+            .map_err(|e| Interrupted(format!("download interrupted while {what}: {}", error_chain(&e))))?;
+        Ok(self.finish_get(name, &bytes, gzipped, generation_header).await)
+    }
+
+    async fn finish_get(
+        &self,
+        name: &str,
+        bytes: &[u8],
+        gzipped: bool,
+        generation_header: Option<i64>,
+    ) -> Result<Option<(Vec<u8>, i64)>, StoreError> {
         // Cloud Storage decompresses gzip-encoded objects for clients that do not ask for gzip
         // (reqwest here does not); decode ourselves in case a server sends them encoded anyway.
-        let bytes = if gzipped { super::gunzip(&bytes)? } else { bytes.to_vec() };
+        let bytes = if gzipped { super::gunzip(bytes)? } else { bytes.to_vec() };
         let generation = match generation_header {
             Some(g) => g,
             // Without the header, read the generation separately. If the object changed in
@@ -418,6 +451,9 @@ impl GcsStore {
         Ok(())
     }
 }
+
+/// A download whose body was cut short (worth another attempt), with its message.
+struct Interrupted(String);
 
 /// The error and its sources on one line (reqwest's Display hides the cause).
 fn error_chain(e: &dyn std::error::Error) -> String {
