@@ -182,6 +182,8 @@ pub struct Engine {
     /// Per game, its profile: the distinct combination of its terms in the fields scored by
     /// [`FieldIndex::Sets`] (empty when none is).
     profile_of: Vec<u32>,
+    /// Number of profiles.
+    profiles: usize,
     /// Per game, `popularity_weight · pop + rating_weight · quality`.
     prior: Vec<f32>,
     /// `ln(1 + max popularity)`.
@@ -195,8 +197,12 @@ pub struct Engine {
 
 /// A query's scores, ready to be read game by game in one pass (no per-game array but `acc`).
 struct Plan<'a> {
-    /// Per game, the field cosines scored through postings, and the curated bonus.
+    /// Per game, the field cosines scored through postings, and the curated bonus (empty when
+    /// no postings were walked).
     acc: Vec<f32>,
+    /// Without `acc`: the curated bonus by game, sorted, and a bitmap of those games.
+    extra: Vec<(usize, f32)>,
+    flagged: Vec<u64>,
     /// Per game, its profile (empty when no field is scored by profiles).
     profile_of: &'a [u32],
     /// Per profile, its score.
@@ -217,7 +223,12 @@ impl Plan<'_> {
         let get = |v: &[f32], i: usize| v.get(i).copied().unwrap_or(0.0);
         let y = self.year.get(b).map_or(0, |&y| usize::from(y.saturating_sub(self.below)));
         let profile = self.profile_of.get(b).map_or(0.0, |&i| get(&self.tab, i as usize));
-        get(&self.acc, b) + self.coef * get(self.prior, b) + get(&self.ytab, y) + profile
+        let bonus = if self.flagged.get(b / 64).is_some_and(|w| w & (1 << (b % 64)) != 0) {
+            self.extra.binary_search_by_key(&b, |e| e.0).map_or(0.0, |i| self.extra[i].1)
+        } else {
+            get(&self.acc, b)
+        };
+        bonus + self.coef * get(self.prior, b) + get(&self.ytab, y) + profile
     }
 }
 
@@ -468,6 +479,7 @@ impl Engine {
             term_weight,
             fields,
             profile_of,
+            profiles: count,
             prior: Vec::new(),
             ln_max_pop: libm::log1pf(max_pop),
             year_lo,
@@ -713,9 +725,9 @@ impl Engine {
     fn plan(&self, seeds: &[(usize, f32)]) -> Plan<'_> {
         let n = self.len();
         let p = &self.cat.params;
-        let mut acc = vec![0.0f32; n];
-        let profiles = self.profile_of.iter().map(|&p| p as usize + 1).max().unwrap_or(0);
-        let mut tab = vec![0.0f32; profiles];
+        // Allocated only when a field scored by postings has something to walk.
+        let mut acc: Vec<f32> = Vec::new();
+        let mut tab = vec![0.0f32; self.profiles];
         for fi in 0..FIELD_COUNT {
             let fw = p.field_weights[fi];
             let tw = &self.term_weight[fi];
@@ -742,11 +754,19 @@ impl Engine {
             };
             match &self.fields[fi] {
                 FieldIndex::Unused => {}
-                FieldIndex::Postings { postings, inv_norm } => walk(postings, inv_norm, &mut acc),
+                FieldIndex::Postings { postings, inv_norm } => {
+                    if seeds.iter().any(|&(a, _)| !self.cat.features[fi].get(a).is_empty()) {
+                        acc.resize(n, 0.0);
+                        walk(postings, inv_norm, &mut acc);
+                    }
+                }
                 // Each profile's cosines with the seeds; then one lookup per game.
                 FieldIndex::Sets { set_postings, inv_norm } => walk(set_postings, inv_norm, &mut tab),
             }
         }
+        // The curated bonus: into `acc` when there is one, else a short sorted list (most
+        // queries at 333k walk no postings) flagged in a bitmap the selection pass tests.
+        let mut extra: Vec<(usize, f32)> = Vec::new();
         if p.curated_weight != 0.0 {
             for &(a, w) in seeds {
                 let mut sim: Vec<usize> =
@@ -756,8 +776,20 @@ impl Engine {
                 for b in sim {
                     if let Some(x) = acc.get_mut(b) {
                         *x += w * p.curated_weight;
+                    } else {
+                        match extra.binary_search_by_key(&b, |e| e.0) {
+                            Ok(i) => extra[i].1 += w * p.curated_weight,
+                            Err(i) => extra.insert(i, (b, w * p.curated_weight)),
+                        }
                     }
                 }
+            }
+        }
+        let mut flagged = Vec::new();
+        if !extra.is_empty() {
+            flagged = vec![0u64; n.div_ceil(64)];
+            for &(b, _) in &extra {
+                flagged[b / 64] |= 1 << (b % 64);
             }
         }
         // Year proximity: one table entry per year of the catalogue's range; entry 0 = unknown.
@@ -776,6 +808,8 @@ impl Engine {
         }
         Plan {
             acc,
+            extra,
+            flagged,
             profile_of: &self.profile_of,
             tab,
             ytab,
