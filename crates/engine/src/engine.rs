@@ -184,6 +184,17 @@ pub struct Engine {
     profile_of: Vec<u32>,
     /// Number of profiles.
     profiles: usize,
+    /// Blocks of at most [`BLOCK`] games of one profile, by descending prior: per block its
+    /// games, its profile, and the largest and smallest prior among them — the bounds that let
+    /// a query skip whole blocks (see [`Engine::top_by_profile`]).
+    blocks: Csr,
+    block_profile: Vec<u32>,
+    prior_hi: Vec<f32>,
+    prior_lo: Vec<f32>,
+    /// Per block, the range of its known years (`(0, 0)` when none) and whether some are unknown.
+    block_years: Vec<(u16, u16, bool)>,
+    /// Per block, its smallest game index.
+    block_first: Vec<u32>,
     /// Per game, `popularity_weight · pop + rating_weight · quality`.
     prior: Vec<f32>,
     /// `ln(1 + max popularity)`.
@@ -232,6 +243,48 @@ impl Plan<'_> {
     }
 }
 
+/// Heap entry ordered so that the *worst* candidate is the greatest (heap top): lower score,
+/// then higher index.
+struct Worst(f32, usize);
+impl PartialEq for Worst {
+    fn eq(&self, o: &Self) -> bool {
+        self.cmp(o) == Ordering::Equal
+    }
+}
+impl Eq for Worst {}
+impl PartialOrd for Worst {
+    fn partial_cmp(&self, o: &Self) -> Option<Ordering> {
+        Some(self.cmp(o))
+    }
+}
+impl Ord for Worst {
+    fn cmp(&self, o: &Self) -> Ordering {
+        o.0.total_cmp(&self.0).then(self.1.cmp(&o.1))
+    }
+}
+
+/// A block's score bound, whether every term of it is ≤ 0 (then every score in the block is
+/// ≤ 0 exactly), the block's smallest game index, and the block. Ordered so that a max-heap
+/// pops the highest bound first; among equal bounds, blocks that may hold positive scores, then
+/// the lowest game index.
+struct Bound(f32, bool, u32, usize);
+impl PartialEq for Bound {
+    fn eq(&self, o: &Self) -> bool {
+        self.cmp(o) == Ordering::Equal
+    }
+}
+impl Eq for Bound {}
+impl PartialOrd for Bound {
+    fn partial_cmp(&self, o: &Self) -> Option<Ordering> {
+        Some(self.cmp(o))
+    }
+}
+impl Ord for Bound {
+    fn cmp(&self, o: &Self) -> Ordering {
+        self.0.total_cmp(&o.0).then(o.1.cmp(&self.1)).then(o.2.cmp(&self.2)).then(o.3.cmp(&self.3))
+    }
+}
+
 /// A compiled query: seed indices with signed weights, excluded indices, compiled filters.
 struct Prepared {
     seeds: Vec<(usize, f32)>,
@@ -240,6 +293,9 @@ struct Prepared {
     platforms: Option<Vec<bool>>,
     genres: Option<Vec<bool>>,
 }
+
+/// Games per block of the profile walk.
+const BLOCK: usize = 128;
 
 /// A field is scored by sets when a query would otherwise walk postings covering at least
 /// `1 / SET_MODE_SHARE` of the catalogue (e.g. genres, platforms).
@@ -480,6 +536,12 @@ impl Engine {
             fields,
             profile_of,
             profiles: count,
+            blocks: Csr::default(),
+            block_profile: Vec::new(),
+            block_years: Vec::new(),
+            block_first: Vec::new(),
+            prior_hi: Vec::new(),
+            prior_lo: Vec::new(),
             prior: Vec::new(),
             ln_max_pop: libm::log1pf(max_pop),
             year_lo,
@@ -488,6 +550,46 @@ impl Engine {
         };
         let p = &e.cat.params;
         e.prior = (0..n).map(|b| p.popularity_weight * e.pop(b) + p.rating_weight * e.quality(b)).collect();
+        if e.profiles > 0 {
+            // Games by profile (a counting sort), then by descending prior within each profile,
+            // cut into blocks: a popular profile (PC + Adventure: ~20k games at 333k) becomes
+            // many blocks whose bounds fall with their priors.
+            let mut offs = vec![0u32; e.profiles + 1];
+            for &pi in &e.profile_of {
+                offs[pi as usize + 1] += 1;
+            }
+            for i in 0..e.profiles {
+                offs[i + 1] += offs[i];
+            }
+            let mut fill = offs.clone();
+            let mut games = vec![0u32; e.profile_of.len()];
+            for (b, &pi) in e.profile_of.iter().enumerate() {
+                games[fill[pi as usize] as usize] = b as u32;
+                fill[pi as usize] += 1;
+            }
+            let mut blocks = Csr { offs: vec![0], vals: Vec::with_capacity(games.len()) };
+            for pi in 0..e.profiles {
+                let members = &mut games[offs[pi] as usize..offs[pi + 1] as usize];
+                members.sort_by(|&x, &y| e.prior[y as usize].total_cmp(&e.prior[x as usize]).then(x.cmp(&y)));
+                for chunk in members.chunks(BLOCK) {
+                    blocks.vals.extend_from_slice(chunk);
+                    blocks.offs.push(blocks.vals.len() as u32);
+                    e.block_profile.push(pi as u32);
+                    let pr = chunk.iter().map(|&b| e.prior[b as usize]);
+                    e.prior_hi.push(pr.clone().fold(f32::NEG_INFINITY, f32::max));
+                    e.prior_lo.push(pr.fold(f32::INFINITY, f32::min));
+                    let years = chunk.iter().map(|&b| e.cat.year.get(b as usize).copied().unwrap_or(0));
+                    let known = years.clone().filter(|&y| y != 0);
+                    e.block_first.push(chunk.iter().copied().min().unwrap_or(u32::MAX));
+                    e.block_years.push((
+                        known.clone().min().unwrap_or(0),
+                        known.max().unwrap_or(0),
+                        years.clone().any(|y| y == 0),
+                    ));
+                }
+            }
+            e.blocks = blocks;
+        }
         e
     }
 
@@ -842,7 +944,10 @@ impl Engine {
     pub fn recommend(&self, q: &RecommendQuery) -> Result<Vec<Hit>> {
         let p = self.prepare(q)?;
         let plan = self.plan(&p.seeds);
-        Ok(self.select(self.len(), q, &p, |b| plan.score(b)))
+        if plan.acc.is_empty() && self.profiles > 0 {
+            return Ok(self.select(q, |m| self.top_by_profile(&plan, m, q, &p)));
+        }
+        Ok(self.select(q, |m| self.top(self.len(), m, q, &p, |b| plan.score(b))))
     }
 
     /// The same as [`Engine::recommend`], by brute force over [`Engine::score`] (the oracle;
@@ -851,15 +956,17 @@ impl Engine {
         let p = self.prepare(q)?;
         let scores: Vec<f32> =
             (0..self.len()).map(|b| p.seeds.iter().map(|&(a, w)| w * self.score(a, b)).sum()).collect();
-        Ok(self.select(scores.len(), q, &p, |b| scores[b]))
+        Ok(self.select(q, |m| self.top(scores.len(), m, q, &p, |b| scores[b])))
     }
 
     /// Keeps the best `k` passing games (respecting `max_per_franchise`), best first.
-    fn select(&self, n: usize, q: &RecommendQuery, p: &Prepared, score: impl Fn(usize) -> f32) -> Vec<Hit> {
+    /// `top(m)` gives the best `m` passing games, best first.
+    fn select(&self, q: &RecommendQuery, top: impl Fn(usize) -> Vec<(f32, usize)>) -> Vec<Hit> {
         let cap = q.max_per_franchise;
+        let n = self.len();
         let mut want = if cap == 0 { q.k } else { q.k.saturating_mul(4).saturating_add(32) };
         loop {
-            let top = self.top(n, want.min(n), q, p, &score);
+            let top = top(want.min(n));
             let exhausted = top.len() < want.min(n) || want >= n;
             let picked = if cap == 0 { top } else { self.diversify(top, q.k, cap) };
             if picked.len() >= q.k || exhausted {
@@ -882,24 +989,6 @@ impl Engine {
         p: &Prepared,
         score: impl Fn(usize) -> f32,
     ) -> Vec<(f32, usize)> {
-        /// Heap entry ordered so that the *worst* candidate is the greatest (heap top).
-        struct Worst(f32, usize);
-        impl PartialEq for Worst {
-            fn eq(&self, o: &Self) -> bool {
-                self.cmp(o) == Ordering::Equal
-            }
-        }
-        impl Eq for Worst {}
-        impl PartialOrd for Worst {
-            fn partial_cmp(&self, o: &Self) -> Option<Ordering> {
-                Some(self.cmp(o))
-            }
-        }
-        impl Ord for Worst {
-            fn cmp(&self, o: &Self) -> Ordering {
-                o.0.total_cmp(&self.0).then(self.1.cmp(&o.1))
-            }
-        }
         if m == 0 {
             return Vec::new();
         }
@@ -923,6 +1012,89 @@ impl Engine {
             if heap.len() == m {
                 full = true;
                 bar = heap.peek().map_or(f32::NEG_INFINITY, |w| w.0);
+            }
+        }
+        let mut v: Vec<(f32, usize)> = heap.into_iter().map(|w| (w.0, w.1)).collect();
+        v.sort_by(|x, y| y.0.total_cmp(&x.0).then(x.1.cmp(&y.1)));
+        v
+    }
+
+    /// [`Engine::top`] when every game's score is `tab[profile] + coef · prior + year + bonus`
+    /// (no postings walked): blocks of a profile's games are visited best bound first (the profile's
+    /// score plus the largest prior, year and bonus terms any of the block's games can add), and the walk stops when the best
+    /// remaining bound cannot beat the k-th result. Exact: a skipped game cannot score above the
+    /// k-th (the bounds are padded against float rounding), and ties are broken by index as in
+    /// the sequential pass. At 333k most queries score a few thousand games instead of all.
+    fn top_by_profile(
+        &self,
+        plan: &Plan<'_>,
+        m: usize,
+        q: &RecommendQuery,
+        p: &Prepared,
+    ) -> Vec<(f32, usize)> {
+        if m == 0 {
+            return Vec::new();
+        }
+        let ymax = plan.ytab.iter().copied().fold(0.0f32, f32::max);
+        // With one seed of positive weight the year term falls with the distance to its year:
+        // a block's best is at the year of its range closest to the seed's.
+        let single = match p.seeds.as_slice() {
+            [(a, w)] if *w > 0.0 => self.cat.year_of(*a),
+            _ => None,
+        };
+        let year_bound = |bk: usize| -> f32 {
+            match (single, self.block_years.get(bk)) {
+                (Some(ya), Some(&(lo, hi, unknown))) if lo != 0 => {
+                    let y = ya.clamp(lo, hi);
+                    let t = plan.ytab.get(usize::from(y.saturating_sub(plan.below))).copied().unwrap_or(ymax);
+                    if unknown { t.max(0.0) } else { t }
+                }
+                (Some(_), Some(&(0, _, true))) => 0.0,
+                _ => ymax,
+            }
+        };
+        let bonus = plan.extra.iter().map(|e| e.1).fold(0.0f32, f32::max);
+        let bounds: Vec<Bound> = (0..self.block_profile.len())
+            .map(|bk| {
+                let t = plan.tab.get(self.block_profile[bk] as usize).copied().unwrap_or(0.0);
+                let pr = if plan.coef >= 0.0 {
+                    plan.coef * self.prior_hi.get(bk).copied().unwrap_or(0.0)
+                } else {
+                    plan.coef * self.prior_lo.get(bk).copied().unwrap_or(0.0)
+                };
+                let y = year_bound(bk);
+                let b = t + pr + y + bonus;
+                let nonpositive = t <= 0.0 && pr <= 0.0 && y <= 0.0 && bonus <= 0.0;
+                let first = self.block_first.get(bk).copied().unwrap_or(u32::MAX);
+                Bound(b + b.abs() * 1e-5 + 1e-6, nonpositive, first, bk)
+            })
+            .collect();
+        let mut queue = BinaryHeap::from(bounds);
+        let mut heap: BinaryHeap<Worst> = BinaryHeap::with_capacity(m + 1);
+        while let Some(Bound(bound, nonpositive, first, bk)) = queue.pop() {
+            // Nothing left can beat the k-th: all bounds below it, or (everything scoring ≤ 0,
+            // as for a seed without features) the k-th scores ≥ 0 and the blocks left start
+            // past its index (ties go to the lower index).
+            if heap.len() == m
+                && heap.peek().is_some_and(|w| {
+                    bound < w.0 || (nonpositive && (w.0 > 0.0 || (w.0 == 0.0 && first as usize > w.1)))
+                })
+            {
+                break;
+            }
+            for &b in self.blocks.get(bk) {
+                let b = b as usize;
+                let s = plan.score(b);
+                if heap.len() == m && heap.peek().is_some_and(|w| Worst(s, b) >= *w) {
+                    continue;
+                }
+                if !self.passes(b, &q.filters, p) {
+                    continue;
+                }
+                heap.push(Worst(s, b));
+                if heap.len() > m {
+                    heap.pop();
+                }
             }
         }
         let mut v: Vec<(f32, usize)> = heap.into_iter().map(|w| (w.0, w.1)).collect();

@@ -68,6 +68,60 @@ proptest! {
     }
 }
 
+/// A catalogue like the 333k one: only genres and platforms (both scored by profiles, so no
+/// postings are walked and queries take the pruned profile walk), few combinations; `flat`
+/// makes every prior and year equal, so that ties abound.
+fn profile_model(n: usize, seed: u64, flat: bool) -> Model {
+    let mut m = synth::model(n, seed);
+    for g in &mut m.games {
+        for f in Field::ALL {
+            let fi = f.index();
+            g.features[fi] = match f {
+                Field::Genres => g.features[fi].iter().map(|t| t % 4).collect(),
+                Field::Platforms => g.features[fi].iter().map(|t| t % 3).collect(),
+                _ => Vec::new(),
+            };
+            g.features[fi].sort_unstable();
+            g.features[fi].dedup();
+        }
+        if flat {
+            (g.popularity, g.year, g.rating) = (0.0, None, None);
+        }
+    }
+    m
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 150, ..ProptestConfig::default() })]
+
+    /// The pruned walk over profiles returns what brute force does, ties and filters included.
+    #[test]
+    fn profile_walk_equals_oracle(
+        seed in 0u64..1000,
+        n in 600usize..1500,
+        flat in any::<bool>(),
+        liked in proptest::collection::vec((any::<u32>(), -1.0f32..3.0), 1..3),
+        disliked in proptest::collection::vec(any::<u32>(), 0..2),
+        k in 1usize..40,
+        cap in 0usize..3,
+        genre in proptest::option::of(0u32..8),
+        year_min in proptest::option::of(1970u16..2030),
+    ) {
+        let e = Engine::from_model(profile_model(n, seed, flat)).unwrap();
+        let modes = e.field_modes();
+        prop_assert_eq!((modes[Field::Genres.index()], modes[Field::Platforms.index()]), ("profiles", "profiles"));
+        let id = |x: u32| e.id_of(x as usize % e.len()).unwrap();
+        let q = RecommendQuery {
+            liked: liked.iter().map(|&(x, w)| (id(x), w)).collect(),
+            disliked: disliked.iter().map(|&x| id(x)).collect(),
+            k,
+            max_per_franchise: cap,
+            filters: Filters { year_min, genres: genre.into_iter().collect(), ..Filters::default() },
+        };
+        assert_same(&e, &q);
+    }
+}
+
 #[test]
 fn fast_path_equals_oracle_at_10k() {
     let e = engine(10_000, 11);
