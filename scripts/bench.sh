@@ -4,11 +4,15 @@
 # bench/RESULTS.md, stamped with the date and the machine.
 #
 #   ./scripts/bench.sh            # all parts
-#   ./scripts/bench.sh quality    # one part: quality | engine | fetch | web | reliability
+#   ./scripts/bench.sh quality    # rerun one part: quality | engine | fetch | web | reliability
+#
+# RESULTS.md is always assembled from every part's latest output; each section carries its own
+# date and commit, and the header says which parts this invocation reran.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+all=(quality engine fetch web reliability)
 parts=("$@")
-[ ${#parts[@]} -gt 0 ] || parts=(quality engine fetch web reliability)
+[ ${#parts[@]} -gt 0 ] || parts=("${all[@]}")
 
 ./scripts/setup.sh >&2
 mkdir -p bench
@@ -17,7 +21,12 @@ mkdir -p bench
   echo
   echo "Produced by \`./scripts/bench.sh\` on $(date -u +%Y-%m-%d) — $(uname -m), $(nproc) cores,"
   echo "$(grep -m1 'model name' /proc/cpuinfo 2>/dev/null | cut -d: -f2 | sed 's/^ *//'), $(free -g | awk '/Mem:/{print $2}') GiB RAM."
-  echo "Each section below is the committed output of the named script, run in this one pass."
+  if [ ${#parts[@]} -eq ${#all[@]} ]; then
+    echo "Each section below is the committed output of the named script, all run in this one pass."
+  else
+    echo "This pass reran: ${parts[*]}. The other sections are the outputs of an earlier full pass"
+    echo "(each section states when and at which commit it was produced)."
+  fi
   echo
 } > bench/RESULTS.md.tmp
 
@@ -36,6 +45,10 @@ for part in "${parts[@]}"; do
     exit 1
   fi
   "$script" >&2
+done
+for part in "${all[@]}"; do
+  out="bench/$part.md"
+  [ -s "$out" ] || continue
   { echo "## $part"; echo; sed '1{/^# /d}' "$out"; echo; } >> bench/RESULTS.md.tmp
 done
 mv bench/RESULTS.md.tmp bench/RESULTS.md
