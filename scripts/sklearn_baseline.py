@@ -12,6 +12,8 @@ Two protocols:
 
 Also: single-query latency (p50) and the pickled, gzipped model size.
 Usage: scripts/sklearn_baseline.py SNAPSHOT_DIR [--seed 42] [--holdout 0.2] [--k 10] [--json]
+       scripts/sklearn_baseline.py SNAPSHOT_DIR --latency-only   (the plan model's single-query
+       p50 and pickled+gzip size as JSON; for catalogues without ground truth, e.g. 333k)
 Dependencies: scripts/requirements-bench.txt (numpy, scipy, scikit-learn).
 """
 import argparse
@@ -121,8 +123,21 @@ def main():
     ap.add_argument("--holdout", type=float, default=0.2)
     ap.add_argument("--k", type=int, default=10)
     ap.add_argument("--json", action="store_true")
+    ap.add_argument("--latency-only", action="store_true")
     a = ap.parse_args()
     games = sorted({g["id"]: g for g in load_games(a.snapshot)}.values(), key=lambda g: g["id"])
+    if a.latency_only:
+        X = plan_matrix(games)
+        nn = NearestNeighbors(n_neighbors=a.k + 1, metric="cosine", algorithm="brute").fit(X)
+        step = max(1, len(games) // 200)
+        lat = []
+        for q in range(0, len(games), step):
+            t = time.perf_counter()
+            nn.kneighbors(X[q])
+            lat.append((time.perf_counter() - t) * 1000)
+        print(json.dumps({"games": len(games), "queries": len(lat), "latency_p50_ms": statistics.median(lat),
+                          "model_gzip_bytes": len(gzip.compress(pickle.dumps((nn, X))))}))
+        return
     present = {g["id"] for g in games}
     truth = {g["id"]: [s for s in dict.fromkeys(ids(g.get("similar_games"))) if s in present and s != g["id"]]
              for g in games}
