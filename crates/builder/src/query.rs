@@ -177,39 +177,61 @@ struct AllLine<'a> {
 }
 
 /// `--all`: one JSON line per game, in catalogue order; returns the number of lines.
+///
+/// Seeds are grouped by [`Engine::shared_key`] (games of the same profile and year share one
+/// walk in [`Engine::recommend_each`]), the groups split over the threads, and the lines
+/// written back in catalogue order.
 pub fn recommend_all(engine: &Engine, args: &RecommendArgs, out: &mut dyn Write) -> Result<usize> {
-    let ids: Vec<u32> = engine.games().iter().map(|g| g.id).collect();
+    let ids: Vec<u32> = (0..engine.len()).filter_map(|i| engine.id_of(i)).collect();
     let threads = if args.threads == 0 {
         std::thread::available_parallelism().map_or(1, |n| n.get())
     } else {
         args.threads
-    };
-    // Blocks keep memory bounded: each block's lines are built in parallel, then written in order.
-    let block = 4096 * threads;
-    for chunk in ids.chunks(block) {
-        let per = chunk.len().div_ceil(threads).max(1);
-        let parts: Vec<Result<String>> = std::thread::scope(|s| {
-            let hs: Vec<_> = chunk
-                .chunks(per)
-                .map(|part| {
-                    s.spawn(move || -> Result<String> {
-                        let mut buf = String::new();
-                        for &id in part {
-                            let hits = engine
-                                .recommend(&args.query(vec![(id, 1.0)]))
-                                .with_context(|| format!("while recommending for game {id}"))?;
-                            buf.push_str(&serde_json::to_string(&AllLine { id, recommendations: &hits })?);
-                            buf.push('\n');
-                        }
-                        Ok(buf)
-                    })
-                })
-                .collect();
-            hs.into_iter().map(|h| h.join().unwrap_or_else(|_| bail!("worker panicked"))).collect()
-        });
-        for p in parts {
-            out.write_all(p?.as_bytes())?;
+    }
+    .max(1);
+    // Positions in catalogue order, grouped by key (stable: catalogue order within a group).
+    let mut order: Vec<usize> = (0..ids.len()).collect();
+    order.sort_by_key(|&i| engine.shared_key(ids[i]));
+    // Thread slices end at a group boundary.
+    let mut cuts = vec![0];
+    let per = order.len().div_ceil(threads).max(1);
+    while let Some(&last) = cuts.last() {
+        let mut end = (last + per).min(order.len());
+        while end < order.len() && engine.shared_key(ids[order[end]]) == engine.shared_key(ids[order[end - 1]]) {
+            end += 1;
         }
+        cuts.push(end);
+        if end == order.len() {
+            break;
+        }
+    }
+    let template = args.query(Vec::new());
+    let answers: Vec<Result<Vec<Vec<playalike_engine::Hit>>>> = std::thread::scope(|s| {
+        let hs: Vec<_> = cuts
+            .windows(2)
+            .map(|w| {
+                let seeds: Vec<u32> = order[w[0]..w[1]].iter().map(|&i| ids[i]).collect();
+                let template = &template;
+                s.spawn(move || -> Result<Vec<Vec<playalike_engine::Hit>>> {
+                    engine.recommend_each(&seeds, template).context("while recommending for every game")
+                })
+            })
+            .collect();
+        hs.into_iter().map(|h| h.join().unwrap_or_else(|_| bail!("worker panicked"))).collect()
+    });
+    let mut by_pos: Vec<Vec<playalike_engine::Hit>> = vec![Vec::new(); ids.len()];
+    let mut next = order.iter();
+    for part in answers {
+        for hits in part? {
+            if let Some(&pos) = next.next() {
+                by_pos[pos] = hits;
+            }
+        }
+    }
+    for (id, hits) in ids.iter().zip(&by_pos) {
+        let line = serde_json::to_string(&AllLine { id: *id, recommendations: hits })?;
+        out.write_all(line.as_bytes())?;
+        out.write_all(b"\n")?;
     }
     out.flush()?;
     Ok(ids.len())

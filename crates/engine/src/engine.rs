@@ -241,6 +241,14 @@ impl Plan<'_> {
         };
         bonus + self.coef * get(self.prior, b) + get(&self.ytab, y) + profile
     }
+
+    /// The score of game `b` with `bonus` as its curated term (the same sum as [`Plan::score`]).
+    fn score_with_bonus(&self, b: usize, bonus: f32) -> f32 {
+        let get = |v: &[f32], i: usize| v.get(i).copied().unwrap_or(0.0);
+        let y = self.year.get(b).map_or(0, |&y| usize::from(y.saturating_sub(self.below)));
+        let profile = self.profile_of.get(b).map_or(0.0, |&i| get(&self.tab, i as usize));
+        bonus + self.coef * get(self.prior, b) + get(&self.ytab, y) + profile
+    }
 }
 
 /// Heap entry ordered so that the *worst* candidate is the greatest (heap top): lower score,
@@ -825,6 +833,11 @@ impl Engine {
     /// Compiles the query's scores (see [`Plan`]): the seeds' postings walked into `acc`, the
     /// curated bonus added there, one table per field scored by term sets, the year table.
     fn plan(&self, seeds: &[(usize, f32)]) -> Plan<'_> {
+        self.plan_with(seeds, true)
+    }
+
+    /// [`Engine::plan`], with or without the seeds' curated bonus.
+    fn plan_with(&self, seeds: &[(usize, f32)], curated: bool) -> Plan<'_> {
         let n = self.len();
         let p = &self.cat.params;
         // Allocated only when a field scored by postings has something to walk.
@@ -869,7 +882,7 @@ impl Engine {
         // The curated bonus: into `acc` when there is one, else a short sorted list (most
         // queries at 333k walk no postings) flagged in a bitmap the selection pass tests.
         let mut extra: Vec<(usize, f32)> = Vec::new();
-        if p.curated_weight != 0.0 {
+        if curated && p.curated_weight != 0.0 {
             for &(a, w) in seeds {
                 let mut sim: Vec<usize> =
                     self.cat.similar.get(a).iter().filter_map(|&id| self.cat.index_of(id)).collect();
@@ -957,6 +970,83 @@ impl Engine {
         let scores: Vec<f32> =
             (0..self.len()).map(|b| p.seeds.iter().map(|&(a, w)| w * self.score(a, b)).sum()).collect();
         Ok(self.select(q, |m| self.top(scores.len(), m, q, &p, |b| scores[b])))
+    }
+
+    /// Recommendations for each id liked alone (weight 1), with `template`'s `k`, filters,
+    /// disliked games and `max_per_franchise` (its liked list is ignored): for each id, exactly
+    /// what [`Engine::recommend`] returns. When every field is scored by profiles and there is
+    /// no per-franchise cap and no disliked game, seeds with the same profile and year share one walk (their
+    /// queries differ only in the seed itself and its curated list, merged in afterwards): at
+    /// 333k games that is ~80k walks for 333k seeds (`playalike recommend --all`). Callers
+    /// wanting that sharing pass ids grouped by [`Engine::shared_key`].
+    pub fn recommend_each(&self, ids: &[u32], template: &RecommendQuery) -> Result<Vec<Vec<Hit>>> {
+        let single = |id: u32| RecommendQuery { liked: vec![(id, 1.0)], ..template.clone() };
+        let shareable = template.max_per_franchise == 0
+            && template.disliked.is_empty()
+            && self.profiles > 0
+            && !self.fields.iter().any(|f| matches!(f, FieldIndex::Postings { .. }));
+        if !shareable {
+            return ids.iter().map(|&id| self.recommend(&single(id))).collect();
+        }
+        let cw = self.cat.params.curated_weight;
+        let mut out: Vec<Vec<Hit>> = Vec::with_capacity(ids.len());
+        let mut i = 0;
+        while i < ids.len() {
+            // A run of ids with the same key shares the walk.
+            let key = self.shared_key(ids[i]);
+            let mut j = i + 1;
+            while j < ids.len() && key.is_some() && self.shared_key(ids[j]) == key {
+                j += 1;
+            }
+            let group = &ids[i..j];
+            i = j;
+            let first = self.index_of(group[0])?;
+            let mut prep = self.prepare(&single(group[0]))?;
+            // The walk excludes only the filter's ids; each seed drops itself below.
+            prep.excluded.retain(|&x| x != first || template.filters.exclude.contains(&group[0]));
+            let plan = self.plan_with(&prep.seeds, false);
+            let curated = |a: usize| -> Vec<usize> {
+                if cw == 0.0 {
+                    return Vec::new();
+                }
+                let mut sim: Vec<usize> =
+                    self.cat.similar.get(a).iter().filter_map(|&id| self.cat.index_of(id)).collect();
+                sim.sort_unstable();
+                sim.dedup();
+                sim
+            };
+            let mut widest = 0;
+            for &id in group {
+                widest = widest.max(curated(self.index_of(id)?).len());
+            }
+            let m = template.k.saturating_add(1 + widest).min(self.len());
+            let base = self.top_by_profile(&plan, m, &single(group[0]), &prep);
+            for &id in group {
+                let a = self.index_of(id)?;
+                // Validates k like `recommend` does, and gives this seed's exclusions.
+                let own = self.prepare(&single(id))?;
+                let cur = curated(a);
+                let mut cand: Vec<(f32, usize)> =
+                    base.iter().copied().filter(|&(_, b)| b != a && cur.binary_search(&b).is_err()).collect();
+                for &b in &cur {
+                    if b != a && self.passes(b, &template.filters, &own) {
+                        cand.push((plan.score_with_bonus(b, cw), b));
+                    }
+                }
+                cand.sort_by(|x, y| y.0.total_cmp(&x.0).then(x.1.cmp(&y.1)));
+                cand.truncate(template.k);
+                out.push(cand.into_iter().filter_map(|(s, b)| Some(Hit { id: self.id_of(b)?, score: s })).collect());
+            }
+        }
+        Ok(out)
+    }
+
+    /// Games with equal keys get their single-seed recommendations from one shared walk in
+    /// [`Engine::recommend_each`] (same profile and year); `None` when nothing is shared.
+    pub fn shared_key(&self, id: u32) -> Option<u64> {
+        let i = self.cat.index_of(id)?;
+        let profile = *self.profile_of.get(i)?;
+        Some(u64::from(profile) << 16 | u64::from(self.cat.year.get(i).copied().unwrap_or(0)))
     }
 
     /// Keeps the best `k` passing games (respecting `max_per_franchise`), best first.

@@ -122,6 +122,37 @@ proptest! {
     }
 }
 
+/// `recommend_each` (one shared walk per profile and year) answers exactly what `recommend`
+/// answers seed by seed: same ids, same scores to the bit, filters and curated lists included.
+#[test]
+fn recommend_each_equals_recommend_one_by_one() {
+    for (seed, flat, k, filters) in [
+        (1, false, 10, Filters::default()),
+        (2, true, 5, Filters::default()),
+        (3, false, 20, Filters { year_min: Some(1995), genres: vec![1, 3], ..Filters::default() }),
+        (4, false, 10, Filters { exclude: vec![1, 3, 5, 7, 9], ..Filters::default() }),
+    ] {
+        let e = Engine::from_model(profile_model(900, seed, flat)).unwrap();
+        let mut ids: Vec<u32> = (0..e.len()).map(|i| e.id_of(i).unwrap()).collect();
+        ids.sort_by_key(|&id| (e.shared_key(id), id));
+        let template = RecommendQuery { k, filters: filters.clone(), ..RecommendQuery::default() };
+        let each = e.recommend_each(&ids, &template).unwrap();
+        let shared = ids.windows(2).filter(|w| e.shared_key(w[0]) == e.shared_key(w[1])).count();
+        assert!(shared > 100, "the test must exercise shared walks ({shared})");
+        for (&id, got) in ids.iter().zip(&each) {
+            let want = e.recommend(&RecommendQuery { liked: vec![(id, 1.0)], ..template.clone() }).unwrap();
+            assert_eq!(got, &want, "seed {id}, k {k}, {filters:?}");
+        }
+    }
+    // A catalogue with postings fields takes the one-by-one path: still the same answers.
+    let e = engine(300, 5);
+    let ids: Vec<u32> = (0..e.len()).map(|i| e.id_of(i).unwrap()).collect();
+    let each = e.recommend_each(&ids, &RecommendQuery::default()).unwrap();
+    for (&id, got) in ids.iter().zip(&each) {
+        assert_eq!(got, &e.recommend(&RecommendQuery { liked: vec![(id, 1.0)], ..Default::default() }).unwrap());
+    }
+}
+
 #[test]
 fn fast_path_equals_oracle_at_10k() {
     let e = engine(10_000, 11);
