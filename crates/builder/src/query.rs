@@ -197,7 +197,9 @@ pub fn recommend_all(engine: &Engine, args: &RecommendArgs, out: &mut dyn Write)
     let per = order.len().div_ceil(threads).max(1);
     while let Some(&last) = cuts.last() {
         let mut end = (last + per).min(order.len());
-        while end < order.len() && engine.shared_key(ids[order[end]]) == engine.shared_key(ids[order[end - 1]]) {
+        while end < order.len()
+            && engine.shared_key(ids[order[end]]) == engine.shared_key(ids[order[end - 1]])
+        {
             end += 1;
         }
         cuts.push(end);

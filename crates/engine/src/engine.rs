@@ -304,6 +304,8 @@ struct Prepared {
 
 /// Games per block of the profile walk.
 const BLOCK: usize = 128;
+/// Blocks taken first (by bound) in the profile walk, before a heap over the others.
+const FIRST_BLOCKS: usize = 512;
 
 /// A field is scored by sets when a query would otherwise walk postings covering at least
 /// `1 / SET_MODE_SHARE` of the catalogue (e.g. genres, platforms).
@@ -1035,7 +1037,11 @@ impl Engine {
                 }
                 cand.sort_by(|x, y| y.0.total_cmp(&x.0).then(x.1.cmp(&y.1)));
                 cand.truncate(template.k);
-                out.push(cand.into_iter().filter_map(|(s, b)| Some(Hit { id: self.id_of(b)?, score: s })).collect());
+                out.push(
+                    cand.into_iter()
+                        .filter_map(|(s, b)| Some(Hit { id: self.id_of(b)?, score: s }))
+                        .collect(),
+                );
             }
         }
         Ok(out)
@@ -1144,33 +1150,60 @@ impl Engine {
             }
         };
         let bonus = plan.extra.iter().map(|e| e.1).fold(0.0f32, f32::max);
-        let bounds: Vec<Bound> = (0..self.block_profile.len())
-            .map(|bk| {
-                let t = plan.tab.get(self.block_profile[bk] as usize).copied().unwrap_or(0.0);
-                let pr = if plan.coef >= 0.0 {
-                    plan.coef * self.prior_hi.get(bk).copied().unwrap_or(0.0)
-                } else {
-                    plan.coef * self.prior_lo.get(bk).copied().unwrap_or(0.0)
-                };
-                let y = year_bound(bk);
-                let b = t + pr + y + bonus;
-                let nonpositive = t <= 0.0 && pr <= 0.0 && y <= 0.0 && bonus <= 0.0;
-                let first = self.block_first.get(bk).copied().unwrap_or(u32::MAX);
-                Bound(b + b.abs() * 1e-5 + 1e-6, nonpositive, first, bk)
-            })
+        // Per block: its bound, and whether every term of it is ≤ 0.
+        let terms = |bk: usize| -> (f32, bool) {
+            let t = plan.tab.get(self.block_profile[bk] as usize).copied().unwrap_or(0.0);
+            let pr = if plan.coef >= 0.0 {
+                plan.coef * self.prior_hi.get(bk).copied().unwrap_or(0.0)
+            } else {
+                plan.coef * self.prior_lo.get(bk).copied().unwrap_or(0.0)
+            };
+            let y = year_bound(bk);
+            let b = t + pr + y + bonus;
+            (b + b.abs() * 1e-5 + 1e-6, t <= 0.0 && pr <= 0.0 && y <= 0.0 && bonus <= 0.0)
+        };
+        let entry = |bk: usize| -> Bound {
+            let (bound, nonpositive) = terms(bk);
+            Bound(bound, nonpositive, self.block_first.get(bk).copied().unwrap_or(u32::MAX), bk)
+        };
+        let bounds: Vec<f32> = (0..self.block_profile.len()).map(|bk| terms(bk).0).collect();
+        // The blocks at or above the FIRST_BLOCKS-th largest bound, sorted, come first: almost
+        // every query ends among them. Only if not, the others, best first through a heap.
+        // (Splitting by bound value keeps the global order: all of the first precede the rest.)
+        let cut = if bounds.len() > FIRST_BLOCKS {
+            let mut scratch = bounds.clone();
+            let (_, nth, _) = scratch.select_nth_unstable_by(FIRST_BLOCKS - 1, |a, b| b.total_cmp(a));
+            *nth
+        } else {
+            f32::NEG_INFINITY
+        };
+        let mut head: Vec<Bound> = bounds
+            .iter()
+            .enumerate()
+            .filter(|(_, b)| b.total_cmp(&cut).is_ge())
+            .map(|(bk, _)| entry(bk))
             .collect();
-        let mut queue = BinaryHeap::from(bounds);
+        // Many equal bounds at the cut (a seed without features: everything ties at 0) make the
+        // head large: keep its first FIRST_BLOCKS by the full order, the others go to the heap.
+        let overflow = if head.len() > FIRST_BLOCKS {
+            head.select_nth_unstable_by(FIRST_BLOCKS - 1, |a, b| b.cmp(a));
+            head.split_off(FIRST_BLOCKS)
+        } else {
+            Vec::new()
+        };
+        head.sort_unstable_by(|a, b| b.cmp(a));
         let mut heap: BinaryHeap<Worst> = BinaryHeap::with_capacity(m + 1);
-        while let Some(Bound(bound, nonpositive, first, bk)) = queue.pop() {
-            // Nothing left can beat the k-th: all bounds below it, or (everything scoring ≤ 0,
-            // as for a seed without features) the k-th scores ≥ 0 and the blocks left start
-            // past its index (ties go to the lower index).
+        // Visits one block; false when nothing left (in descending bound order) can beat the
+        // k-th: all bounds below it, or (everything scoring ≤ 0, as for a seed without
+        // features) the k-th scores ≥ 0 and the blocks left start past its index (ties go to
+        // the lower index).
+        let mut visit = |&Bound(bound, nonpositive, first, bk): &Bound| -> bool {
             if heap.len() == m
                 && heap.peek().is_some_and(|w| {
                     bound < w.0 || (nonpositive && (w.0 > 0.0 || (w.0 == 0.0 && first as usize > w.1)))
                 })
             {
-                break;
+                return false;
             }
             for &b in self.blocks.get(bk) {
                 let b = b as usize;
@@ -1184,6 +1217,19 @@ impl Engine {
                 heap.push(Worst(s, b));
                 if heap.len() > m {
                     heap.pop();
+                }
+            }
+            true
+        };
+        if head.iter().all(&mut visit) {
+            let mut rest = overflow;
+            rest.extend(
+                bounds.iter().enumerate().filter(|(_, b)| b.total_cmp(&cut).is_lt()).map(|(bk, _)| entry(bk)),
+            );
+            let mut queue = BinaryHeap::from(rest);
+            while let Some(bd) = queue.pop() {
+                if !visit(&bd) {
+                    break;
                 }
             }
         }

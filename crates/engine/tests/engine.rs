@@ -149,7 +149,10 @@ fn recommend_each_equals_recommend_one_by_one() {
     let ids: Vec<u32> = (0..e.len()).map(|i| e.id_of(i).unwrap()).collect();
     let each = e.recommend_each(&ids, &RecommendQuery::default()).unwrap();
     for (&id, got) in ids.iter().zip(&each) {
-        assert_eq!(got, &e.recommend(&RecommendQuery { liked: vec![(id, 1.0)], ..Default::default() }).unwrap());
+        assert_eq!(
+            got,
+            &e.recommend(&RecommendQuery { liked: vec![(id, 1.0)], ..Default::default() }).unwrap()
+        );
     }
 }
 
