@@ -103,6 +103,14 @@ row('wasm / native (p50)', (r) => `×${fmt(r.wasmP50 / r.natP50, 2)}`);
 row('search keystroke p50 / p90, wasm', (r) => `${fmt(r.keyP50)} / ${fmt(r.keyP90)} ms`);
 row('search keystroke p50, native', (r) => `${fmt(r.natKeyP50)} ms`);
 row('decode + ready (fromBytes), wasm', (r) => `${fmt(r.load, 1)} ms (native ${fmt(r.natLoad, 1)} ms)`);
+const allSeconds = (label) => {
+  try {
+    return JSON.parse(readFileSync(`${process.env.SKLEARN_DIR ?? 'target/bench-engine'}/all-${label}.json`, 'utf8')).seconds;
+  } catch {
+    return undefined;
+  }
+};
+row('`playalike recommend --all` (every game, CLI, all cores)', (r) => (allSeconds(r.label) === undefined ? '–' : `${fmt(allSeconds(r.label), 1)} s`));
 row('wasm memory after load', (r) => `${fmt(mb(r.mem), 1)} MB`);
 row('blob raw / gzip -9 / brotli 11', (r) => `${fmt(mb(r.raw), 2)} / ${fmt(mb(r.gz), 2)} / ${fmt(mb(r.br), 2)} MB`);
 row('blob gzip vs sklearn pickle gzip', (r) => SKLEARN[r.label] ? `${fmt(mb(r.gz), 2)} vs ${fmt(SKLEARN[r.label].gz, 2)} MB, ${how(r.label)} (sklearn / playalike ×${fmt(SKLEARN[r.label].gz / mb(r.gz), 1)})` : '–');

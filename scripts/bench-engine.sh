@@ -25,6 +25,11 @@ for spec in 4k:igdb-sample-4k:4000 333k:igdb-catalog-333k:333128; do
     [ -s "$blob" ] && [ -n "${BENCH_REUSE_BLOBS:-}" ] ||
       "${playalike[@]}" train --snapshot "$data/$dir" --out "$blob" --no-learn --report - --metrics "$out_dir/$label.metrics.json" >&2
     blobs+=("$label=$blob")
+    # `playalike recommend --all`: every game's list, whole process (the CLI's batch job).
+    start=$(date +%s.%N)
+    "${playalike[@]}" recommend --model "$blob" --all --format jsonl > /dev/null
+    end=$(date +%s.%N)
+    echo "{\"seconds\": $(echo "$end - $start" | bc)}" > "$out_dir/all-$label.json"
     # The scikit-learn plan model on the same snapshot, in this run (latency and pickle size).
     if [ -z "${BENCH_NO_SKLEARN:-}" ]; then
       if [ ! -x .venv-bench/bin/python ]; then

@@ -231,18 +231,16 @@ impl Plan<'_> {
     /// The score of game `b`, per the formula on [`Params`].
     #[inline]
     fn score(&self, b: usize) -> f32 {
-        let get = |v: &[f32], i: usize| v.get(i).copied().unwrap_or(0.0);
-        let y = self.year.get(b).map_or(0, |&y| usize::from(y.saturating_sub(self.below)));
-        let profile = self.profile_of.get(b).map_or(0.0, |&i| get(&self.tab, i as usize));
         let bonus = if self.flagged.get(b / 64).is_some_and(|w| w & (1 << (b % 64)) != 0) {
             self.extra.binary_search_by_key(&b, |e| e.0).map_or(0.0, |i| self.extra[i].1)
         } else {
-            get(&self.acc, b)
+            self.acc.get(b).copied().unwrap_or(0.0)
         };
-        bonus + self.coef * get(self.prior, b) + get(&self.ytab, y) + profile
+        self.score_with_bonus(b, bonus)
     }
 
-    /// The score of game `b` with `bonus` as its curated term (the same sum as [`Plan::score`]).
+    /// The score of game `b` with `bonus` as its postings-and-curated term.
+    #[inline]
     fn score_with_bonus(&self, b: usize, bonus: f32) -> f32 {
         let get = |v: &[f32], i: usize| v.get(i).copied().unwrap_or(0.0);
         let y = self.year.get(b).map_or(0, |&y| usize::from(y.saturating_sub(self.below)));
@@ -981,6 +979,7 @@ impl Engine {
     /// queries differ only in the seed itself and its curated list, merged in afterwards): at
     /// 333k games that is ~80k walks for 333k seeds (`playalike recommend --all`). Callers
     /// wanting that sharing pass ids grouped by [`Engine::shared_key`].
+    #[cfg(not(target_arch = "wasm32"))] // a batch job of the CLI: kept out of the .wasm
     pub fn recommend_each(&self, ids: &[u32], template: &RecommendQuery) -> Result<Vec<Vec<Hit>>> {
         let single = |id: u32| RecommendQuery { liked: vec![(id, 1.0)], ..template.clone() };
         let shareable = template.max_per_franchise == 0
@@ -1049,6 +1048,7 @@ impl Engine {
 
     /// Games with equal keys get their single-seed recommendations from one shared walk in
     /// [`Engine::recommend_each`] (same profile and year); `None` when nothing is shared.
+    #[cfg(not(target_arch = "wasm32"))]
     pub fn shared_key(&self, id: u32) -> Option<u64> {
         let i = self.cat.index_of(id)?;
         let profile = *self.profile_of.get(i)?;
