@@ -29,7 +29,7 @@ for spec in 4k:igdb-sample-4k:4000 333k:igdb-catalog-333k:333128; do
     start=$(date +%s.%N)
     "${playalike[@]}" recommend --model "$blob" --all --format jsonl > /dev/null
     end=$(date +%s.%N)
-    echo "{\"seconds\": $(echo "$end - $start" | bc)}" > "$out_dir/all-$label.json"
+    awk -v a="$start" -v b="$end" 'BEGIN { printf "{\"seconds\": %.2f}\n", b - a }' > "$out_dir/all-$label.json"
     # The scikit-learn plan model on the same snapshot, in this run (latency and pickle size).
     if [ -z "${BENCH_NO_SKLEARN:-}" ]; then
       if [ ! -x .venv-bench/bin/python ]; then

@@ -397,6 +397,31 @@ fn profiles(cat: &Catalog, fields: &[usize], limit: usize) -> Option<(Vec<u32>, 
     Some((profile_of, per_field))
 }
 
+/// A value with about `want` (at least, unless all are lower) of `values` at or above it, from
+/// a 256-bucket histogram (no sort: the walk only needs the values split in two, any split
+/// keeps the order, and a sort routine per type costs kilobytes of wasm).
+fn cut_for(values: &[f32], want: usize) -> f32 {
+    let lo = values.iter().copied().fold(f32::INFINITY, f32::min);
+    let hi = values.iter().copied().fold(f32::NEG_INFINITY, f32::max);
+    if !(hi > lo) || !lo.is_finite() || !hi.is_finite() {
+        return f32::NEG_INFINITY;
+    }
+    let scale = 255.0 / (hi - lo);
+    let bucket = |v: f32| (((v - lo) * scale) as usize).min(255);
+    let mut hist = [0usize; 256];
+    for &v in values {
+        hist[bucket(v)] += 1;
+    }
+    let mut seen = 0;
+    for k in (0..256).rev() {
+        seen += hist[k];
+        if seen >= want {
+            return lo + k as f32 / scale;
+        }
+    }
+    f32::NEG_INFINITY
+}
+
 /// How many times each of `vocab_len` terms occurs in `vals`.
 fn doc_freq(vals: &[u32], vocab_len: usize) -> Vec<u32> {
     let mut df = vec![0u32; vocab_len];
@@ -1170,13 +1195,8 @@ impl Engine {
         // The blocks at or above the FIRST_BLOCKS-th largest bound, sorted, come first: almost
         // every query ends among them. Only if not, the others, best first through a heap.
         // (Splitting by bound value keeps the global order: all of the first precede the rest.)
-        let cut = if bounds.len() > FIRST_BLOCKS {
-            let mut scratch = bounds.clone();
-            let (_, nth, _) = scratch.select_nth_unstable_by(FIRST_BLOCKS - 1, |a, b| b.total_cmp(a));
-            *nth
-        } else {
-            f32::NEG_INFINITY
-        };
+        let cut =
+            if bounds.len() > FIRST_BLOCKS { cut_for(&bounds, FIRST_BLOCKS) } else { f32::NEG_INFINITY };
         let mut head: Vec<Bound> = bounds
             .iter()
             .enumerate()
