@@ -403,7 +403,7 @@ fn profiles(cat: &Catalog, fields: &[usize], limit: usize) -> Option<(Vec<u32>, 
 fn cut_for(values: &[f32], want: usize) -> f32 {
     let lo = values.iter().copied().fold(f32::INFINITY, f32::min);
     let hi = values.iter().copied().fold(f32::NEG_INFINITY, f32::max);
-    if !(hi > lo) || !lo.is_finite() || !hi.is_finite() {
+    if hi <= lo || !lo.is_finite() || !hi.is_finite() {
         return f32::NEG_INFINITY;
     }
     let scale = 255.0 / (hi - lo);
