@@ -9,7 +9,6 @@
 use crate::exit::{ExitCode, Stage};
 use crate::sandbox::SplitMix;
 use anyhow::{Context, Result, anyhow, bail};
-use bytes::Bytes;
 use reqwest::StatusCode;
 use serde::{Deserialize, Serialize};
 use std::collections::VecDeque;
@@ -431,10 +430,10 @@ impl Igdb {
         self.current_token().await.map(|_| ())
     }
 
-    /// `POST {igdb_url}/{endpoint}` with an Apicalypse body; the answer's bytes on 2xx.
+    /// `POST {igdb_url}/{endpoint}` with an Apicalypse body; the answer, parsed as JSON, on 2xx.
     /// Retries 429, 5xx, timeouts, cut connections and 2xx answers that are not JSON with
     /// backoff; a 401 gets one new token.
-    pub async fn post(&self, endpoint: &str, body: &str) -> Result<Bytes> {
+    pub async fn post(&self, endpoint: &str, body: &str) -> Result<serde_json::Value> {
         let url = format!("{}/{}", self.cfg.igdb_url.trim_end_matches('/'), endpoint);
         let mut attempt = 0u32;
         let mut refreshed = false;
@@ -471,12 +470,10 @@ impl Igdb {
             let last = match outcome {
                 // A 2xx whose body is not JSON was cut or garbled on the way: queries are
                 // reads, so ask again (a well-formed answer of the wrong shape is the caller's).
-                Ok((status, b)) if status.is_success() => {
-                    match serde_json::from_slice::<serde::de::IgnoredAny>(&b) {
-                        Ok(_) => return Ok(b),
-                        Err(e) => format!("malformed answer (not JSON: {e}; {} bytes)", b.len()),
-                    }
-                }
+                Ok((status, b)) if status.is_success() => match serde_json::from_slice(&b) {
+                    Ok(v) => return Ok(v),
+                    Err(e) => format!("malformed answer (not JSON: {e}; {} bytes)", b.len()),
+                },
                 Ok((StatusCode::UNAUTHORIZED, b)) => {
                     if refreshed {
                         return Err(anyhow!(

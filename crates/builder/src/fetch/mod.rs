@@ -276,10 +276,7 @@ impl Job {
         let what = || {
             format!("while fetching {} from {}/multiquery", describe_request(queries), self.client.igdb_url())
         };
-        let bytes = self.client.post("multiquery", &body).await.with_context(what)?;
-        let v: Value = serde_json::from_slice(&bytes)
-            .map_err(|e| anyhow!("malformed answer (not JSON: {e}; {} bytes)", bytes.len()))
-            .with_context(what)?;
+        let v = self.client.post("multiquery", &body).await.with_context(what)?;
         let Value::Array(items) = v else {
             return Err(anyhow!("malformed answer: not a JSON array")).with_context(what);
         };
