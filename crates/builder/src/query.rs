@@ -191,15 +191,14 @@ pub fn recommend_all(engine: &Engine, args: &RecommendArgs, out: &mut dyn Write)
     .max(1);
     // Positions in catalogue order, grouped by key (stable: catalogue order within a group).
     let mut order: Vec<usize> = (0..ids.len()).collect();
-    order.sort_by_key(|&i| engine.shared_key(ids[i]));
+    let keys: Vec<Option<u64>> = ids.iter().map(|&id| engine.shared_key(id)).collect();
+    order.sort_by_key(|&i| keys[i]);
     // Thread slices end at a group boundary.
     let mut cuts = vec![0];
     let per = order.len().div_ceil(threads).max(1);
     while let Some(&last) = cuts.last() {
         let mut end = (last + per).min(order.len());
-        while end < order.len()
-            && engine.shared_key(ids[order[end]]) == engine.shared_key(ids[order[end - 1]])
-        {
+        while end < order.len() && keys[order[end]] == keys[order[end - 1]] {
             end += 1;
         }
         cuts.push(end);

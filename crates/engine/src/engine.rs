@@ -326,8 +326,8 @@ enum FieldIndex {
 }
 
 impl FieldIndex {
-    /// Postings by counting sort (games are visited in ascending order).
-    fn postings(feats: &Csr, n: usize, df: &[u32], tw: &[f32]) -> FieldIndex {
+    /// Postings by counting sort (rows are visited in ascending order), and per row 1/norm.
+    fn postings(feats: &Csr, n: usize, df: &[u32], tw: &[f32]) -> (Csr, Vec<f32>) {
         let mut offs = Vec::with_capacity(df.len() + 1);
         offs.push(0u32);
         let mut total = 0u32;
@@ -351,7 +351,7 @@ impl FieldIndex {
             let x = norm(terms, tw);
             inv_norm.push(if x > 0.0 { 1.0 / x } else { 0.0 });
         }
-        FieldIndex::Postings { postings: Csr { offs, vals }, inv_norm }
+        (Csr { offs, vals }, inv_norm)
     }
 }
 
@@ -518,15 +518,16 @@ impl Engine {
             // through its postings) is scored by profiles instead, when they are few.
             let volume: f64 = df.iter().map(|&d| f64::from(d) * f64::from(d)).sum::<f64>() / n.max(1) as f64;
             if volume * SET_MODE_SHARE >= n as f64 {
-                common.push((fi, volume));
+                common.push((fi, volume, df));
             } else {
-                fields[fi] = FieldIndex::postings(feats, n, &df, &term_weight[fi]);
+                let (postings, inv_norm) = FieldIndex::postings(feats, n, &df, &term_weight[fi]);
+                fields[fi] = FieldIndex::Postings { postings, inv_norm };
             }
         }
         // One group of common fields shares the profiles: all of them when their combinations
         // stay few, else greedily the most common ones that do (the rest use postings).
         common.sort_by(|a, b| b.1.total_cmp(&a.1));
-        let common: Vec<usize> = common.into_iter().map(|c| c.0).collect();
+        let (common, common_df): (Vec<usize>, Vec<Vec<u32>>) = common.into_iter().map(|c| (c.0, c.2)).unzip();
         let limit = n / 4 + 16;
         let mut group = Vec::new();
         let mut found = profiles(&cat, &common, limit);
@@ -546,15 +547,12 @@ impl Engine {
         let count = profile_of.iter().map(|&p| p as usize + 1).max().unwrap_or(0);
         for (&fi, terms) in group.iter().zip(&per_field) {
             let df = doc_freq(&terms.vals, cat.vocab[fi].len());
-            if let FieldIndex::Postings { postings, inv_norm } =
-                FieldIndex::postings(terms, count, &df, &term_weight[fi])
-            {
-                fields[fi] = FieldIndex::Sets { set_postings: postings, inv_norm };
-            }
+            let (set_postings, inv_norm) = FieldIndex::postings(terms, count, &df, &term_weight[fi]);
+            fields[fi] = FieldIndex::Sets { set_postings, inv_norm };
         }
-        for fi in common.into_iter().filter(|fi| !group.contains(fi)) {
-            let df = doc_freq(&cat.features[fi].vals, cat.vocab[fi].len());
-            fields[fi] = FieldIndex::postings(&cat.features[fi], n, &df, &term_weight[fi]);
+        for (&fi, df) in common.iter().zip(&common_df).filter(|(fi, _)| !group.contains(*fi)) {
+            let (postings, inv_norm) = FieldIndex::postings(&cat.features[fi], n, df, &term_weight[fi]);
+            fields[fi] = FieldIndex::Postings { postings, inv_norm };
         }
         let max_pop = cat.popularity.iter().copied().fold(0.0f32, f32::max);
         let years = cat.year.iter().copied().filter(|&y| y != 0);
