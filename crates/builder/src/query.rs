@@ -178,9 +178,9 @@ struct AllLine<'a> {
 
 /// `--all`: one JSON line per game, in catalogue order; returns the number of lines.
 ///
-/// Seeds are grouped by [`Engine::shared_key`] (games of the same profile and year share one
-/// walk in [`Engine::recommend_each`]), the groups split over the threads, and the lines
-/// written back in catalogue order.
+/// Seeds are sorted by [`Engine::shared_key`] (games of the same profile share its scores and
+/// the blocks' order in [`Engine::recommend_each`], those of the same year too one walk), the
+/// profiles split over the threads, and the lines written back in catalogue order.
 pub fn recommend_all(engine: &Engine, args: &RecommendArgs, out: &mut dyn Write) -> Result<usize> {
     let ids: Vec<u32> = (0..engine.len()).filter_map(|i| engine.id_of(i)).collect();
     let threads = if args.threads == 0 {
@@ -191,14 +191,14 @@ pub fn recommend_all(engine: &Engine, args: &RecommendArgs, out: &mut dyn Write)
     .max(1);
     // Positions in catalogue order, grouped by key (stable: catalogue order within a group).
     let mut order: Vec<usize> = (0..ids.len()).collect();
-    let keys: Vec<Option<u64>> = ids.iter().map(|&id| engine.shared_key(id)).collect();
+    let keys: Vec<Option<(u32, u16)>> = ids.iter().map(|&id| engine.shared_key(id)).collect();
     order.sort_by_key(|&i| keys[i]);
-    // Thread slices end at a group boundary.
+    // Thread slices end at a profile's boundary (its games share the profile's scores).
     let mut cuts = vec![0];
     let per = order.len().div_ceil(threads).max(1);
     while let Some(&last) = cuts.last() {
         let mut end = (last + per).min(order.len());
-        while end < order.len() && keys[order[end]] == keys[order[end - 1]] {
+        while end < order.len() && keys[order[end]].map(|k| k.0) == keys[order[end - 1]].map(|k| k.0) {
             end += 1;
         }
         cuts.push(end);

@@ -296,6 +296,7 @@ impl Ord for Worst {
 /// ≤ 0 exactly), the block's smallest game index, and the block. Ordered so that a max-heap
 /// pops the highest bound first; among equal bounds, blocks that may hold positive scores, then
 /// the lowest game index.
+#[derive(Clone, Copy)]
 struct Bound(f32, bool, u32, usize);
 impl PartialEq for Bound {
     fn eq(&self, o: &Self) -> bool {
@@ -314,6 +315,34 @@ impl Ord for Bound {
     }
 }
 
+/// The blocks of one plan in visiting order (see [`Engine::block_order`]).
+struct BlockOrder {
+    /// The best ~[`FIRST_BLOCKS`] blocks, best first.
+    head: Vec<Bound>,
+    /// Blocks tied at the cut that did not fit in `head`.
+    overflow: Vec<Bound>,
+    /// Every block's bound, and the cut: blocks below it are not in `head`.
+    bounds: Vec<f32>,
+    cut: f32,
+    ymax: f32,
+    bonus: f32,
+}
+
+impl BlockOrder {
+    /// The blocks not in `head`, unordered (the walk heaps them).
+    fn rest(&self, e: &Engine, plan: &Plan<'_>, single: Option<u16>) -> Vec<Bound> {
+        let mut rest = self.overflow.clone();
+        rest.extend(
+            self.bounds
+                .iter()
+                .enumerate()
+                .filter(|(_, b)| b.total_cmp(&self.cut).is_lt())
+                .map(|(bk, _)| e.block_entry(plan, self.ymax, self.bonus, single, bk)),
+        );
+        rest
+    }
+}
+
 /// A compiled query: seed indices with signed weights, excluded indices, compiled filters.
 struct Prepared {
     seeds: Vec<(usize, f32)>,
@@ -327,6 +356,10 @@ struct Prepared {
 const BLOCK: usize = 128;
 /// Blocks taken first (by bound) in the profile walk, before a heap over the others.
 const FIRST_BLOCKS: usize = 512;
+/// The same for the order shared by a profile's years in [`Engine::recommend_each`] (its
+/// bounds are looser, so walks go deeper).
+#[cfg(not(target_arch = "wasm32"))]
+const SHARED_FIRST_BLOCKS: usize = 2048;
 
 /// A field is scored by sets when a query would otherwise walk postings covering at least
 /// `1 / SET_MODE_SHARE` of the catalogue (e.g. genres, platforms).
@@ -958,20 +991,7 @@ impl Engine {
                 flagged[b / 64] |= 1 << (b % 64);
             }
         }
-        // Year proximity: one table entry per year of the catalogue's range; entry 0 = unknown.
-        let span = usize::from(self.year_hi.saturating_sub(self.year_lo)) + 2;
-        let mut ytab = vec![0.0f32; span];
-        if p.year_weight != 0.0 && self.year_hi != 0 {
-            for &(a, w) in seeds {
-                if let Some(ya) = self.cat.year_of(a) {
-                    for (k, slot) in ytab.iter_mut().enumerate().skip(1) {
-                        let y = self.year_lo + (k - 1) as u16;
-                        *slot +=
-                            w * (p.year_weight * libm::expf(-(f32::from(ya.abs_diff(y)) / p.year_scale)));
-                    }
-                }
-            }
-        }
+        let ytab = self.year_table(seeds);
         Plan {
             acc,
             extra,
@@ -985,6 +1005,26 @@ impl Engine {
             // Known years index the table from 1 (`year_lo` ≥ 1 when any is known); 0 stays 0.
             below: self.year_lo.saturating_sub(1),
         }
+    }
+
+    /// Year proximity to the seeds: one entry per year of the catalogue's range, entry 0 (an
+    /// unknown year) stays 0.
+    fn year_table(&self, seeds: &[(usize, f32)]) -> Vec<f32> {
+        let p = &self.cat.params;
+        let span = usize::from(self.year_hi.saturating_sub(self.year_lo)) + 2;
+        let mut ytab = vec![0.0f32; span];
+        if p.year_weight != 0.0 && self.year_hi != 0 {
+            for &(a, w) in seeds {
+                if let Some(ya) = self.cat.year_of(a) {
+                    for (k, slot) in ytab.iter_mut().enumerate().skip(1) {
+                        let y = self.year_lo + (k - 1) as u16;
+                        *slot +=
+                            w * (p.year_weight * libm::expf(-(f32::from(ya.abs_diff(y)) / p.year_scale)));
+                    }
+                }
+            }
+        }
+        ytab
     }
 
     /// Top-k recommendations for the query, best first (ties: lower id first). Seeds never
@@ -1041,69 +1081,110 @@ impl Engine {
             return ids.iter().map(|&id| self.recommend(&single(id))).collect();
         }
         let cw = self.cat.params.curated_weight;
+        let curated = |a: usize| -> Vec<usize> {
+            if cw == 0.0 {
+                return Vec::new();
+            }
+            let mut sim: Vec<usize> =
+                self.cat.similar.get(a).iter().filter_map(|&id| self.cat.index_of(id)).collect();
+            sim.sort_unstable();
+            sim.dedup();
+            sim
+        };
         let mut out: Vec<Vec<Hit>> = Vec::with_capacity(ids.len());
         let mut i = 0;
         while i < ids.len() {
-            // A run of ids with the same key shares the walk.
+            // A run of ids with the same profile shares the profile scores and the blocks'
+            // order; within it, a run with the same year shares one walk.
             let key = self.shared_key(ids[i]);
             let mut j = i + 1;
-            while j < ids.len() && key.is_some() && self.shared_key(ids[j]) == key {
+            while j < ids.len() && key.is_some() && self.shared_key(ids[j]).map(|k| k.0) == key.map(|k| k.0) {
                 j += 1;
             }
-            let group = &ids[i..j];
+            let group: Vec<(u32, usize)> =
+                ids[i..j].iter().map(|&id| Ok((id, self.index_of(id)?))).collect::<Result<_>>()?;
             i = j;
-            let first = self.index_of(group[0])?;
-            let mut prep = self.prepare(&single(group[0]))?;
+            let (first_id, first) = group[0];
+            let mut prep = self.prepare(&single(first_id))?;
             // The walk excludes only the filter's ids; each seed drops itself below.
-            prep.excluded.retain(|&x| x != first || template.filters.exclude.contains(&group[0]));
-            let plan = self.plan_with(&prep.seeds, false);
-            let curated = |a: usize| -> Vec<usize> {
-                if cw == 0.0 {
-                    return Vec::new();
+            prep.excluded.retain(|&x| x != first || template.filters.exclude.contains(&first_id));
+            let mut plan = self.plan_with(&prep.seeds, false);
+            let runs: Vec<&[(u32, usize)]> =
+                group.chunk_by(|x, y| self.cat.year_of(x.1) == self.cat.year_of(y.1)).collect();
+            let ytabs: Vec<Vec<f32>> = runs.iter().map(|run| self.year_table(&[(run[0].1, 1.0)])).collect();
+            // Several years: one order by bounds that hold for all of them (the largest year
+            // term), and each year's walk skips the blocks its own bound rules out.
+            let shared = (runs.len() > 1).then(|| {
+                let ymax = ytabs.iter().flatten().copied().fold(0.0f32, f32::max);
+                plan.ytab = vec![ymax];
+                self.block_order(&plan, None, SHARED_FIRST_BLOCKS)
+            });
+            let rest = std::cell::OnceCell::new();
+            for (run, ytab) in runs.iter().zip(ytabs) {
+                let year = self.cat.year_of(run[0].1);
+                plan.ytab = ytab;
+                let mut widest = 0;
+                for &(_, a) in run.iter() {
+                    widest = widest.max(curated(a).len());
                 }
-                let mut sim: Vec<usize> =
-                    self.cat.similar.get(a).iter().filter_map(|&id| self.cat.index_of(id)).collect();
-                sim.sort_unstable();
-                sim.dedup();
-                sim
-            };
-            let mut widest = 0;
-            for &id in group {
-                widest = widest.max(curated(self.index_of(id)?).len());
-            }
-            let m = template.k.saturating_add(1 + widest).min(self.len());
-            let base = self.top_by_profile(&plan, m, &single(group[0]), &prep);
-            for &id in group {
-                let a = self.index_of(id)?;
-                // Validates k like `recommend` does, and gives this seed's exclusions.
-                let own = self.prepare(&single(id))?;
-                let cur = curated(a);
-                let mut cand: Vec<(f32, usize)> =
-                    base.iter().copied().filter(|&(_, b)| b != a && cur.binary_search(&b).is_err()).collect();
-                for &b in &cur {
-                    if b != a && self.passes(b, &template.filters, &own) {
-                        cand.push((plan.score_with_bonus(b, cw), b));
+                let m = template.k.saturating_add(1 + widest).min(self.len());
+                let base = if m == 0 {
+                    Vec::new()
+                } else if let Some(order) = &shared {
+                    let ymax = plan.ytab.iter().copied().fold(0.0f32, f32::max);
+                    let skip = |bk: usize, kth: f32| self.block_bound(&plan, ymax, 0.0, year, bk).0 < kth;
+                    // The other blocks, sorted once for all the profile's years.
+                    let rest = |visit: &mut dyn FnMut(&Bound) -> bool| {
+                        let sorted = rest.get_or_init(|| {
+                            let mut v = order.rest(self, &plan, None);
+                            v.sort_unstable_by(|a, b| b.cmp(a));
+                            v
+                        });
+                        for bd in sorted {
+                            if !visit(bd) {
+                                break;
+                            }
+                        }
+                    };
+                    self.walk_blocks(&plan, order, rest, m, &single(first_id), &prep, skip)
+                } else {
+                    self.top_by_profile(&plan, m, &single(run[0].0), &prep)
+                };
+                for &(id, a) in run.iter() {
+                    // Validates k like `recommend` does, and gives this seed's exclusions.
+                    let own = self.prepare(&single(id))?;
+                    let cur = curated(a);
+                    let mut cand: Vec<(f32, usize)> = base
+                        .iter()
+                        .copied()
+                        .filter(|&(_, b)| b != a && cur.binary_search(&b).is_err())
+                        .collect();
+                    for &b in &cur {
+                        if b != a && self.passes(b, &template.filters, &own) {
+                            cand.push((plan.score_with_bonus(b, cw), b));
+                        }
                     }
+                    cand.sort_by(|x, y| y.0.total_cmp(&x.0).then(x.1.cmp(&y.1)));
+                    cand.truncate(template.k);
+                    out.push(
+                        cand.into_iter()
+                            .filter_map(|(s, b)| Some(Hit { id: self.id_of(b)?, score: s }))
+                            .collect(),
+                    );
                 }
-                cand.sort_by(|x, y| y.0.total_cmp(&x.0).then(x.1.cmp(&y.1)));
-                cand.truncate(template.k);
-                out.push(
-                    cand.into_iter()
-                        .filter_map(|(s, b)| Some(Hit { id: self.id_of(b)?, score: s }))
-                        .collect(),
-                );
             }
         }
         Ok(out)
     }
 
-    /// Games with equal keys get their single-seed recommendations from one shared walk in
-    /// [`Engine::recommend_each`] (same profile and year); `None` when nothing is shared.
+    /// The key [`Engine::recommend_each`] groups seeds by: their profile and year (`None` when
+    /// nothing is shared). Seeds of one profile share its scores and the blocks' order, seeds
+    /// of one profile and year share one walk; pass ids sorted by this key.
     #[cfg(not(target_arch = "wasm32"))]
-    pub fn shared_key(&self, id: u32) -> Option<u64> {
+    pub fn shared_key(&self, id: u32) -> Option<(u32, u16)> {
         let i = self.cat.index_of(id)?;
         let profile = *self.profile_of.get(i)?;
-        Some(u64::from(profile) << 16 | u64::from(self.cat.year.get(i).copied().unwrap_or(0)))
+        Some((profile, self.cat.year.get(i).copied().unwrap_or(0)))
     }
 
     /// Keeps the best `k` passing games (respecting `max_per_franchise`), best first.
@@ -1182,74 +1263,136 @@ impl Engine {
         if m == 0 {
             return Vec::new();
         }
-        let ymax = plan.ytab.iter().copied().fold(0.0f32, f32::max);
         // With one seed of positive weight the year term falls with the distance to its year:
         // a block's best is at the year of its range closest to the seed's.
         let single = match p.seeds.as_slice() {
             [(a, w)] if *w > 0.0 => self.cat.year_of(*a),
             _ => None,
         };
-        let year_bound = |bk: usize| -> f32 {
-            match (single, self.block_years.get(bk)) {
-                (Some(ya), Some(&(lo, hi, unknown))) if lo != 0 => {
-                    let y = ya.clamp(lo, hi);
-                    let t = plan.ytab.get(usize::from(y.saturating_sub(plan.below))).copied().unwrap_or(ymax);
-                    if unknown { t.max(0.0) } else { t }
+        let order = self.block_order(plan, single, FIRST_BLOCKS);
+        let rest = |visit: &mut dyn FnMut(&Bound) -> bool| {
+            let mut queue = BinaryHeap::from(order.rest(self, plan, single));
+            while let Some(bd) = queue.pop() {
+                if !visit(&bd) {
+                    break;
                 }
-                (Some(_), Some(&(0, _, true))) => 0.0,
-                _ => ymax,
             }
         };
+        self.walk_blocks(plan, &order, rest, m, q, p, |_, _| false)
+    }
+
+    /// A bound on the score of the games of a block (padded against rounding) from its
+    /// profile `pi`, its largest or smallest prior `pr` (by the sign of the seeds' weight), its
+    /// years `(lo, hi, some unknown)`, and whether every term of it is ≤ 0. The year term: the
+    /// seed's year clamped to the block's range when there is one seed (`single`), else `ymax`.
+    #[inline(always)]
+    #[allow(clippy::too_many_arguments)]
+    fn bound_of(
+        plan: &Plan<'_>,
+        ymax: f32,
+        bonus: f32,
+        single: Option<u16>,
+        pi: u32,
+        pr: f32,
+        (lo, hi, unknown): (u16, u16, bool),
+    ) -> (f32, bool) {
+        let t = plan.tab.get(pi as usize).copied().unwrap_or(0.0);
+        let pr = plan.coef * pr;
+        let y = match single {
+            Some(ya) if lo != 0 => {
+                let y = ya.clamp(lo, hi);
+                let t = plan.ytab.get(usize::from(y.saturating_sub(plan.below))).copied().unwrap_or(ymax);
+                if unknown { t.max(0.0) } else { t }
+            }
+            Some(_) if unknown => 0.0,
+            _ => ymax,
+        };
+        let b = t + pr + y + bonus;
+        (b + b.abs() * 1e-5 + 1e-6, t <= 0.0 && pr <= 0.0 && y <= 0.0 && bonus <= 0.0)
+    }
+
+    /// Block `bk`'s bound, see [`Engine::bound_of`].
+    #[inline(always)]
+    fn block_bound(
+        &self,
+        plan: &Plan<'_>,
+        ymax: f32,
+        bonus: f32,
+        single: Option<u16>,
+        bk: usize,
+    ) -> (f32, bool) {
+        let pr = if plan.coef >= 0.0 { &self.prior_hi } else { &self.prior_lo };
+        let (pi, pr, years) = (self.block_profile[bk], pr[bk], self.block_years[bk]);
+        Engine::bound_of(plan, ymax, bonus, single, pi, pr, years)
+    }
+
+    /// The blocks in visiting order for `plan`: the ~`first` best bounds, sorted; the others
+    /// only on demand ([`BlockOrder::rest`]).
+    fn block_order(&self, plan: &Plan<'_>, single: Option<u16>, first: usize) -> BlockOrder {
+        let ymax = plan.ytab.iter().copied().fold(0.0f32, f32::max);
         let bonus = plan.extra.iter().map(|e| e.1).fold(0.0f32, f32::max);
-        // Per block: its bound, and whether every term of it is ≤ 0.
-        let terms = |bk: usize| -> (f32, bool) {
-            let t = plan.tab.get(self.block_profile[bk] as usize).copied().unwrap_or(0.0);
-            let pr = if plan.coef >= 0.0 {
-                plan.coef * self.prior_hi.get(bk).copied().unwrap_or(0.0)
-            } else {
-                plan.coef * self.prior_lo.get(bk).copied().unwrap_or(0.0)
-            };
-            let y = year_bound(bk);
-            let b = t + pr + y + bonus;
-            (b + b.abs() * 1e-5 + 1e-6, t <= 0.0 && pr <= 0.0 && y <= 0.0 && bonus <= 0.0)
-        };
-        let entry = |bk: usize| -> Bound {
-            let (bound, nonpositive) = terms(bk);
-            Bound(bound, nonpositive, self.block_first.get(bk).copied().unwrap_or(u32::MAX), bk)
-        };
-        let bounds: Vec<f32> = (0..self.block_profile.len()).map(|bk| terms(bk).0).collect();
+        // One pass over the blocks' columns (the hot loop of a query at 333k: ~45k blocks).
+        let pr = if plan.coef >= 0.0 { &self.prior_hi } else { &self.prior_lo };
+        let bounds: Vec<f32> = (self.block_profile.iter().zip(pr).zip(&self.block_years))
+            .map(|((&pi, &pr), &years)| Engine::bound_of(plan, ymax, bonus, single, pi, pr, years).0)
+            .collect();
         // The blocks at or above the FIRST_BLOCKS-th largest bound, sorted, come first: almost
         // every query ends among them. Only if not, the others, best first through a heap.
         // (Splitting by bound value keeps the global order: all of the first precede the rest.)
-        let cut =
-            if bounds.len() > FIRST_BLOCKS { cut_for(&bounds, FIRST_BLOCKS) } else { f32::NEG_INFINITY };
+        let cut = if bounds.len() > first { cut_for(&bounds, first) } else { f32::NEG_INFINITY };
         let mut head: Vec<Bound> = bounds
             .iter()
             .enumerate()
             .filter(|(_, b)| b.total_cmp(&cut).is_ge())
-            .map(|(bk, _)| entry(bk))
+            .map(|(bk, _)| self.block_entry(plan, ymax, bonus, single, bk))
             .collect();
         // Many equal bounds at the cut (a seed without features: everything ties at 0) make the
-        // head large: keep its first FIRST_BLOCKS by the full order, the others go to the heap.
-        let overflow = if head.len() > FIRST_BLOCKS {
-            head.select_nth_unstable_by(FIRST_BLOCKS - 1, |a, b| b.cmp(a));
-            head.split_off(FIRST_BLOCKS)
+        // head large: keep its first `first` by the full order, the others go to the heap.
+        let overflow = if head.len() > first {
+            head.select_nth_unstable_by(first - 1, |a, b| b.cmp(a));
+            head.split_off(first)
         } else {
             Vec::new()
         };
         head.sort_unstable_by(|a, b| b.cmp(a));
+        BlockOrder { head, overflow, bounds, cut, ymax, bonus }
+    }
+
+    /// Block `bk` as a heap entry.
+    #[inline]
+    fn block_entry(&self, plan: &Plan<'_>, ymax: f32, bonus: f32, single: Option<u16>, bk: usize) -> Bound {
+        let (bound, nonpositive) = self.block_bound(plan, ymax, bonus, single, bk);
+        Bound(bound, nonpositive, self.block_first.get(bk).copied().unwrap_or(u32::MAX), bk)
+    }
+
+    /// Walks the blocks of `order`'s head (then, if the walk has not ended, `rest` calls `visit`
+    /// on the other blocks best first until it returns false) and keeps the best `m` passing
+    /// games. A block is skipped when `skip(block, k-th score)`
+    /// says none of its games can beat the k-th (a tighter bound than the order's).
+    #[allow(clippy::too_many_arguments)]
+    fn walk_blocks(
+        &self,
+        plan: &Plan<'_>,
+        order: &BlockOrder,
+        rest: impl FnOnce(&mut dyn FnMut(&Bound) -> bool),
+        m: usize,
+        q: &RecommendQuery,
+        p: &Prepared,
+        skip: impl Fn(usize, f32) -> bool,
+    ) -> Vec<(f32, usize)> {
         let mut heap: BinaryHeap<Worst> = BinaryHeap::with_capacity(m + 1);
         // Visits one block; false when nothing left (in descending bound order) can beat the
         // k-th: all bounds below it, or (everything scoring ≤ 0, as for a seed without
         // features) the k-th scores ≥ 0 and the blocks left start past its index (ties go to
         // the lower index).
         let mut visit = |&Bound(bound, nonpositive, first, bk): &Bound| -> bool {
-            if heap.len() == m
-                && heap.peek().is_some_and(|w| {
-                    bound < w.0 || (nonpositive && (w.0 > 0.0 || (w.0 == 0.0 && first as usize > w.1)))
-                })
-            {
-                return false;
+            if let Some(w) = heap.peek().filter(|_| heap.len() == m) {
+                if bound < w.0 || (nonpositive && (w.0 > 0.0 || (w.0 == 0.0 && first as usize > w.1))) {
+                    return false;
+                }
+                if skip(bk, w.0) {
+                    return true;
+                }
             }
             let (a, z) = (self.blocks.offs[bk] as usize, self.blocks.offs[bk + 1] as usize);
             let profile = plan.tab.get(self.block_profile[bk] as usize).copied().unwrap_or(0.0);
@@ -1269,17 +1412,8 @@ impl Engine {
             }
             true
         };
-        if head.iter().all(&mut visit) {
-            let mut rest = overflow;
-            rest.extend(
-                bounds.iter().enumerate().filter(|(_, b)| b.total_cmp(&cut).is_lt()).map(|(bk, _)| entry(bk)),
-            );
-            let mut queue = BinaryHeap::from(rest);
-            while let Some(bd) = queue.pop() {
-                if !visit(&bd) {
-                    break;
-                }
-            }
+        if order.head.iter().all(&mut visit) {
+            rest(&mut visit);
         }
         let mut v: Vec<(f32, usize)> = heap.into_iter().map(|w| (w.0, w.1)).collect();
         v.sort_by(|x, y| y.0.total_cmp(&x.0).then(x.1.cmp(&y.1)));

@@ -122,7 +122,7 @@ proptest! {
     }
 }
 
-/// `recommend_each` (one shared walk per profile and year) answers exactly what `recommend`
+/// `recommend_each` (one block order per profile, one walk per profile and year) answers exactly what `recommend`
 /// answers seed by seed: same ids, same scores to the bit, filters and curated lists included.
 #[test]
 fn recommend_each_equals_recommend_one_by_one() {
@@ -139,6 +139,10 @@ fn recommend_each_equals_recommend_one_by_one() {
         let each = e.recommend_each(&ids, &template).unwrap();
         let shared = ids.windows(2).filter(|w| e.shared_key(w[0]) == e.shared_key(w[1])).count();
         assert!(shared > 100, "the test must exercise shared walks ({shared})");
+        let key = |id: u32| e.shared_key(id).unwrap();
+        let years =
+            ids.windows(2).filter(|w| key(w[0]).0 == key(w[1]).0 && key(w[0]).1 != key(w[1]).1).count();
+        assert!(flat || years > 20, "the test must exercise profiles walked for several years ({years})");
         for (&id, got) in ids.iter().zip(&each) {
             let want = e.recommend(&RecommendQuery { liked: vec![(id, 1.0)], ..template.clone() }).unwrap();
             assert_eq!(got, &want, "seed {id}, k {k}, {filters:?}");
