@@ -207,7 +207,9 @@ pub struct Engine {
     year_lo: u16,
     /// Largest known year.
     year_hi: u16,
-    search: SearchIndex,
+    /// The title index, built on first use (see [`Engine::prepare_search`]): a third of the
+    /// load at 333k games, not needed to recommend.
+    search: OnceLock<SearchIndex>,
 }
 
 /// A query's scores, ready to be read game by game in one pass (no per-game array but `acc`).
@@ -614,7 +616,6 @@ impl Engine {
         let years = cat.year.iter().copied().filter(|&y| y != 0);
         let year_lo = years.clone().min().unwrap_or(0);
         let year_hi = years.max().unwrap_or(0);
-        let search = SearchIndex::build(&cat);
         let mut e = Engine {
             cat,
             format_version,
@@ -635,7 +636,7 @@ impl Engine {
             ln_max_pop: libm::log1pf(max_pop),
             year_lo,
             year_hi,
-            search,
+            search: OnceLock::new(),
         };
         let p = &e.cat.params;
         e.prior = (0..n).map(|b| p.popularity_weight * e.pop(b) + p.rating_weight * e.quality(b)).collect();
@@ -1478,11 +1479,17 @@ impl Engine {
         Ok(out)
     }
 
+    /// Builds the title index now if it is not built yet (the first [`Engine::search`] does it
+    /// otherwise): a page calls it once the first recommendations are shown.
+    pub fn prepare_search(&self) -> &SearchIndex {
+        self.search.get_or_init(|| SearchIndex::build(&self.cat))
+    }
+
     /// Title search as you type: case, diacritics and punctuation folded, every query word
     /// matching a title word exactly, as a prefix, or with one typo (words of 4+ letters), also
     /// through alternative names. Best first; ties by popularity. Empty or unknown text → empty.
     pub fn search(&self, text: &str, k: usize) -> Vec<SearchHit> {
-        self.search
+        self.prepare_search()
             .search(&self.cat, text, k)
             .into_iter()
             .filter_map(|(b, score)| Some(SearchHit { id: self.id_of(b)?, score }))

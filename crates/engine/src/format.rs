@@ -298,7 +298,17 @@ impl<'a> Reader<'a> {
         Error::Malformed(format!("section {}: {msg} at byte {}", self.what, self.pos))
     }
 
+    #[inline]
     fn varint(&mut self) -> Result<u64> {
+        // Most numbers (row lengths, deltas) fit in one byte.
+        if let Some(&b) = self.buf.get(self.pos).filter(|&&b| b < 0x80) {
+            self.pos += 1;
+            return Ok(u64::from(b));
+        }
+        self.varint_long()
+    }
+
+    fn varint_long(&mut self) -> Result<u64> {
         let mut v = 0u64;
         for shift in (0..64).step_by(7) {
             let Some(&b) = self.buf.get(self.pos) else {
@@ -324,7 +334,8 @@ impl<'a> Reader<'a> {
     /// A count of items that each take at least `min_bytes` bytes: bounded by what is left.
     fn count(&mut self, min_bytes: usize) -> Result<usize> {
         let v = self.varint()?;
-        if v > (self.left() / min_bytes.max(1)) as u64 {
+        // (No division for the common case: it ran once per row of every column.)
+        if v > self.left() as u64 || (min_bytes > 1 && v > (self.left() / min_bytes) as u64) {
             return Err(self.err(&format!("count {v} exceeds the bytes left")));
         }
         Ok(v as usize)
