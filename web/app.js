@@ -3,6 +3,7 @@
 //   ?model=URL  game=ID  liked=ID,ID  platform=ID  from=YEAR  to=YEAR  rating=N  main=1
 
 import config from './config.js';
+import * as boot from './boot.js';
 
 const $ = (id) => document.getElementById(id);
 const els = {
@@ -124,14 +125,17 @@ function showError(err) {
   els.status.textContent = 'No model loaded.';
 }
 
+let attempts = 0;
+
 async function load() {
   els.error.hidden = true;
   els.loading.hidden = false;
   els.status.textContent = 'Loading the model…';
+  // The first attempt adopts what boot.js started while the page was parsed; "Try again" starts over.
+  const early = attempts++ === 0 && state.model === boot.model;
   let Recommender;
   try {
-    ({ Recommender } = await import('./pkg/index.js'));
-    performance.mark('playalike:package-imported');
+    ({ Recommender } = await (early ? boot.pkg : import('./pkg/index.js')));
   } catch (e) {
     const err = new Error(`The playalike package could not be loaded (${e.message}). Build the site with scripts/build-site.sh.`);
     err.code = 'package';
@@ -139,7 +143,16 @@ async function load() {
     return;
   }
   try {
-    rec = await Recommender.load(state.model, { onProgress: showProgress });
+    if (early) {
+      const stop = boot.onProgress(showProgress);
+      try {
+        rec = await boot.loading;
+      } finally {
+        stop();
+      }
+    } else {
+      rec = await Recommender.load(state.model, { onProgress: showProgress });
+    }
   } catch (e) {
     // Report to the console as a warning only: the page shows the message.
     console.warn('playalike: model load failed:', e);
