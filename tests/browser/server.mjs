@@ -51,8 +51,16 @@ export async function startServer(mounts, { host = '127.0.0.1', port = 0, log = 
       // Like a bucket: the pointer must be revalidated, versioned objects are immutable.
       // Everything revalidates, so a second blob download would show in the counts: the test
       // proves the loader's own cache, not the HTTP cache.
+      // Like a static host, files carry validators, so a revalidation of an unchanged file is a
+      // 304 without a body (it still counts as a request).
       const cache = 'no-cache';
-      res.writeHead(200, { 'content-type': type, 'content-length': st.size, 'cache-control': cache, 'access-control-allow-origin': '*' });
+      const etag = `"${st.size.toString(16)}-${Math.floor(st.mtimeMs).toString(16)}"`;
+      const headers = { 'cache-control': cache, etag, 'last-modified': st.mtime.toUTCString(), 'access-control-allow-origin': '*' };
+      if (req.headers['if-none-match'] === etag) {
+        res.writeHead(304, headers);
+        return res.end();
+      }
+      res.writeHead(200, { ...headers, 'content-type': type, 'content-length': st.size });
       if (req.method === 'HEAD') return res.end();
       fs.createReadStream(file).pipe(res);
     });
