@@ -7,7 +7,7 @@
 //     `new URL('./playalike_bg.wasm', import.meta.url)`, which bundlers turn into an asset URL;
 //     pass your own URL/bytes/Response to `ready(source)` to serve it from elsewhere.
 import init, { initSync, Recommender } from './playalike.js';
-import { loadWith, ModelLoadError } from './loader.js';
+import { loadWith, ModelLoadError, mark } from './loader.js';
 
 let initialized = false;
 let pending = null;
@@ -86,7 +86,10 @@ Recommender.load = function load(source, options = {}) {
   engine.catch(() => {}); // reported through load's own rejection
   return loadWith(source, options, async (bytes) => {
     await engine;
-    return Recommender.fromBytes(bytes);
+    mark('engine-ready');
+    const model = Recommender.fromBytes(bytes);
+    mark('model-decoded');
+    return model;
   });
 };
 

@@ -76,5 +76,7 @@ export function fetchModelBytes(
   source: ModelSource,
   options?: LoadOptions,
 ): Promise<{ bytes: Uint8Array; blobUrl: string; pointer?: ModelPointer; checksum?: string; fromCache: boolean; stored?: Promise<void> }>;
+/** Sets a User Timing mark `playalike:NAME` in browsers (the page's load timeline); no-op elsewhere. */
+export function mark(name: string): void;
 export function decodeError(error: unknown, blobUrl: string): ModelLoadError;
 export function loadWith<T>(source: ModelSource, options: LoadOptions | undefined, decode: (bytes: Uint8Array) => T | Promise<T>): Promise<T>;

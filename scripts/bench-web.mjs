@@ -3,18 +3,49 @@
 //   navigation → first recommendations in the DOM (cold: empty cache; warm: blob from the Cache API)
 //   keystroke → suggestions in the DOM (input event timestamp → render done)
 //   engine calls from JS (search, recommend, explain) for reference
-// Writes bench/web.md. Usage: node scripts/bench-web.mjs [--runs N] [--skip-333k]
+// Writes bench/web.md. Usage: node scripts/bench-web.mjs [--runs N] [--skip-333k] [--baseline REV]
+//   [--route-covers]
+//   --baseline REV: also load the site as it was at git revision REV (web/ and pkg/'s hand-written
+//     JS from REV, today's wasm), interleaved run by run with the current one: a before/after
+//     under the same machine load.
+//   --route-covers: answer IGDB covers with Playwright routing, as the benchmark did before
+//     2026-11-29 (every request then waits for a round trip to this process, no HTTP cache).
 // Env: PLAYALIKE_TEST_MODEL (4k blob), PLAYALIKE_BENCH_MODEL_333K (333k blob), else trains them.
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { execFileSync } from 'node:child_process';
 import { startServer } from '../tests/browser/server.mjs';
-import { root, workDir, testModel, makeBucket, chooseQuery, launchBrowser, routeCovers, readSnapshotGames, waitForCachedModel } from '../tests/browser/harness.mjs';
+import { root, workDir, testModel, makeBucket, chooseQuery, launchBrowser, NO_COVERS_FLAGS, routeCovers, readSnapshotGames, waitForCachedModel } from '../tests/browser/harness.mjs';
 
 const args = process.argv.slice(2);
 const runs = Number(args[args.indexOf('--runs') + 1]) || 9;
 const skip333k = args.includes('--skip-333k');
+const baselineRev = args.includes('--baseline') ? args[args.indexOf('--baseline') + 1] : null;
+const routed = args.includes('--route-covers');
+const pkgDir = process.env.PLAYALIKE_TEST_PKG_DIR ?? path.join(root, 'pkg');
+
+/** The sites to measure: the working tree's, and the baseline revision's when asked. */
+function sites() {
+  const list = [{ name: 'current', web: path.join(root, 'web'), pkg: pkgDir }];
+  if (!baselineRev) return list;
+  const commit = execFileSync('git', ['rev-parse', '--short', baselineRev], { cwd: root, encoding: 'utf8' }).trim();
+  const dir = path.join(workDir, 'bench-baseline');
+  fs.rmSync(dir, { recursive: true, force: true });
+  fs.mkdirSync(path.join(dir, 'pkg'), { recursive: true });
+  const files = execFileSync('git', ['ls-tree', '-r', '--name-only', commit, 'web', 'pkg'], { cwd: root, encoding: 'utf8' }).split('\n');
+  for (const f of files.filter((f) => /^web\/[^/]+$|^pkg\/[^/]+\.js$/.test(f))) {
+    const out = path.join(dir, f);
+    fs.mkdirSync(path.dirname(out), { recursive: true });
+    fs.writeFileSync(out, execFileSync('git', ['show', `${commit}:${f}`], { cwd: root }));
+  }
+  // The generated glue and wasm are not in git: today's build.
+  for (const f of fs.readdirSync(pkgDir)) {
+    if (!fs.existsSync(path.join(dir, 'pkg', f))) fs.copyFileSync(path.join(pkgDir, f), path.join(dir, 'pkg', f));
+  }
+  list.push({ name: `baseline ${commit}`, web: path.join(dir, 'web'), pkg: path.join(dir, 'pkg') });
+  return list;
+}
 
 const pct = (xs, p) => {
   const s = [...xs].sort((a, b) => a - b);
@@ -22,39 +53,68 @@ const pct = (xs, p) => {
 };
 const ms = (x) => (x < 1 ? x.toFixed(3) : x < 10 ? x.toFixed(2) : x.toFixed(0));
 
-async function benchModel(label, blob, queryGame, partials, browser) {
+async function benchModel(label, blob, queryGame, partials, browser, variants) {
   const bucket = path.join(workDir, `bench-${label}`);
   fs.rmSync(bucket, { recursive: true, force: true });
   makeBucket(bucket, blob);
-  const server = await startServer({ '/': path.join(root, 'web'), '/pkg/': process.env.PLAYALIKE_TEST_PKG_DIR ?? path.join(root, 'pkg'), '/bucket/': bucket });
-  const url = `${server.url}/?model=/bucket/latest.json&game=${queryGame}`;
-  const firstRecs = async (page) => {
+  const servers = [];
+  for (const v of variants) servers.push(await startServer({ '/': v.web, '/pkg/': v.pkg, '/bucket/': bucket }));
+  const urlOf = (server) => `${server.url}/?model=/bucket/latest.json&game=${queryGame}`;
+  const url = urlOf(servers[0]);
+  const newContext = async () => {
+    const context = await browser.newContext();
+    if (routed) await routeCovers(context);
+    return context;
+  };
+  // The page's own User Timing marks (web/boot.js, web/app.js, pkg/loader.js, pkg/index.js) and
+  // navigation timing, by name: the timeline of one load.
+  const timeline = (page) =>
+    page.evaluate(() => {
+      const out = {};
+      const nav = performance.getEntriesByType('navigation')[0];
+      if (nav) {
+        out['html received'] = nav.responseEnd;
+        out.DOMContentLoaded = nav.domContentLoadedEventStart;
+      }
+      for (const m of performance.getEntriesByType('mark')) {
+        if (m.name.startsWith('playalike:') && !(m.name.slice(10) in out)) out[m.name.slice(10)] = m.startTime;
+      }
+      const fcp = performance.getEntriesByName('first-contentful-paint')[0];
+      if (fcp) out['first contentful paint'] = fcp.startTime;
+      return out;
+    });
+  const firstRecs = async (page, marks) => {
     await page.waitForFunction(() => performance.getEntriesByName('playalike:first-recs').length > 0, null, { timeout: 120_000 });
-    return page.evaluate(() => performance.getEntriesByName('playalike:first-recs')[0].startTime);
+    const t = await timeline(page);
+    marks.push(t);
+    return t['first-recs'];
   };
   try {
-    const cold = [];
-    const warm = [];
+    const loads = variants.map(() => ({ cold: [], warm: [], coldMarks: [], warmMarks: [] }));
     for (let i = 0; i < runs; i++) {
-      const context = await browser.newContext();
-      await routeCovers(context);
-      const page = await context.newPage();
-      await page.goto(url);
-      cold.push(await firstRecs(page));
-      await waitForCachedModel(page);
-      await page.goto(url);
-      warm.push(await firstRecs(page));
-      const source = await page.getAttribute('html', 'data-model-source');
-      if (source !== 'cache') throw new Error(`warm load did not come from the cache (${source})`);
-      await context.close();
+      // Sites alternate run by run, so a change in the machine's load hits all of them alike.
+      for (let j = 0; j < variants.length; j++) {
+        const at = loads[j];
+        const context = await newContext();
+        const page = await context.newPage();
+        await page.goto(urlOf(servers[j]));
+        at.cold.push(await firstRecs(page, at.coldMarks));
+        await waitForCachedModel(page);
+        await page.goto(urlOf(servers[j]));
+        at.warm.push(await firstRecs(page, at.warmMarks));
+        const source = await page.getAttribute('html', 'data-model-source');
+        if (source !== 'cache') throw new Error(`warm load did not come from the cache (${source})`);
+        await context.close();
+      }
     }
+    const { cold, warm, coldMarks, warmMarks } = loads[0];
+    const others = variants.slice(1).map((v, j) => ({ name: v.name, ...loads[j + 1] }));
 
     // Keystrokes: type each partial title character by character, in a warm page.
-    const context = await browser.newContext();
-    await routeCovers(context);
+    const context = await newContext();
     const page = await context.newPage();
     await page.goto(url);
-    await firstRecs(page);
+    await firstRecs(page, []);
     const input = page.locator('#search-input');
     for (const p of partials) {
       await input.fill('');
@@ -87,9 +147,9 @@ async function benchModel(label, blob, queryGame, partials, browser) {
       { id: queryGame, partials },
     );
     await context.close();
-    return { label, bytes: fs.statSync(blob).size, cold, warm, keys, engine };
+    return { label, bytes: fs.statSync(blob).size, cold, warm, coldMarks, warmMarks, others, keys, engine };
   } finally {
-    await server.close();
+    for (const server of servers) await server.close();
   }
 }
 
@@ -102,13 +162,17 @@ function partialsOf(snapshot, n = 6) {
   return out;
 }
 
-const browser = await launchBrowser();
+const variants = sites();
+const loadStart = os.loadavg().map((x) => x.toFixed(1)).join(' / ');
+// No request interception (Playwright routing would hold every request for a round trip to this
+// process and turn the HTTP cache off, which no visitor has): covers fail at the resolver instead.
+const browser = await launchBrowser(routed ? [] : NO_COVERS_FLAGS);
 const results = [];
 try {
   const small = testModel('igdb-sample-4k');
   const q = small.snapshot ? chooseQuery(small.snapshot) : { id: Number(process.env.PLAYALIKE_BENCH_GAME), partial: 'the' };
   const partials = small.snapshot ? [q.partial, ...partialsOf(small.snapshot)] : ['the', 'mario', 'zelda'];
-  results.push(await benchModel('4k', small.blob, q.id, partials, browser));
+  results.push(await benchModel('4k', small.blob, q.id, partials, browser, variants));
   if (!skip333k) {
     let big;
     if (process.env.PLAYALIKE_BENCH_MODEL_333K) big = { blob: process.env.PLAYALIKE_BENCH_MODEL_333K, snapshot: null };
@@ -116,17 +180,28 @@ try {
     const bigSnap = big.snapshot ?? path.resolve(root, '..', 'shared', 'data', 'igdb-catalog-333k');
     const games = readSnapshotGames(bigSnap);
     const known = games.find((g) => g.name === 'The Witcher 3: Wild Hunt') ?? games[Math.floor(games.length / 2)];
-    results.push(await benchModel('333k', big.blob, known.id, ['witch', 'mario', 'zelda', 'portal', ...partialsOf(bigSnap, 4)], browser));
+    results.push(await benchModel('333k', big.blob, known.id, ['witch', 'mario', 'zelda', 'portal', ...partialsOf(bigSnap, 4)], browser, variants));
   }
 } finally {
   await browser.close();
+}
+
+// Median time of each mark over the runs, in the order of the medians.
+function medianTimeline(runsMarks) {
+  const names = new Set(runsMarks.flatMap((m) => Object.keys(m)));
+  const rows = [];
+  for (const name of names) {
+    const xs = runsMarks.map((m) => m[name]).filter((x) => typeof x === 'number');
+    if (xs.length === runsMarks.length) rows.push([name, pct(xs, 50)]);
+  }
+  return rows.sort((a, b) => a[1] - b[1]);
 }
 
 const chromium = execFileSync(process.env.CHROMIUM ?? '/usr/bin/chromium', ['--version'], { encoding: 'utf8' }).trim();
 const lines = [];
 lines.push('# Web benchmark: the static site in headless Chromium');
 lines.push('');
-lines.push(`Measured by \`node scripts/bench-web.mjs\` on ${new Date().toISOString().slice(0, 10)}: ${chromium}, ${os.cpus().length} cores (${os.cpus()[0]?.model ?? 'cpu'}), site and model served on loopback by tests/browser/server.mjs, ${runs} runs per figure. Load average at the end: ${os.loadavg().map((x) => x.toFixed(1)).join(' / ')} (the machine is shared; figures scale with it).`);
+lines.push(`Measured by \`node scripts/bench-web.mjs\` on ${new Date().toISOString().slice(0, 10)}: ${chromium}, ${os.cpus().length} cores (${os.cpus()[0]?.model ?? 'cpu'}), site and model served on loopback by tests/browser/server.mjs (HTTP/1.1, \`no-cache\` with ETag/304 like a static host), ${routed ? 'IGDB covers answered by Playwright routing (every request intercepted, HTTP cache off)' : 'no request interception (IGDB covers fail at the resolver)'}, ${runs} runs per figure${baselineRev ? `, the current site and the baseline alternating run by run` : ''}. Load average at the start: ${loadStart} and at the end: ${os.loadavg().map((x) => x.toFixed(1)).join(' / ')} (the machine is shared; figures scale with it).`);
 lines.push('Navigation → first recommendations: from navigation start to the recommendations of `?game=ID` in the DOM (page, wasm, pointer, blob, verify, decode, recommend, explain, render). Cold: empty cache; warm: reload, blob from the Cache API (only latest.json fetched).');
 lines.push('Keystroke → suggestions: the input event\'s timestamp to the suggestion list rendered (search + DOM update), each character of typed partial titles.');
 lines.push('');
@@ -137,6 +212,18 @@ for (const r of results) {
   lines.push(
     `| ${r.label} | ${mb} MB | ${ms(pct(r.cold, 50))} ms (${ms(Math.max(...r.cold))}) | ${ms(pct(r.warm, 50))} ms (${ms(Math.max(...r.warm))}) | 300 ms | ${(pct(r.cold, 50) / 300).toFixed(2)} | ${ms(pct(r.keys, 50))} / ${ms(pct(r.keys, 95))} / ${ms(Math.max(...r.keys))} ms (${r.keys.length} keys) | 16 ms | ${(pct(r.keys, 95) / 16).toFixed(2)} |`,
   );
+}
+if (results.some((r) => r.others.length)) {
+  lines.push('');
+  lines.push('Before/after in the same run (sites alternating run by run, same server, same wasm, same model):');
+  lines.push('');
+  lines.push('| model | site | nav → recs cold p50 (max) | warm p50 (max) |');
+  lines.push('|---|---|---|---|');
+  for (const r of results) {
+    for (const v of [{ name: 'current', cold: r.cold, warm: r.warm }, ...r.others]) {
+      lines.push(`| ${r.label} | ${v.name} | ${ms(pct(v.cold, 50))} ms (${ms(Math.max(...v.cold))}) | ${ms(pct(v.warm, 50))} ms (${ms(Math.max(...v.warm))}) |`);
+    }
+  }
 }
 lines.push('');
 lines.push('Engine calls from JavaScript in the page (median):');
@@ -149,6 +236,14 @@ for (const r of results) {
   lines.push(
     `| ${r.label} | ${Number(e.games).toLocaleString('en')} | ${ms(e.search)} ms | ${ms(e.recommend)} ms | ${ms(e.recommendFiltered)} ms | ${ms(e.explain10)} ms | ${sk[r.label]} ms → ratio ${(e.recommend / sk[r.label]).toFixed(2)} (and no server round trip; the plan's target was < 2 s per request) |`,
   );
+}
+lines.push('');
+lines.push('Where the time goes: median time of each step after navigation start, from the page\'s own User Timing marks (`playalike:*`; web/boot.js, web/app.js, pkg/loader.js, pkg/index.js) and navigation timing. Medians of each step taken separately, so they need not add up; `first-recs` is the list in the DOM, the "because" lines, status line and filters follow after that frame is painted.');
+lines.push('');
+for (const r of results) {
+  for (const [kind, marks] of [['cold', r.coldMarks], ['warm', r.warmMarks]]) {
+    lines.push(`- ${r.label} ${kind}: ${medianTimeline(marks).map(([n, t]) => `${n} ${ms(t)}`).join(' → ')}`);
+  }
 }
 lines.push('');
 const out = path.join(root, 'bench', 'web.md');

@@ -12,7 +12,7 @@ if [ ! -f pkg/playalike_bg.wasm ] || [ ! -f pkg/index.js ]; then
 fi
 rm -rf "$out"
 mkdir -p "$out/pkg"
-cp web/index.html web/app.js web/style.css web/config.js "$out/"
+cp web/index.html web/boot.js web/app.js web/style.css web/config.js "$out/"
 # Only what the browser loads: the JS modules and the wasm (no node-only files).
 for f in pkg/*.js pkg/*.wasm; do cp "$f" "$out/pkg/"; done
 echo "build-site: wrote $out ($(du -sh "$out" | cut -f1))" >&2

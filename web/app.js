@@ -3,6 +3,7 @@
 //   ?model=URL  game=ID  liked=ID,ID  platform=ID  from=YEAR  to=YEAR  rating=N  main=1
 
 import config from './config.js';
+import * as boot from './boot.js';
 
 const $ = (id) => document.getElementById(id);
 const els = {
@@ -94,6 +95,17 @@ function showProgress({ loaded, total }) {
   }
 }
 
+/**
+ * An integer with thousands separators, as toLocaleString('en') writes it. Written out because
+ * the first toLocaleString in a page initialises ICU's number formatting: 30 to 120 ms measured
+ * in headless Chromium, on the way to the first recommendations.
+ */
+function grouped(n) {
+  const x = Math.round(Number(n));
+  if (!Number.isFinite(x)) return String(n);
+  return String(x).replace(/\B(?=(\d{3})+(?!\d))/g, ',');
+}
+
 function formatBytes(n) {
   if (n < 1024) return `${n} B`;
   if (n < 1024 * 1024) return `${(n / 1024).toFixed(0)} KB`;
@@ -124,14 +136,17 @@ function showError(err) {
   els.status.textContent = 'No model loaded.';
 }
 
+let attempts = 0;
+
 async function load() {
   els.error.hidden = true;
   els.loading.hidden = false;
   els.status.textContent = 'Loading the model…';
+  // The first attempt adopts what boot.js started while the page was parsed; "Try again" starts over.
+  const early = attempts++ === 0 && state.model === boot.model;
   let Recommender;
   try {
-    ({ Recommender } = await import('./pkg/index.js'));
-    performance.mark('playalike:package-imported');
+    ({ Recommender } = await (early ? boot.pkg : import('./pkg/index.js')));
   } catch (e) {
     const err = new Error(`The playalike package could not be loaded (${e.message}). Build the site with scripts/build-site.sh.`);
     err.code = 'package';
@@ -139,7 +154,16 @@ async function load() {
     return;
   }
   try {
-    rec = await Recommender.load(state.model, { onProgress: showProgress });
+    if (early) {
+      const stop = boot.onProgress(showProgress);
+      try {
+        rec = await boot.loading;
+      } finally {
+        stop();
+      }
+    } else {
+      rec = await Recommender.load(state.model, { onProgress: showProgress });
+    }
   } catch (e) {
     // Report to the console as a warning only: the page shows the message.
     console.warn('playalike: model load failed:', e);
@@ -151,12 +175,32 @@ async function load() {
   // The loaded model, for the browser console (and the tests): playalike.search('portal')
   window.playalike = rec;
   document.documentElement.dataset.modelSource = rec.source?.fromCache ? 'cache' : 'network';
+  // What the visitor came for first: the game and its recommendations. The "because" lines, the
+  // status line, the platform list, the liked list and the search box follow once that is painted.
+  renderGame();
+  renderRecs({ explain: false });
+  await afterPaint();
   showStatus();
   fillPlatforms();
   els.input.disabled = false;
   applyStateToForm();
-  render();
+  renderLiked();
+  renderFilterSummary();
+  fillBecause();
   document.documentElement.dataset.ready = 'true';
+}
+
+/** Resolves after the next frame is painted (or soon, where frames are not produced: hidden tabs). */
+function afterPaint() {
+  return new Promise((resolve) => {
+    const timer = setTimeout(resolve, 100);
+    requestAnimationFrame(() =>
+      setTimeout(() => {
+        clearTimeout(timer);
+        resolve();
+      }, 0),
+    );
+  });
 }
 
 function showStatus() {
@@ -176,7 +220,7 @@ function showStatus() {
     const d = new Date(created);
     parts.push(`trained ${Number.isNaN(d.getTime()) ? created : d.toISOString().slice(0, 10)}`);
   }
-  if (s.games !== undefined) parts.push(`${Number(s.games).toLocaleString('en')} games`);
+  if (s.games !== undefined) parts.push(`${grouped(s.games)} games`);
   const metric = pickMetric(s.metrics);
   if (metric) parts.push(`${metric[0]} ${Number(metric[1]).toFixed(3)}`);
   els.status.textContent = parts.join(' · ');
@@ -428,7 +472,7 @@ function renderGame() {
   row('Platforms', names(g.platforms).join(', '));
   row('Genres', names(g.genres).join(', '));
   if (typeof g.rating === 'number') {
-    row('Rating', `${Math.round(g.rating)} / 100${g.ratingCount ? ` (${Number(g.ratingCount).toLocaleString('en')} ratings)` : ''}`);
+    row('Rating', `${Math.round(g.rating)} / 100${g.ratingCount ? ` (${grouped(g.ratingCount)} ratings)` : ''}`);
   } else {
     row('Rating', 'not rated');
   }
@@ -546,8 +590,17 @@ function because(seedIds, id) {
   return parts.length ? `because: ${parts.join(' · ')}` : 'because: similar overall';
 }
 
-function renderRecs() {
+/** "because" lines rendered without text, to fill in by fillBecause(): [element, seed ids, id]. */
+let pendingBecause = [];
+
+function fillBecause() {
+  for (const [p, ids, id] of pendingBecause) p.textContent = because(ids, id);
+  pendingBecause = [];
+}
+
+function renderRecs({ explain = true } = {}) {
   const ids = seeds();
+  pendingBecause = [];
   els.recs.replaceChildren();
   if (!ids.length) {
     els.recsSection.hidden = true;
@@ -586,7 +639,8 @@ function renderRecs() {
     year.textContent = r.year ? ` ${r.year}` : '';
     const why = document.createElement('p');
     why.className = 'because';
-    why.textContent = because(ids, r.id);
+    if (explain) why.textContent = because(ids, r.id);
+    else pendingBecause.push([why, ids, r.id]);
     body.append(title, year, why);
     if (g) {
       const meta = document.createElement('p');

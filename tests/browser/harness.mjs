@@ -193,13 +193,23 @@ export function freshProfileDir() {
   return fs.mkdtempSync(path.join(os.tmpdir(), 'playalike-chromium-'));
 }
 
-export async function launchBrowser() {
+export async function launchBrowser(extraArgs = []) {
   const { chromium } = await import('playwright-core');
-  return chromium.launch({ executablePath: process.env.CHROMIUM ?? '/usr/bin/chromium', args: CHROMIUM_FLAGS, headless: true });
+  return chromium.launch({ executablePath: process.env.CHROMIUM ?? '/usr/bin/chromium', args: [...CHROMIUM_FLAGS, ...extraArgs], headless: true });
 }
 
+/**
+ * Chromium flags that make IGDB cover requests fail at once (no DNS, no network) without
+ * `routeCovers`: for the benchmark, where Playwright routing would distort the figures (any
+ * route makes every request of the page wait for a round trip to the driver, and turns the HTTP
+ * cache off). Covers then show their placeholder, as with routeCovers.
+ */
+export const NO_COVERS_FLAGS = ['--host-resolver-rules=MAP images.igdb.com ~NOTFOUND'];
+
 /** A tiny valid-looking JPEG stand-in is not needed: covers get a body that fails to decode, so
- * the page shows its placeholder (the IGDB CDN is unreachable from here). */
+ * the page shows its placeholder (the IGDB CDN is unreachable from here). Routing intercepts every
+ * request of the context and disables its HTTP cache: fine for tests, not for timings (see
+ * NO_COVERS_FLAGS). */
 export async function routeCovers(context, body = 'not an image') {
   await context.route('https://images.igdb.com/**', (route) => route.fulfill({ status: 200, contentType: 'image/jpeg', body }));
 }

@@ -95,6 +95,27 @@ test('loads through the pointer with progress, verifies, caches, and reloads fro
   assert.equal(server.count('/models/v3/model.bin'), 1, 'the blob is not fetched again');
 });
 
+test('the blob is stored in the cache after it is decoded, not before', async (t) => {
+  const { blob, server } = await fixture(t);
+  const cache = memoryCache();
+  const events = [];
+  const put = cache.put;
+  cache.put = (k, res) => {
+    events.push('put');
+    return put(k, res);
+  };
+  const model = await loadWith(`${server.url}/latest.json`, { cache }, (bytes) => {
+    events.push('decode');
+    return { n: bytes.length };
+  });
+  assert.equal(model.n, blob.length);
+  while (cache.map.size === 0) await new Promise((resolve) => setTimeout(resolve, 5));
+  assert.deepEqual(events, ['decode', 'put']);
+  assert.equal(cache.map.size, 1);
+  assert.equal((await fetchModelBytes(`${server.url}/latest.json`, { cache })).fromCache, true);
+  assert.equal(server.count('/models/v3/model.bin'), 1, 'still exactly one blob download');
+});
+
 test('a corrupted cache entry is dropped and the blob downloaded again', async (t) => {
   const { pointer, server } = await fixture(t);
   const cache = memoryCache();

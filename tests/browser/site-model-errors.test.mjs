@@ -86,6 +86,26 @@ test('site: model failure states', async (t) => {
       assert.deepEqual(unexpected, [], 'no console errors beyond the failed request itself');
     });
   }
+  await t.test('Try again after a failed load starts a new load and shows the model', async (t2) => {
+    const context = await browser.newContext({ viewport: { width: 1100, height: 900 } });
+    t2.after(() => context.close());
+    await routeCovers(context);
+    const page = await context.newPage();
+    const errors = watchConsole(page);
+    server.override('/bucket/latest.json', { status: 503 });
+    t2.after(() => server.clearOverrides());
+    await page.goto(`${server.url}/?model=${encodeURIComponent('/bucket/latest.json')}`);
+    await page.waitForSelector('#error:not([hidden])');
+    assert.match(await page.textContent('#error-message'), /HTTP 503/);
+    server.clearOverrides();
+    await page.click('#retry');
+    await page.waitForSelector('html[data-ready="true"]');
+    assert.equal(await page.isHidden('#error'), true);
+    assert.equal(await page.isDisabled('#search-input'), false);
+    assert.match(await page.textContent('#status'), /Model v1/);
+    assert.deepEqual(errors.filter((e) => !isHttpFailure(e)), [], 'no console errors beyond the failed request itself');
+  });
+
   if (process.env.PLAYALIKE_RELIABILITY_REPORT) {
     fs.writeFileSync(process.env.PLAYALIKE_RELIABILITY_REPORT, JSON.stringify(report, null, 1));
   }

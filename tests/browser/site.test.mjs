@@ -148,6 +148,35 @@ test('static site in Chromium', async (t) => {
     assert.deepEqual(errors, [], 'no console errors');
   });
 
+  await t.test('a shared ?game= link: one load shared by boot.js and app.js, because lines filled in, reload from the cache', async (t2) => {
+    const { page, errors } = await newPage(t2);
+    const id = query.id ?? (snapshot ? readSnapshotGames(snapshot)[0]?.id : undefined);
+    const count = () => ({ pointer: server.count('/bucket/latest.json'), blob: server.count(blobPath), wasm: server.count('/pkg/playalike_bg.wasm') });
+    const before = count();
+    await page.goto(site(`model=/bucket/latest.json${id ? `&game=${id}` : ''}`));
+    await page.waitForSelector('html[data-ready="true"]');
+    const cold = count();
+    assert.equal(await page.getAttribute('html', 'data-model-source'), 'network');
+    assert.equal(cold.pointer - before.pointer, 1, 'the pointer is requested once (the early load is adopted, not repeated)');
+    assert.equal(cold.blob - before.blob, 1, 'the blob is requested once');
+    assert.equal(cold.wasm - before.wasm, 1, 'the preloaded wasm is the one compiled (no second download)');
+    assert.match(await page.textContent('#status'), /Model v1 · trained \d{4}-\d\d-\d\d · [\d,]+ games/);
+    assert.equal(await page.isDisabled('#search-input'), false);
+    if (id) {
+      const because = await page.$$eval('#recs .because', (ps) => ps.map((p) => p.textContent));
+      assert.ok(because.length > 0 && because.every((b) => b.startsWith('because: ')), 'the because lines are filled in once the page is ready');
+    }
+
+    await waitForCachedModel(page);
+    await page.reload();
+    await page.waitForSelector('html[data-ready="true"]');
+    const warm = count();
+    assert.equal(await page.getAttribute('html', 'data-model-source'), 'cache');
+    assert.equal(warm.blob, cold.blob, 'no second blob download on reload');
+    assert.equal(warm.pointer - cold.pointer, 1, 'the pointer is re-checked once');
+    assert.deepEqual(errors, [], 'no console errors');
+  });
+
   // The model failure states (missing, corrupt, damaged, truncated, oversized, offline) are in
   // site-model-errors.test.mjs.
 

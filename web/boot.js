@@ -1,0 +1,62 @@
+// Starts the slow part of the page first: the model download (pointer, then blob or cache) and
+// the engine (package import, wasm compile), while the HTML and the stylesheet are still being
+// parsed and laid out. index.html loads this as an async module, so it runs as soon as it and
+// config.js have arrived, without waiting for the document; app.js imports it (the same module
+// instance) and adopts what it started. No DOM access here (the body may not exist yet).
+//
+// Failures stay in the promises for app.js to show; they are marked handled here so that an early
+// failure is not reported to the console as an unhandled rejection before app.js takes it.
+
+import config from './config.js';
+
+/** The model this page loads: `?model=URL` or the configured pointer. */
+export const model = new URLSearchParams(location.search).get('model') || config.model;
+
+let lastProgress = null;
+const listeners = new Set();
+
+/**
+ * Calls `fn` with every progress report of the early load, starting with the latest one so far.
+ * Returns a function that stops the reports.
+ */
+export function onProgress(fn) {
+  if (lastProgress) fn(lastProgress);
+  listeners.add(fn);
+  return () => listeners.delete(fn);
+}
+
+/** The package module (rejects when pkg/ is missing or broken). */
+export const pkg = import('./pkg/index.js');
+pkg.then(() => performance.mark('playalike:package-imported'), () => {});
+
+// The wasm compiles as soon as the package is there (its bytes come from the preload in the head).
+const engine = pkg.then((m) => m.ready());
+
+/**
+ * The model, loaded like `Recommender.load` does it, except that the download starts as soon as
+ * the small loader module is there instead of after the engine's glue: fetch + verify + cache
+ * (pkg/loader.js), then decode once the engine is ready. Rejects with a ModelLoadError.
+ */
+export const loading = import('./pkg/loader.js').then(({ loadWith, mark, ModelLoadError }) => {
+  mark('loader-imported');
+  const report = (p) => {
+    lastProgress = p;
+    for (const fn of listeners) fn(p);
+  };
+  return loadWith(model, { onProgress: report }, async (bytes) => {
+    let Recommender;
+    try {
+      ({ Recommender } = await pkg);
+      await engine;
+    } catch (e) {
+      throw new ModelLoadError(`The playalike engine could not be started (${e && e.message ? e.message : e}).`, 'engine', e);
+    }
+    mark('engine-ready');
+    const rec = Recommender.fromBytes(bytes);
+    mark('model-decoded');
+    return rec;
+  });
+});
+
+engine.catch(() => {});
+loading.catch(() => {});
