@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Builds the npm package in pkg/: release wasm → wasm-bindgen (--target web) → wasm-opt -Oz
+# Builds the npm package in pkg/: release wasm → wasm-bindgen (--target web) → wasm-opt -O3 --converge
 # (npm binaryen; never Debian's, whose output fails at run time) → pkg/package.json.
 # pkg/index.js, index.d.ts, loader.js and loader.d.ts are hand-written and committed; the rest of pkg/ is generated.
 set -euo pipefail
@@ -28,7 +28,7 @@ target_dir=$(cargo metadata --format-version 1 --no-deps | node -e 'let s="";pro
 raw="$target_dir/wasm32-unknown-unknown/wasm-release/playalike_engine.wasm"
 
 wasm-bindgen --target web --out-name playalike --out-dir pkg "$raw"
-"$wasm_opt" -O3 pkg/playalike_bg.wasm -o pkg/playalike_bg.wasm.opt
+"$wasm_opt" -O3 --converge pkg/playalike_bg.wasm -o pkg/playalike_bg.wasm.opt
 mv pkg/playalike_bg.wasm.opt pkg/playalike_bg.wasm
 
 version=$(awk -F'"' '/^\[workspace.package\]/ { inws = 1 } inws && /^version/ { print $2; exit }' Cargo.toml)

@@ -1286,7 +1286,7 @@ impl Engine {
     /// profile `pi`, its largest or smallest prior `pr` (by the sign of the seeds' weight), its
     /// years `(lo, hi, some unknown)`, and whether every term of it is ≤ 0. The year term: the
     /// seed's year clamped to the block's range when there is one seed (`single`), else `ymax`.
-    #[inline(always)]
+    #[cfg_attr(not(target_arch = "wasm32"), inline(always))]
     #[allow(clippy::too_many_arguments)]
     fn bound_of(
         plan: &Plan<'_>,
@@ -1313,7 +1313,7 @@ impl Engine {
     }
 
     /// Block `bk`'s bound, see [`Engine::bound_of`].
-    #[inline(always)]
+    #[cfg_attr(not(target_arch = "wasm32"), inline(always))]
     fn block_bound(
         &self,
         plan: &Plan<'_>,

@@ -32,7 +32,9 @@ impl SearchIndex {
     /// a counting sort over per-game word lists.
     pub fn build(cat: &Catalog) -> SearchIndex {
         let n = cat.len();
-        let mut table: HashTable<u32> = HashTable::with_capacity(n / 3 + 16);
+        // Entries hold the word's first 8 bytes and its length beside its id: most words are
+        // that short and compare without a visit to the arena (lookups were cache-miss bound).
+        let mut table: HashTable<Slot> = HashTable::with_capacity(n / 3 + 16);
         // Unique words: bytes in `arena`, word `i` is `arena[ends[i - 1]..ends[i]]`.
         let mut arena: Vec<u8> = Vec::new();
         let mut ends: Vec<u32> = Vec::new();
@@ -50,11 +52,14 @@ impl SearchIndex {
                 let start = if id == 0 { 0 } else { ends[id as usize - 1] as usize };
                 &arena[start..end]
             };
-            let id = match table.entry(h, |&id| word(id) == w, |&id| hashes[id as usize]) {
-                Entry::Occupied(o) => *o.get(),
+            let head = prefix_key(w);
+            let len = w.len() as u32;
+            let eq = |s: &Slot| s.head == head && s.len == len && (len <= 8 || word(s.id) == w);
+            let id = match table.entry(h, eq, |s| hashes[s.id as usize]) {
+                Entry::Occupied(o) => o.get().id,
                 Entry::Vacant(v) => {
                     let id = ends.len() as u32;
-                    v.insert(id);
+                    v.insert(Slot { head, len, id });
                     arena.extend_from_slice(w);
                     ends.push(arena.len() as u32);
                     hashes.push(h);
@@ -99,15 +104,7 @@ impl SearchIndex {
             let start = if id == 0 { 0 } else { ends[id - 1] as usize };
             &arena[start..ends[id] as usize]
         };
-        let key: Vec<u64> = (0..count)
-            .map(|id| {
-                let mut k = [0u8; 8];
-                let w = word(id);
-                let m = w.len().min(8);
-                k[..m].copy_from_slice(&w[..m]);
-                u64::from_be_bytes(k)
-            })
-            .collect();
+        let key: Vec<u64> = (0..count).map(|id| prefix_key(word(id))).collect();
         let mut order: Vec<u32> = (0..count as u32).collect();
         order.sort_unstable_by(|&a, &b| {
             let (a, b) = (a as usize, b as usize);
@@ -251,6 +248,21 @@ impl SearchIndex {
         hits.sort_by(better);
         hits
     }
+}
+
+/// A title-index table entry: a word's first 8 bytes (see [`prefix_key`]), length and id.
+struct Slot {
+    head: u64,
+    len: u32,
+    id: u32,
+}
+
+/// A word's first 8 bytes as a big-endian number (zero-padded): orders like the bytes.
+fn prefix_key(w: &[u8]) -> u64 {
+    let mut k = [0u8; 8];
+    let m = w.len().min(8);
+    k[..m].copy_from_slice(&w[..m]);
+    u64::from_be_bytes(k)
 }
 
 /// FxHash-style hash of a folded word, 8 bytes at a time: 64-bit multiplies only, which wasm
