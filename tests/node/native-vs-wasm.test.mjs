@@ -95,6 +95,25 @@ test('native and wasm answer identically', () => {
   r.free();
 });
 
+test('prepareSearch builds the title index ahead: same answers as building it on first search', () => {
+  const lazy = Recommender.fromBytes(bytes);
+  const eager = Recommender.fromBytes(bytes);
+  eager.prepareSearch();
+  eager.prepareSearch(); // a second call is a no-op
+  const sample = native([{ op: 'sample', n: 20 }])[0];
+  let found = 0;
+  for (const g of sample) {
+    for (const text of [g.name.slice(0, 4), g.name]) {
+      const a = lazy.search(text, { k: 10 });
+      assert.deepEqual(eager.search(text, { k: 10 }), a, text);
+      if (a.some((h) => h.id === g.id)) found += 1;
+    }
+  }
+  assert.ok(found >= sample.length, `full titles find their game (${found})`);
+  lazy.free();
+  eager.free();
+});
+
 test('search finds a title from its prefix and game() shows it', () => {
   const r = Recommender.fromBytes(bytes);
   const [g] = native([{ op: 'sample', n: 1 }])[0];
