@@ -153,6 +153,50 @@ async function benchModel(label, blob, queryGame, partials, browser, variants) {
   }
 }
 
+/**
+ * The floor of this harness: an empty page (one inline script, one module that imports another)
+ * from the same server in a fresh context, then reloaded. Whatever a page does, its first module
+ * cannot run earlier than this on this machine.
+ */
+async function floor(browser) {
+  const dir = path.join(workDir, 'bench-floor');
+  fs.rmSync(dir, { recursive: true, force: true });
+  fs.mkdirSync(dir, { recursive: true });
+  fs.writeFileSync(
+    path.join(dir, 'index.html'),
+    `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>floor</title>
+<script>performance.mark('inline-script')</script><script type="module" src="m.js"></script></head><body><p>empty</p></body></html>\n`,
+  );
+  fs.writeFileSync(path.join(dir, 'm.js'), "performance.mark('module-ran');\nimport('./n.js').then(() => performance.mark('module-imported'));\n");
+  fs.writeFileSync(path.join(dir, 'n.js'), 'export const n = 1;\n');
+  const server = await startServer({ '/': dir });
+  const marks = { cold: [], warm: [] };
+  const read = (page) =>
+    page.evaluate(() => {
+      const at = (k) => performance.getEntriesByName(k)[0]?.startTime;
+      const nav = performance.getEntriesByType('navigation')[0];
+      return { html: nav.responseEnd, inline: at('inline-script'), module: at('module-ran'), imported: at('module-imported'), dcl: nav.domContentLoadedEventStart };
+    });
+  try {
+    for (let i = 0; i < runs; i++) {
+      const context = await browser.newContext();
+      const page = await context.newPage();
+      for (const kind of ['cold', 'warm']) {
+        await page.goto(`${server.url}/`);
+        await page.waitForFunction(() => performance.getEntriesByName('module-imported').length > 0);
+        marks[kind].push(await read(page));
+      }
+      await context.close();
+    }
+  } finally {
+    await server.close();
+  }
+  const med = (xs, k) => pct(xs.map((m) => m[k]), 50);
+  return Object.fromEntries(
+    ['cold', 'warm'].map((kind) => [kind, Object.fromEntries(['html', 'inline', 'module', 'imported', 'dcl'].map((k) => [k, med(marks[kind], k)]))]),
+  );
+}
+
 function partialsOf(snapshot, n = 6) {
   const games = readSnapshotGames(snapshot).filter((g) => typeof g.name === 'string' && g.name.length >= 6);
   const out = [];
@@ -168,7 +212,9 @@ const loadStart = os.loadavg().map((x) => x.toFixed(1)).join(' / ');
 // process and turn the HTTP cache off, which no visitor has): covers fail at the resolver instead.
 const browser = await launchBrowser(routed ? [] : NO_COVERS_FLAGS);
 const results = [];
+let floorMarks = null;
 try {
+  floorMarks = await floor(browser);
   const small = testModel('igdb-sample-4k');
   const q = small.snapshot ? chooseQuery(small.snapshot) : { id: Number(process.env.PLAYALIKE_BENCH_GAME), partial: 'the' };
   const partials = small.snapshot ? [q.partial, ...partialsOf(small.snapshot)] : ['the', 'mario', 'zelda'];
@@ -226,6 +272,14 @@ if (results.some((r) => r.others.length)) {
   }
 }
 lines.push('');
+if (floorMarks) {
+  const f = (kind) => {
+    const m = floorMarks[kind];
+    return `html received ${ms(m.html)} → inline script ${ms(m.inline)} → first module runs ${ms(m.module)} → DOMContentLoaded ${ms(m.dcl)} → its import loaded ${ms(m.imported)} ms`;
+  };
+  lines.push(`The floor of this harness (an empty page with one inline script and one module importing another, same server and browser, median of ${runs}): cold ${f('cold')}; warm ${f('warm')}. No page's first module runs earlier than that here; everything after it is the page's own.`);
+  lines.push('');
+}
 lines.push('Engine calls from JavaScript in the page (median):');
 lines.push('');
 lines.push('| model | games | search (k=8) | recommend (k=10) | recommend, filtered | explain × 10 | vs scikit-learn plan, one query (native CPython, from ../shared/data/README.md) |');
