@@ -245,6 +245,21 @@ impl Plan<'_> {
         self.score_with_bonus(b, bonus)
     }
 
+    /// Every game's score, in one tight pass (kept apart from the selection's heap: together
+    /// they ran out of registers).
+    #[inline(never)]
+    fn score_all(&self, n: usize) -> Vec<f32> {
+        if !self.flagged.is_empty() || self.acc.len() != n || self.prior.len() != n || self.year.len() != n {
+            return (0..n).map(|b| self.score(b)).collect();
+        }
+        let tab = |b: usize| {
+            self.profile_of.get(b).map_or(0.0, |&i| self.tab.get(i as usize).copied().unwrap_or(0.0))
+        };
+        (self.acc.iter().zip(self.prior).zip(self.year).enumerate())
+            .map(|(b, ((&bonus, &prior), &year))| self.combine(bonus, prior, year, tab(b)))
+            .collect()
+    }
+
     /// The score of game `b` with `bonus` as its postings-and-curated term.
     #[inline]
     fn score_with_bonus(&self, b: usize, bonus: f32) -> f32 {
@@ -1062,7 +1077,8 @@ impl Engine {
         if plan.acc.is_empty() && self.profiles > 0 {
             return Ok(self.select(q, |m| self.top_by_profile(&plan, m, q, &p)));
         }
-        Ok(self.select(q, |m| self.top(self.len(), m, q, &p, |b| plan.score(b))))
+        let scores = plan.score_all(self.len());
+        Ok(self.select(q, |m| self.top(scores.len(), m, q, &p, |b| scores[b])))
     }
 
     /// The same as [`Engine::recommend`], by brute force over [`Engine::score`] (the oracle;
