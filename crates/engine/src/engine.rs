@@ -186,7 +186,9 @@ pub struct Engine {
     profiles: usize,
     /// Blocks of at most [`BLOCK`] games of one profile, by descending prior: per block its
     /// games, its profile, and the largest and smallest prior among them — the bounds that let
-    /// a query skip whole blocks (see [`Engine::top_by_profile`]).
+    /// a query skip whole blocks (see [`Engine::top_by_profile`]). `prior_hi`/`prior_lo` are a
+    /// block's first and last `block_prior`, kept apart so the bounds pass over ~45k blocks
+    /// reads them contiguously.
     blocks: Csr,
     block_profile: Vec<u32>,
     prior_hi: Vec<f32>,
@@ -207,8 +209,8 @@ pub struct Engine {
     year_lo: u16,
     /// Largest known year.
     year_hi: u16,
-    /// The title index, built on first use (see [`Engine::prepare_search`]): a third of the
-    /// load at 333k games, not needed to recommend.
+    /// The title index, built on first use (see [`Engine::prepare_search`]): ~60 % of the load
+    /// at 333k games when it was built there, and not needed to recommend.
     search: OnceLock<SearchIndex>,
 }
 
@@ -237,12 +239,18 @@ impl Plan<'_> {
     /// The score of game `b`, per the formula on [`Params`].
     #[inline]
     fn score(&self, b: usize) -> f32 {
-        let bonus = if self.flagged.get(b / 64).is_some_and(|w| w & (1 << (b % 64)) != 0) {
-            self.extra.binary_search_by_key(&b, |e| e.0).map_or(0.0, |i| self.extra[i].1)
-        } else {
-            self.acc.get(b).copied().unwrap_or(0.0)
-        };
+        let bonus = self.flagged_bonus(b).unwrap_or_else(|| self.acc.get(b).copied().unwrap_or(0.0));
         self.score_with_bonus(b, bonus)
+    }
+
+    /// The curated bonus of game `b` when it is flagged in the bitmap (no `acc`), else `None`.
+    #[inline]
+    fn flagged_bonus(&self, b: usize) -> Option<f32> {
+        if self.flagged.get(b / 64).is_some_and(|w| w & (1 << (b % 64)) != 0) {
+            Some(self.extra.binary_search_by_key(&b, |e| e.0).map_or(0.0, |i| self.extra[i].1))
+        } else {
+            None
+        }
     }
 
     /// Every game's score, in one tight pass (kept apart from the selection's heap: together
@@ -273,12 +281,7 @@ impl Plan<'_> {
     /// the block walk reads them in block order: the same sum as [`Plan::score`].
     #[inline]
     fn score_parts(&self, b: usize, prior: f32, year: u16, profile: f32) -> f32 {
-        let bonus = if self.flagged.get(b / 64).is_some_and(|w| w & (1 << (b % 64)) != 0) {
-            self.extra.binary_search_by_key(&b, |e| e.0).map_or(0.0, |i| self.extra[i].1)
-        } else {
-            0.0
-        };
-        self.combine(bonus, prior, year, profile)
+        self.combine(self.flagged_bonus(b).unwrap_or(0.0), prior, year, profile)
     }
 
     /// The formula's sum, in one fixed order (so every path rounds alike).
@@ -289,25 +292,33 @@ impl Plan<'_> {
     }
 }
 
+/// `Eq`/`Ord` for a heap entry from one comparison (its fields are floats: no derive).
+macro_rules! ord_by {
+    ($t:ty, |$a:ident, $b:ident| $cmp:expr) => {
+        impl PartialEq for $t {
+            fn eq(&self, o: &Self) -> bool {
+                self.cmp(o) == Ordering::Equal
+            }
+        }
+        impl Eq for $t {}
+        impl PartialOrd for $t {
+            fn partial_cmp(&self, o: &Self) -> Option<Ordering> {
+                Some(self.cmp(o))
+            }
+        }
+        impl Ord for $t {
+            fn cmp(&self, o: &Self) -> Ordering {
+                let ($a, $b) = (self, o);
+                $cmp
+            }
+        }
+    };
+}
+
 /// Heap entry ordered so that the *worst* candidate is the greatest (heap top): lower score,
 /// then higher index.
 struct Worst(f32, usize);
-impl PartialEq for Worst {
-    fn eq(&self, o: &Self) -> bool {
-        self.cmp(o) == Ordering::Equal
-    }
-}
-impl Eq for Worst {}
-impl PartialOrd for Worst {
-    fn partial_cmp(&self, o: &Self) -> Option<Ordering> {
-        Some(self.cmp(o))
-    }
-}
-impl Ord for Worst {
-    fn cmp(&self, o: &Self) -> Ordering {
-        o.0.total_cmp(&self.0).then(self.1.cmp(&o.1))
-    }
-}
+ord_by!(Worst, |a, b| b.0.total_cmp(&a.0).then(a.1.cmp(&b.1)));
 
 /// A block's score bound, whether every term of it is ≤ 0 (then every score in the block is
 /// ≤ 0 exactly), the block's smallest game index, and the block. Ordered so that a max-heap
@@ -315,21 +326,13 @@ impl Ord for Worst {
 /// the lowest game index.
 #[derive(Clone, Copy)]
 struct Bound(f32, bool, u32, usize);
-impl PartialEq for Bound {
-    fn eq(&self, o: &Self) -> bool {
-        self.cmp(o) == Ordering::Equal
-    }
-}
-impl Eq for Bound {}
-impl PartialOrd for Bound {
-    fn partial_cmp(&self, o: &Self) -> Option<Ordering> {
-        Some(self.cmp(o))
-    }
-}
-impl Ord for Bound {
-    fn cmp(&self, o: &Self) -> Ordering {
-        self.0.total_cmp(&o.0).then(o.1.cmp(&self.1)).then(o.2.cmp(&self.2)).then(o.3.cmp(&self.3))
-    }
+ord_by!(Bound, |a, b| a.0.total_cmp(&b.0).then(b.1.cmp(&a.1)).then(b.2.cmp(&a.2)).then(b.3.cmp(&a.3)));
+
+/// The kept candidates of a selection heap, best first (ties: lower index first).
+fn best_first(heap: BinaryHeap<Worst>) -> Vec<(f32, usize)> {
+    let mut v: Vec<(f32, usize)> = heap.into_iter().map(|w| (w.0, w.1)).collect();
+    v.sort_by(|x, y| y.0.total_cmp(&x.0).then(x.1.cmp(&y.1)));
+    v
 }
 
 /// The blocks of one plan in visiting order (see [`Engine::block_order`]).
@@ -698,15 +701,16 @@ impl Engine {
                     e.prior_hi.push(e.prior[chunk[0] as usize]);
                     e.prior_lo.push(e.prior[chunk[chunk.len() - 1] as usize]);
                     e.block_prior.extend(chunk.iter().map(|&b| e.prior[b as usize]));
+                    let from = e.block_year.len();
                     e.block_year
                         .extend(chunk.iter().map(|&b| e.cat.year.get(b as usize).copied().unwrap_or(0)));
-                    let years = chunk.iter().map(|&b| e.cat.year.get(b as usize).copied().unwrap_or(0));
-                    let known = years.clone().filter(|&y| y != 0);
+                    let years = &e.block_year[from..];
+                    let known = years.iter().copied().filter(|&y| y != 0);
                     e.block_first.push(chunk.iter().copied().min().unwrap_or(u32::MAX));
                     e.block_years.push((
                         known.clone().min().unwrap_or(0),
                         known.max().unwrap_or(0),
-                        years.clone().any(|y| y == 0),
+                        years.contains(&0),
                     ));
                 }
             }
@@ -994,11 +998,7 @@ impl Engine {
         let mut extra: Vec<(usize, f32)> = Vec::new();
         if curated && p.curated_weight != 0.0 {
             for &(a, w) in seeds {
-                let mut sim: Vec<usize> =
-                    self.cat.similar.get(a).iter().filter_map(|&id| self.cat.index_of(id)).collect();
-                sim.sort_unstable();
-                sim.dedup();
-                for b in sim {
+                for b in self.curated_of(a) {
                     if let Some(x) = acc.get_mut(b) {
                         *x += w * p.curated_weight;
                     } else {
@@ -1031,6 +1031,16 @@ impl Engine {
             // Known years index the table from 1 (`year_lo` ≥ 1 when any is known); 0 stays 0.
             below: self.year_lo.saturating_sub(1),
         }
+    }
+
+    /// The indices of game `a`'s curated similar games (IGDB's `similar_games` in the
+    /// catalogue), sorted and unique.
+    fn curated_of(&self, a: usize) -> Vec<usize> {
+        let mut sim: Vec<usize> =
+            self.cat.similar.get(a).iter().filter_map(|&id| self.cat.index_of(id)).collect();
+        sim.sort_unstable();
+        sim.dedup();
+        sim
     }
 
     /// Year proximity to the seeds: one entry per year of the catalogue's range, entry 0 (an
@@ -1093,10 +1103,12 @@ impl Engine {
     /// Recommendations for each id liked alone (weight 1), with `template`'s `k`, filters,
     /// disliked games and `max_per_franchise` (its liked list is ignored): for each id, exactly
     /// what [`Engine::recommend`] returns. When every field is scored by profiles and there is
-    /// no per-franchise cap and no disliked game, seeds with the same profile and year share one walk (their
-    /// queries differ only in the seed itself and its curated list, merged in afterwards): at
-    /// 333k games that is ~80k walks for 333k seeds (`playalike recommend --all`). Callers
-    /// wanting that sharing pass ids grouped by [`Engine::shared_key`].
+    /// no per-franchise cap and no disliked game, seeds with the same profile share its scores
+    /// and one block order (by bounds that hold for all their years), and seeds with the same
+    /// profile and year share one walk (their queries differ only in the seed itself and its
+    /// curated list, merged in afterwards): at 333k games ~39k orders and ~80k walks for 333k
+    /// seeds (`playalike recommend --all`). Callers wanting that sharing pass ids sorted by
+    /// [`Engine::shared_key`].
     #[cfg(not(target_arch = "wasm32"))] // a batch job of the CLI: kept out of the .wasm
     pub fn recommend_each(&self, ids: &[u32], template: &RecommendQuery) -> Result<Vec<Vec<Hit>>> {
         let single = |id: u32| RecommendQuery { liked: vec![(id, 1.0)], ..template.clone() };
@@ -1108,16 +1120,7 @@ impl Engine {
             return ids.iter().map(|&id| self.recommend(&single(id))).collect();
         }
         let cw = self.cat.params.curated_weight;
-        let curated = |a: usize| -> Vec<usize> {
-            if cw == 0.0 {
-                return Vec::new();
-            }
-            let mut sim: Vec<usize> =
-                self.cat.similar.get(a).iter().filter_map(|&id| self.cat.index_of(id)).collect();
-            sim.sort_unstable();
-            sim.dedup();
-            sim
-        };
+        let curated = |a: usize| if cw == 0.0 { Vec::new() } else { self.curated_of(a) };
         let mut out: Vec<Vec<Hit>> = Vec::with_capacity(ids.len());
         let mut i = 0;
         while i < ids.len() {
@@ -1150,10 +1153,8 @@ impl Engine {
             for (run, ytab) in runs.iter().zip(ytabs) {
                 let year = self.cat.year_of(run[0].1);
                 plan.ytab = ytab;
-                let mut widest = 0;
-                for &(_, a) in run.iter() {
-                    widest = widest.max(curated(a).len());
-                }
+                let curs: Vec<Vec<usize>> = run.iter().map(|&(_, a)| curated(a)).collect();
+                let widest = curs.iter().map(Vec::len).max().unwrap_or(0);
                 let m = template.k.saturating_add(1 + widest).min(self.len());
                 let base = if m == 0 {
                     Vec::new()
@@ -1177,10 +1178,9 @@ impl Engine {
                 } else {
                     self.top_by_profile(&plan, m, &single(run[0].0), &prep)
                 };
-                for &(id, a) in run.iter() {
+                for (&(id, a), cur) in run.iter().zip(curs) {
                     // Validates k like `recommend` does, and gives this seed's exclusions.
                     let own = self.prepare(&single(id))?;
-                    let cur = curated(a);
                     let mut cand: Vec<(f32, usize)> = base
                         .iter()
                         .copied()
@@ -1269,9 +1269,7 @@ impl Engine {
                 bar = heap.peek().map_or(f32::NEG_INFINITY, |w| w.0);
             }
         }
-        let mut v: Vec<(f32, usize)> = heap.into_iter().map(|w| (w.0, w.1)).collect();
-        v.sort_by(|x, y| y.0.total_cmp(&x.0).then(x.1.cmp(&y.1)));
-        v
+        best_first(heap)
     }
 
     /// [`Engine::top`] when every game's score is `tab[profile] + coef · prior + year + bonus`
@@ -1394,8 +1392,8 @@ impl Engine {
 
     /// Walks the blocks of `order`'s head (then, if the walk has not ended, `rest` calls `visit`
     /// on the other blocks best first until it returns false) and keeps the best `m` passing
-    /// games. A block is skipped when `skip(block, k-th score)`
-    /// says none of its games can beat the k-th (a tighter bound than the order's).
+    /// games. A block is skipped when `skip(block, k-th score)` says none of its games can beat
+    /// the k-th (a tighter bound than the order's).
     #[allow(clippy::too_many_arguments)]
     fn walk_blocks(
         &self,
@@ -1442,9 +1440,7 @@ impl Engine {
         if order.head.iter().all(&mut visit) {
             rest(&mut visit);
         }
-        let mut v: Vec<(f32, usize)> = heap.into_iter().map(|w| (w.0, w.1)).collect();
-        v.sort_by(|x, y| y.0.total_cmp(&x.0).then(x.1.cmp(&y.1)));
-        v
+        best_first(heap)
     }
 
     /// Greedy: keep candidates in order unless a franchise/collection already has `cap` results.

@@ -1,4 +1,5 @@
-//! Title search: an index of folded title words (names and alternative names), built at load.
+//! Title search: an index of folded title words (names and alternative names), built on first
+//! search (or `Engine::prepare_search`).
 //!
 //! Each query word matches index words exactly (quality 3), as a prefix (2), or — for query
 //! words of 4+ letters — with one typo, exactly (1.5) or as a prefix (1). The first letter must
@@ -26,7 +27,7 @@ pub struct SearchIndex {
 impl SearchIndex {
     /// Folds every title and alternative name of the catalogue into the index.
     ///
-    /// This runs at every load, so it is built for speed (see docs/decisions/106): words are
+    /// This runs once per loaded model, so it is built for speed (docs/decisions/106, 107): words are
     /// folded into a reused buffer, deduplicated in a hash table whose keys live in one arena,
     /// sorted by an 8-byte prefix key (full comparison only on ties), and the postings filled by
     /// a counting sort over per-game word lists.
