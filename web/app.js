@@ -51,7 +51,7 @@ function readState() {
   };
   const ids = (v) => (v ?? '').split(',').map((s) => int(s)).filter((n) => n !== null);
   return {
-    model: q.get('model') || config.model,
+    model: boot.model,
     game: int(q.get('game')),
     liked: [...new Set(ids(q.get('liked')))],
     platform: int(q.get('platform')),

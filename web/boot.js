@@ -1,16 +1,18 @@
 // Starts the slow part of the page first: the model download (pointer, then blob or cache) and
 // the engine (package import, wasm compile), while the HTML and the stylesheet are still being
-// parsed and laid out. index.html loads this as an async module, so it runs as soon as it and
-// config.js have arrived, without waiting for the document; app.js imports it (the same module
-// instance) and adopts what it started. No DOM access here (the body may not exist yet).
+// parsed and laid out. index.html loads this as an async module, so it runs as soon as it has
+// arrived, without waiting for the document; app.js imports it (the same module instance) and
+// adopts what it started. It adopts in turn the pointer request index.html's inline script made.
+// No DOM access here beyond the head (the body may not exist yet).
 //
 // Failures stay in the promises for app.js to show; they are marked handled here so that an early
 // failure is not reported to the console as an unhandled rejection before app.js takes it.
 
-import config from './config.js';
+performance.mark('playalike:boot-started');
 
-/** The model this page loads: `?model=URL` or the configured pointer. */
-export const model = new URLSearchParams(location.search).get('model') || config.model;
+/** The model this page loads: `?model=URL`, else index.html's `<meta name="playalike-model">`. */
+export const model =
+  new URLSearchParams(location.search).get('model') || document.querySelector('meta[name="playalike-model"]')?.content || '';
 
 let lastProgress = null;
 const listeners = new Set();
@@ -43,7 +45,19 @@ export const loading = import('./pkg/loader.js').then(({ loadWith, mark, ModelLo
     lastProgress = p;
     for (const fn of listeners) fn(p);
   };
-  return loadWith(model, { onProgress: report }, async (bytes) => {
+  // The pointer request index.html started, taken once, when it asks for this page's model.
+  let early = globalThis.playalikeEarlyPointer;
+  globalThis.playalikeEarlyPointer = undefined;
+  const fetchEarly = (url, init) => {
+    if (early && url === early.url && init?.cache === 'no-cache' && !init.signal) {
+      const { response } = early;
+      early = undefined;
+      mark('pointer-adopted');
+      return response;
+    }
+    return fetch(url, init);
+  };
+  return loadWith(model, { onProgress: report, fetch: fetchEarly }, async (bytes) => {
     let Recommender;
     try {
       ({ Recommender } = await pkg);

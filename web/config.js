@@ -1,8 +1,8 @@
-// Site configuration: edit for a deployment, or override the model with `?model=URL` in the address.
+// Site configuration: edit for a deployment. The model URL is not here but in index.html's
+// `<meta name="playalike-model">`, where the page can read it before any script file has arrived
+// (docs/decisions/506-site-early-pointer.md); `?model=URL` in the address overrides it.
 
 export default {
-  /** The model pointer (latest.json, resolved against the page) or a model blob URL. */
-  model: 'latest.json',
   /** How many recommendations to show. */
   k: 10,
   /** How many suggestions under the search box. */

@@ -177,6 +177,27 @@ test('static site in Chromium', async (t) => {
     assert.deepEqual(errors, [], 'no console errors');
   });
 
+  await t.test('the default model from <meta name="playalike-model">: its pointer is requested by the page\'s inline script, before boot.js runs, and adopted', async (t2) => {
+    const { page, errors } = await newPage(t2);
+    // The page's default pointer is latest.json beside it; here it names the bucket's blob.
+    const pointer = JSON.parse(fs.readFileSync(path.join(bucket, 'latest.json'), 'utf8'));
+    server.override('/latest.json', { status: 200, type: 'application/json', body: JSON.stringify({ ...pointer, url: blobPath }) });
+    t2.after(() => server.clearOverrides());
+    const before = server.count('/latest.json');
+    await page.goto(`${server.url}/`);
+    await page.waitForSelector('html[data-ready="true"]');
+    assert.equal(server.count('/latest.json') - before, 1, 'the pointer is requested once');
+    const timing = await page.evaluate(() => ({
+      adopted: performance.getEntriesByName('playalike:pointer-adopted').length,
+      pointer: performance.getEntriesByType('resource').find((e) => e.name.endsWith('/latest.json'))?.startTime,
+      boot: performance.getEntriesByName('playalike:boot-started')[0]?.startTime,
+    }));
+    assert.equal(timing.adopted, 1, 'boot.js adopted the request the inline script made');
+    assert.ok(timing.pointer < timing.boot, `the pointer was requested (${timing.pointer} ms) before boot.js ran (${timing.boot} ms)`);
+    assert.match(await page.textContent('#status'), /Model v1 · /);
+    assert.deepEqual(errors, [], 'no console errors');
+  });
+
   // The model failure states (missing, corrupt, damaged, truncated, oversized, offline) are in
   // site-model-errors.test.mjs.
 
