@@ -4,10 +4,12 @@
 //   keystroke → suggestions in the DOM (input event timestamp → render done)
 //   engine calls from JS (search, recommend, explain) for reference
 // Writes bench/web.md. Usage: node scripts/bench-web.mjs [--runs N] [--skip-333k] [--baseline REV]
-//   [--route-covers]
+//   [--route-covers] [--rtt MS]
 //   --baseline REV: also load the site as it was at git revision REV (web/ and pkg/'s hand-written
 //     JS from REV, today's wasm), interleaved run by run with the current one: a before/after
 //     under the same machine load.
+//   --rtt MS: add MS of latency to every request (Chromium's network emulation), as a visitor
+//     on a real network sees; writes bench/web-rtt<MS>.md instead.
 //   --route-covers: answer IGDB covers with Playwright routing, as the benchmark did before
 //     2026-11-29 (every request then waits for a round trip to this process, no HTTP cache).
 // Env: PLAYALIKE_TEST_MODEL (4k blob), PLAYALIKE_BENCH_MODEL_333K (333k blob), else trains them.
@@ -23,6 +25,19 @@ const runs = Number(args[args.indexOf('--runs') + 1]) || 9;
 const skip333k = args.includes('--skip-333k');
 const baselineRev = args.includes('--baseline') ? args[args.indexOf('--baseline') + 1] : null;
 const routed = args.includes('--route-covers');
+const rtt = args.includes('--rtt') ? Number(args[args.indexOf('--rtt') + 1]) : 0;
+if (!(rtt >= 0)) throw new Error('--rtt takes a latency in milliseconds');
+
+/** A page in `context`, with the emulated latency when --rtt is given. */
+async function openPage(context) {
+  const page = await context.newPage();
+  if (rtt) {
+    const cdp = await context.newCDPSession(page);
+    await cdp.send('Network.enable');
+    await cdp.send('Network.emulateNetworkConditions', { offline: false, latency: rtt, downloadThroughput: -1, uploadThroughput: -1 });
+  }
+  return page;
+}
 const pkgDir = process.env.PLAYALIKE_TEST_PKG_DIR ?? path.join(root, 'pkg');
 
 /** The sites to measure: the working tree's, and the baseline revision's when asked. */
@@ -96,7 +111,7 @@ async function benchModel(label, blob, queryGame, partials, browser, variants) {
       for (let j = 0; j < variants.length; j++) {
         const at = loads[j];
         const context = await newContext();
-        const page = await context.newPage();
+        const page = await openPage(context);
         await page.goto(urlOf(servers[j]));
         at.cold.push(await firstRecs(page, at.coldMarks));
         await waitForCachedModel(page);
@@ -112,7 +127,7 @@ async function benchModel(label, blob, queryGame, partials, browser, variants) {
 
     // Keystrokes: type each partial title character by character, in a warm page.
     const context = await newContext();
-    const page = await context.newPage();
+    const page = await openPage(context);
     await page.goto(url);
     await firstRecs(page, []);
     const input = page.locator('#search-input');
@@ -180,7 +195,7 @@ async function floor(browser) {
   try {
     for (let i = 0; i < runs; i++) {
       const context = await browser.newContext();
-      const page = await context.newPage();
+      const page = await openPage(context);
       for (const kind of ['cold', 'warm']) {
         await page.goto(`${server.url}/`);
         await page.waitForFunction(() => performance.getEntriesByName('module-imported').length > 0);
@@ -247,7 +262,7 @@ const chromium = execFileSync(process.env.CHROMIUM ?? '/usr/bin/chromium', ['--v
 const lines = [];
 lines.push('# Web benchmark: the static site in headless Chromium');
 lines.push('');
-lines.push(`Measured by \`node scripts/bench-web.mjs\` on ${new Date().toISOString().slice(0, 10)}: ${chromium}, ${os.cpus().length} cores (${os.cpus()[0]?.model ?? 'cpu'}), site and model served on loopback by tests/browser/server.mjs (HTTP/1.1, \`no-cache\` with ETag/304 like a static host), ${routed ? 'IGDB covers answered by Playwright routing (every request intercepted, HTTP cache off)' : 'no request interception (IGDB covers fail at the resolver)'}, ${runs} runs per figure${baselineRev ? `, the current site and the baseline alternating run by run` : ''}. Load average at the start: ${loadStart} and at the end: ${os.loadavg().map((x) => x.toFixed(1)).join(' / ')} (the machine is shared; figures scale with it).`);
+lines.push(`Measured by \`node scripts/bench-web.mjs\` on ${new Date().toISOString().slice(0, 10)}: ${chromium}, ${os.cpus().length} cores (${os.cpus()[0]?.model ?? 'cpu'}), site and model served on loopback by tests/browser/server.mjs (HTTP/1.1, \`no-cache\` with ETag/304 like a static host)${rtt ? `, **${rtt} ms of latency added to every request** (Chromium's network emulation: the wait for each response a visitor on a real network sees, beyond loopback)` : ''}, ${routed ? 'IGDB covers answered by Playwright routing (every request intercepted, HTTP cache off)' : 'no request interception (IGDB covers fail at the resolver)'}, ${runs} runs per figure${baselineRev ? `, the current site and the baseline alternating run by run` : ''}. Load average at the start: ${loadStart} and at the end: ${os.loadavg().map((x) => x.toFixed(1)).join(' / ')} (the machine is shared; figures scale with it).`);
 lines.push('Navigation → first recommendations: from navigation start to the recommendations of `?game=ID` in the DOM (page, wasm, pointer, blob, verify, decode, recommend, explain, render). Cold: empty cache; warm: reload, blob from the Cache API (only latest.json fetched).');
 lines.push('Keystroke → suggestions: the input event\'s timestamp to the suggestion list rendered (search + DOM update), each character of typed partial titles.');
 lines.push('');
@@ -300,7 +315,7 @@ for (const r of results) {
   }
 }
 lines.push('');
-const out = path.join(root, 'bench', 'web.md');
+const out = path.join(root, 'bench', rtt ? `web-rtt${rtt}.md` : 'web.md');
 fs.mkdirSync(path.dirname(out), { recursive: true });
 fs.writeFileSync(out, `${lines.join('\n')}\n`);
 process.stdout.write(`${lines.join('\n')}\n`);
