@@ -515,3 +515,96 @@ fn refused_credentials_exit_with_the_auth_code() {
     }
     assert!(model.is_file());
 }
+
+/// A proxy in front of `upstream` that forwards every request (one per connection) and, for
+/// every other upload (the 1st, 3rd, …, `lose` of them), forwards it but closes the connection
+/// instead of relaying the answer: the write happened and the client does not know. Returns the
+/// proxy URL and a counter of the uploads whose answer was lost.
+fn losing_proxy(upstream: &str, lose: usize) -> (String, std::sync::Arc<std::sync::atomic::AtomicUsize>) {
+    use std::io::{Read, Write};
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    let upstream = upstream.trim_start_matches("http://").to_string();
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+    let addr = listener.local_addr().expect("addr");
+    let lost = std::sync::Arc::new(AtomicUsize::new(0));
+    let counter = lost.clone();
+    let mut uploads = 0;
+    std::thread::spawn(move || {
+        for stream in listener.incoming() {
+            let Ok(mut client) = stream else { continue };
+            // The request: headers, then Content-Length bytes of body.
+            let mut buf = Vec::new();
+            let mut chunk = [0u8; 65536];
+            let head_end = loop {
+                if let Some(i) = buf.windows(4).position(|w| w == b"\r\n\r\n") {
+                    break Some(i + 4);
+                }
+                match client.read(&mut chunk) {
+                    Ok(0) | Err(_) => break None,
+                    Ok(n) => buf.extend_from_slice(&chunk[..n]),
+                }
+            };
+            let Some(head_end) = head_end else { continue };
+            let head = String::from_utf8_lossy(&buf[..head_end]).to_string();
+            let length = head
+                .lines()
+                .find_map(|l| {
+                    let (k, v) = l.split_once(':')?;
+                    k.eq_ignore_ascii_case("content-length").then(|| v.trim().parse::<usize>().ok())?
+                })
+                .unwrap_or(0);
+            while buf.len() < head_end + length {
+                match client.read(&mut chunk) {
+                    Ok(0) | Err(_) => break,
+                    Ok(n) => buf.extend_from_slice(&chunk[..n]),
+                }
+            }
+            // One request per connection: ask upstream to close, so its answer ends at EOF and
+            // the client does not reuse this connection.
+            let request = head.replacen("\r\n", "\r\nConnection: close\r\n", 1);
+            let Ok(mut up) = std::net::TcpStream::connect(&upstream) else { continue };
+            let _ = up.write_all(request.as_bytes());
+            let _ = up.write_all(&buf[head_end..]);
+            let mut answer = Vec::new();
+            let _ = up.read_to_end(&mut answer);
+            if head.starts_with("POST /upload/") {
+                uploads += 1;
+                if uploads % 2 == 1 && counter.load(Ordering::SeqCst) < lose {
+                    counter.fetch_add(1, Ordering::SeqCst);
+                    drop(client); // the answer is lost
+                    continue;
+                }
+            }
+            let _ = client.write_all(&answer);
+        }
+    });
+    (format!("http://{addr}"), lost)
+}
+
+#[test]
+fn an_upload_whose_answer_was_lost_is_retried_and_recognised() {
+    let s = Store::new(Kind::Gcs);
+    let emu = s.emu.as_ref().expect("emulator");
+    // Each upload of the publish loses its first answer (blob, metadata, versions, latest): the
+    // second attempt meets the precondition the first one's write broke.
+    let (proxy, lost) = losing_proxy(&emu.endpoint, 4);
+    let model = model_file(s.work(), 1);
+    let out = output(
+        playalike()
+            .args(["publish", "--bucket", &s.url(), "--model"])
+            .arg(&model)
+            .env("PLAYALIKE_GCS_ENDPOINT", &proxy)
+            .env("PLAYALIKE_LOG", "info"),
+    );
+    assert!(out.status.success(), "{}", show(&out));
+    assert_eq!(lost.load(std::sync::atomic::Ordering::SeqCst), 4, "four answers were lost");
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("an earlier attempt had landed"), "the landed writes are recognised: {err}");
+    assert_eq!(s.assert_latest_complete(), 1);
+    // Each object carries the SHA-256 of its (decoded) bytes in its metadata.
+    for name in ["models/v1/model.bin", "latest.json"] {
+        let o = emu.object(BUCKET, &format!("site/{name}")).expect("object");
+        let bytes = s.read(name).expect("bytes");
+        assert_eq!(o["metadata"]["playalike-sha256"], sha256_hex(&bytes), "{name}");
+    }
+}

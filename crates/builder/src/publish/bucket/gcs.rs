@@ -6,8 +6,11 @@
 //! - metadata: `GET /storage/v1/b/B/o/NAME` (generation, size)
 //! - download: `GET /storage/v1/b/B/o/NAME?alt=media`
 //! - upload: `POST /upload/storage/v1/b/B/o?uploadType=multipart&ifGenerationMatch=G`, whose JSON
-//!   part carries `contentType`, `cacheControl` and `contentEncoding` (the emulator checks the
-//!   precondition on multipart uploads only, so multipart it is)
+//!   part carries `contentType`, `cacheControl`, `contentEncoding` and the SHA-256 of the bytes
+//!   in custom metadata (the emulator checks the precondition on multipart uploads only, so
+//!   multipart it is). Every upload carries a generation precondition, so repeating one cannot
+//!   overwrite anything: uploads are retried like reads, and when a retry meets 412 because an
+//!   earlier attempt had landed (its answer lost), the object's SHA-256 says so.
 //! - list: `GET /storage/v1/b/B/o?prefix=P`, delete: `DELETE /storage/v1/b/B/o/NAME`.
 //!
 //! Credentials: Application Default Credentials through `gcp_auth` (service-account file from
@@ -21,9 +24,11 @@ use std::time::Duration;
 
 const PRODUCTION_ENDPOINT: &str = "https://storage.googleapis.com";
 const SCOPE: &str = "https://www.googleapis.com/auth/devstorage.read_write";
-/// Attempts for requests that are safe to repeat (reads, deletes, and any request that never
-/// reached the server).
+/// Attempts for requests that are safe to repeat (reads, deletes, uploads under a generation
+/// precondition, and any request that never reached the server).
 const ATTEMPTS: u32 = 3;
+/// Custom metadata key holding the hex SHA-256 of an uploaded object's (decoded) bytes.
+const SHA256_KEY: &str = "playalike-sha256";
 
 /// A Cloud Storage bucket (and prefix) reached through the JSON API.
 pub struct GcsStore {
@@ -75,6 +80,9 @@ struct ObjectResource {
     generation: Option<serde_json::Value>,
     #[serde(default)]
     size: Option<serde_json::Value>,
+    /// Custom metadata (`SHA256_KEY` on the objects this program uploads).
+    #[serde(default)]
+    metadata: Option<std::collections::HashMap<String, String>>,
 }
 
 /// The API sends int64 fields as strings; accept numbers too.
@@ -180,15 +188,28 @@ impl GcsStore {
     }
 
     /// Sends a request built by `make`, retrying what is safe to retry; maps transport errors.
-    /// `idempotent` requests (reads, deletes) are retried on 429/5xx and on any transport error
-    /// (a dropped connection included); the others only when they never reached the server.
+    /// `idempotent` requests (reads, deletes, conditional uploads) are retried on 429/5xx and on
+    /// any transport error (a dropped connection included); the others only when they never
+    /// reached the server.
     async fn send(
         &self,
         what: &str,
         idempotent: bool,
         make: impl Fn() -> reqwest::RequestBuilder,
     ) -> Result<reqwest::Response, StoreError> {
+        Ok(self.send_tracked(what, idempotent, make).await?.0)
+    }
+
+    /// [`Self::send`], also saying whether an earlier attempt may have taken effect: it reached
+    /// the server and its answer was a 5xx or was lost.
+    async fn send_tracked(
+        &self,
+        what: &str,
+        idempotent: bool,
+        make: impl Fn() -> reqwest::RequestBuilder,
+    ) -> Result<(reqwest::Response, bool), StoreError> {
         let mut attempt = 0;
+        let mut maybe_applied = false;
         loop {
             attempt += 1;
             let mut req = make();
@@ -201,12 +222,14 @@ impl GcsStore {
                     let s = resp.status().as_u16();
                     if idempotent && !last && (s == 429 || s >= 500) {
                         tracing::warn!("HTTP {s} from {} while {what}; retrying", self.endpoint);
+                        maybe_applied |= s >= 500;
                     } else {
-                        return Ok(resp);
+                        return Ok((resp, maybe_applied));
                     }
                 }
                 Err(e) => {
                     // A request that never connected did not reach the server: always safe.
+                    maybe_applied |= !e.is_connect();
                     if !last && (e.is_connect() || idempotent) {
                         tracing::warn!("{} from {} while {what}; retrying", error_chain(&e), self.endpoint);
                     } else {
@@ -274,6 +297,15 @@ impl GcsStore {
     }
 
     pub async fn stat(&self, name: &str) -> Result<Option<ObjectInfo>, StoreError> {
+        Ok(self.resource(name).await?.map(|obj| ObjectInfo {
+            name: name.to_string(),
+            generation: as_i64(&obj.generation),
+            size: as_i64(&obj.size) as u64,
+        }))
+    }
+
+    /// An object's resource (generation, size, custom metadata); None when absent.
+    async fn resource(&self, name: &str) -> Result<Option<ObjectResource>, StoreError> {
         let what = format!("reading the metadata of {name}");
         let url = self.object_url(name);
         let resp = self.send(&what, true, || self.http.get(&url)).await?;
@@ -288,11 +320,7 @@ impl GcsStore {
             .json()
             .await
             .map_err(|e| StoreError::Other(format!("malformed object metadata while {what}: {e}")))?;
-        Ok(Some(ObjectInfo {
-            name: name.to_string(),
-            generation: as_i64(&obj.generation),
-            size: as_i64(&obj.size) as u64,
-        }))
+        Ok(Some(obj))
     }
 
     /// Downloads an object; a body cut short is downloaded again (reads are safe to repeat).
@@ -361,10 +389,12 @@ impl GcsStore {
             Encoding::Gzip => (super::gzip(put.bytes)?, Some("gzip")),
             Encoding::Identity => (put.bytes.to_vec(), None),
         };
+        let sha256 = crate::publish::layout::sha256_hex(put.bytes);
         let mut meta = serde_json::json!({
             "name": self.full_name(put.name),
             "contentType": put.content_type,
             "cacheControl": put.cache_control,
+            "metadata": { SHA256_KEY: sha256 },
         });
         if let Some(enc) = encoding {
             meta["contentEncoding"] = serde_json::Value::from(enc);
@@ -382,8 +412,9 @@ impl GcsStore {
         body.extend_from_slice(format!("\r\n--{boundary}--\r\n").as_bytes());
         let url = format!("{}/upload/storage/v1/b/{}/o", self.endpoint, encode_segment(&self.bucket));
         let generation = put.if_generation_match.to_string();
-        let resp = self
-            .send(&what, false, || {
+        // Safe to repeat: the precondition refuses a second write (see the module doc).
+        let (resp, maybe_applied) = self
+            .send_tracked(&what, true, || {
                 self.http
                     .post(&url)
                     .query(&[("uploadType", "multipart"), ("ifGenerationMatch", generation.as_str())])
@@ -391,6 +422,18 @@ impl GcsStore {
                     .body(body.clone())
             })
             .await?;
+        if resp.status().as_u16() == 412 && maybe_applied {
+            // Did an earlier attempt land? Then the object holds exactly these bytes.
+            if let Some(obj) = self.resource(put.name).await?
+                && obj.metadata.as_ref().and_then(|m| m.get(SHA256_KEY)) == Some(&sha256)
+            {
+                tracing::info!(
+                    "{}: an earlier attempt had landed (its answer was lost); keeping it",
+                    put.name
+                );
+                return Ok(as_i64(&obj.generation));
+            }
+        }
         if !resp.status().is_success() {
             return Err(self.fail(resp, &what, put.if_generation_match, put.name).await);
         }
