@@ -36,6 +36,10 @@ pub struct Args {
     /// Skip the fetch and train from the snapshot as it is.
     #[arg(long, env = "PLAYALIKE_SKIP_FETCH")]
     pub skip_fetch: bool,
+    /// Fetch everything, not just what changed, when the last full fetch is older than this many
+    /// days: games IGDB deleted or merged only leave the snapshot on a full fetch.
+    #[arg(long, env = "PLAYALIKE_FULL_EVERY", value_name = "DAYS", default_value_t = 7)]
+    pub full_every: u64,
     /// Gate: refuse a model with fewer games than this share of the live one's, 0..=1.
     #[arg(long, env = "PLAYALIKE_MIN_GAMES_RATIO", default_value_t = 0.9)]
     pub min_games_ratio: f64,
@@ -248,7 +252,7 @@ async fn stages(args: &Args, summary: &mut Summary) -> anyhow::Result<()> {
         let incremental = crate::snapshot::find_table(&args.snapshot, "games").is_some();
         let mut argv = vec![os("fetch"), os("--out"), args.snapshot.clone().into_os_string()];
         if incremental {
-            argv.push(os("--since-last"));
+            argv.extend([os("--since-last"), os("--full-every"), os(&args.full_every.to_string())]);
         }
         if let Some(dir) = &args.sandbox {
             argv.extend([os("--sandbox"), dir.clone().into_os_string()]);

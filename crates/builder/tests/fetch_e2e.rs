@@ -157,6 +157,48 @@ fn since_last_fetches_only_changed_games_and_merges_them() {
     }
 }
 
+#[test]
+fn full_every_turns_a_since_last_fetch_into_a_full_one_when_due() {
+    let sbx = Sandbox::start(&sample(), &[], &[]);
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("snap");
+    let cache = tmp.path().join("token.json");
+    let (o, c) = (out.to_str().unwrap(), cache.to_str().unwrap());
+    let args = base_args(&sbx, o, c);
+    let r = fetch(&args, &[]);
+    assert!(r.status.success(), "{}", stderr(&r));
+    let state = |out: &std::path::Path| -> Value {
+        serde_json::from_str(&std::fs::read_to_string(out.join("fetch-state.json")).unwrap()).unwrap()
+    };
+    let first = state(&out);
+    assert_eq!(first["mode"], "full");
+    let full_at = first["last_full"].as_u64().expect("a full fetch records when it started");
+
+    // Recent enough: incremental, and the last full fetch is carried over.
+    let mut inc = args.clone();
+    inc.extend(["--since-last", "--full-every", "7"]);
+    let r = fetch(&inc, &[]);
+    assert!(r.status.success(), "{}", stderr(&r));
+    assert_eq!(summary(&r)["mode"], "since-last");
+    assert_eq!(state(&out)["last_full"].as_u64(), Some(full_at));
+
+    // Due (0 days): everything again, and the snapshot is complete.
+    let mut due = args.clone();
+    due.extend(["--since-last", "--full-every", "0"]);
+    let r = fetch(&due, &[]);
+    assert!(r.status.success(), "{}", stderr(&r));
+    let s = summary(&r);
+    assert_eq!(s["mode"], "full", "{s}");
+    assert_eq!(s["games_fetched"], s["games"], "{s}");
+    assert!(state(&out)["last_full"].as_u64().unwrap() >= full_at);
+
+    // --full-every without --since-last is a usage error.
+    let mut bad = args.clone();
+    bad.extend(["--full-every", "7"]);
+    let r = fetch(&bad, &[]);
+    assert_eq!(r.status.code(), Some(2), "{}", stderr(&r));
+}
+
 fn previous_snapshot(dir: &std::path::Path) -> std::path::PathBuf {
     let out = dir.join("snap");
     std::fs::create_dir_all(&out).unwrap();

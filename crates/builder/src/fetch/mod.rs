@@ -74,6 +74,11 @@ pub struct Args {
     /// existing snapshot (a full fetch when there is no previous run).
     #[arg(long, env = "PLAYALIKE_SINCE_LAST")]
     pub since_last: bool,
+    /// With --since-last: fetch everything instead when the last full fetch is older than this
+    /// many days (or unknown). Games IGDB deletes or merges only leave the snapshot on a full
+    /// fetch; at IGDB's rate limits a full fetch of ~330k games takes under a minute.
+    #[arg(long, env = "PLAYALIKE_FULL_EVERY", value_name = "DAYS", requires = "since_last")]
+    pub full_every: Option<u64>,
     /// Game fields to fetch (Apicalypse list, `*` for all).
     #[arg(long, env = "PLAYALIKE_FETCH_FIELDS", default_value = "*")]
     pub fields: String,
@@ -137,6 +142,7 @@ impl Args {
             credentials_file: None,
             sandbox: None,
             since_last: false,
+            full_every: None,
             fields: "*".into(),
             where_: "version_parent = null".into(),
             include_adult: false,
@@ -205,6 +211,16 @@ fn credentials(args: &Args) -> Result<Option<Credentials>> {
         (None, Some(_)) => {
             Err(anyhow!("IGDB_CLIENT_SECRET is set but IGDB_CLIENT_ID is not")).stage(ExitCode::Auth)
         }
+    }
+}
+
+/// Whether `--full-every DAYS` asks for a full fetch now: the last full fetch is unknown or at
+/// least DAYS days old. Without the flag, never.
+fn full_fetch_due(full_every: Option<u64>, last_full: Option<u64>, now: u64) -> bool {
+    match (full_every, last_full) {
+        (None, _) => false,
+        (Some(_), None) => true,
+        (Some(days), Some(t)) => now.saturating_sub(t) >= days.saturating_mul(86_400),
     }
 }
 
@@ -584,8 +600,21 @@ pub async fn execute(args: &Args) -> Result<Summary> {
 
     // Incremental?
     let state_path = args.state_file.clone().unwrap_or_else(|| args.out.join(store::STATE_FILE));
+    let previous = if args.since_last { State::read(&state_path).stage(ExitCode::Fetch)? } else { None };
+    let last_full = previous.as_ref().and_then(|s| s.last_full);
     let since = if args.since_last {
-        match State::read(&state_path).stage(ExitCode::Fetch)? {
+        match previous {
+            Some(_) if full_fetch_due(args.full_every, last_full, now) => {
+                tracing::info!(
+                    "--full-every {} days: the last full fetch was {}; fetching everything",
+                    args.full_every.unwrap_or(0),
+                    last_full.map_or("never recorded".to_string(), |t| format!(
+                        "{:.1} days ago",
+                        now.saturating_sub(t) as f64 / 86_400.0
+                    ))
+                );
+                None
+            }
             Some(s) if crate::snapshot::find_table(&args.out, "games").is_some() => Some(s.last_run),
             _ => {
                 tracing::warn!(
@@ -699,6 +728,7 @@ pub async fn execute(args: &Args) -> Result<Summary> {
         finished_at: unix_now(),
         igdb_url: igdb_url.clone(),
         mode: if since.is_some() { "since-last" } else { "full" }.into(),
+        last_full: if since.is_some() { last_full } else { Some(run_started) },
         tables: BTreeMap::new(),
     };
     let inside = args.state_file.is_none();
@@ -760,6 +790,19 @@ pub async fn run(args: Args) -> Result<()> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_full_fetch_is_due_when_the_last_one_is_old_or_unknown() {
+        let day = 86_400;
+        let now = 100 * day;
+        assert!(!full_fetch_due(None, None, now), "without --full-every, never");
+        assert!(!full_fetch_due(None, Some(0), now));
+        assert!(full_fetch_due(Some(7), None, now), "unknown (an older state file): due");
+        assert!(!full_fetch_due(Some(7), Some(now - 6 * day), now));
+        assert!(full_fetch_due(Some(7), Some(now - 7 * day), now));
+        assert!(full_fetch_due(Some(0), Some(now), now), "0 days: every time");
+        assert!(!full_fetch_due(Some(u64::MAX), Some(0), now), "no overflow");
+    }
 
     #[test]
     fn with_out_matches_the_cli_defaults() {

@@ -163,6 +163,10 @@ pub struct State {
     pub igdb_url: String,
     /// `full` or `since-last`.
     pub mode: String,
+    /// When the last full fetch started, Unix seconds (None in state files written before this
+    /// field existed). `--full-every` compares against it.
+    #[serde(default)]
+    pub last_full: Option<u64>,
     /// Rows and largest id per table, in the snapshot.
     pub tables: BTreeMap<String, TableState>,
 }
