@@ -307,7 +307,7 @@ for (const r of results) {
   );
 }
 lines.push('');
-lines.push('Where the time goes: median time of each step after navigation start, from the page\'s own User Timing marks (`playalike:*`; web/boot.js, web/app.js, pkg/loader.js, pkg/index.js) and navigation timing. Medians of each step taken separately, so they need not add up; `first-recs` is the list in the DOM, the "because" lines, status line and filters follow after that frame is painted.');
+lines.push('Where the time goes: median time of each step after navigation start, from the page\'s own User Timing marks (`playalike:*`; web/boot.js, web/app.js, pkg/loader.js, pkg/index.js) and navigation timing. Medians of each step taken separately, so they need not add up; `first-recs` is the list in the DOM (the figure in the tables above), `first-recs-painted` the end of the frame that shows it; the "because" lines, status line and filters follow.');
 lines.push('');
 for (const r of results) {
   for (const [kind, marks] of [['cold', r.coldMarks], ['warm', r.warmMarks]]) {

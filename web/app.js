@@ -180,6 +180,7 @@ async function load() {
   renderGame();
   renderRecs({ explain: false });
   await afterPaint();
+  if (firstRecsShown) performance.mark('playalike:first-recs-painted');
   showStatus();
   fillPlatforms();
   els.input.disabled = false;
