@@ -100,6 +100,10 @@ async function benchModel(label, blob, queryGame, partials, browser, variants) {
     });
   const firstRecs = async (page, marks) => {
     await page.waitForFunction(() => performance.getEntriesByName('playalike:first-recs').length > 0, null, { timeout: 120_000 });
+    // The frame that shows them ends a little later: wait for its mark too, for the timeline.
+    await page
+      .waitForFunction(() => performance.getEntriesByName('playalike:first-recs-painted').length > 0 || document.documentElement.dataset.ready === 'true', null, { timeout: 10_000 })
+      .catch(() => {});
     const t = await timeline(page);
     marks.push(t);
     return t['first-recs'];
