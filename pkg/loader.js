@@ -255,7 +255,35 @@ async function openCache(option) {
   }
 }
 
-async function cacheGet(cache, checksum) {
+/** localStorage key prefix of the note kept by `noteStored` (followed by the cache's name). */
+const CACHE_KEY_NOTE = 'playalike:cached:';
+
+/**
+ * The checksum of the blob the browser's model cache `name` holds, as this loader last stored
+ * it: a string, `null` when it stored none, `undefined` when unknown (no localStorage, or it is
+ * blocked). A first visit's cache lookup takes tens of milliseconds in a fresh browser profile;
+ * this synchronous note lets the download start without it. The cache itself stays the truth:
+ * when the note says "stored", the blob is still looked up and verified.
+ */
+function storedChecksum(name) {
+  try {
+    const storage = globalThis.localStorage;
+    return storage ? storage.getItem(`${CACHE_KEY_NOTE}${name}`) : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+function noteStored(name, checksum) {
+  try {
+    if (checksum) globalThis.localStorage?.setItem(`${CACHE_KEY_NOTE}${name}`, checksum);
+    else globalThis.localStorage?.removeItem(`${CACHE_KEY_NOTE}${name}`);
+  } catch {
+    // the note is only a shortcut
+  }
+}
+
+async function cacheGet(cache, checksum, name) {
   if (!cache || !checksum) return undefined;
   try {
     const hit = await cache.match(CACHE_KEY_PREFIX + checksum);
@@ -264,6 +292,7 @@ async function cacheGet(cache, checksum) {
     const actual = await sha256Hex(bytes);
     if (actual !== undefined && actual !== checksum) {
       await cache.delete(CACHE_KEY_PREFIX + checksum);
+      if (name) noteStored(name, null);
       return undefined;
     }
     return bytes;
@@ -272,11 +301,12 @@ async function cacheGet(cache, checksum) {
   }
 }
 
-async function cachePut(cache, checksum, bytes) {
+async function cachePut(cache, checksum, bytes, name) {
   if (!cache || !checksum) return;
   try {
     const key = CACHE_KEY_PREFIX + checksum;
     await cache.put(key, new Response(bytes, { headers: { 'content-type': 'application/octet-stream' } }));
+    if (name) noteStored(name, checksum);
     // Keep only the current model: older blobs are dead weight once the pointer moved on.
     for (const req of await cache.keys()) {
       const url = typeof req === 'string' ? req : req.url;
@@ -321,14 +351,23 @@ export async function fetchModelBytes(source, options = {}) {
     mark('pointer-fetched');
   }
   const checksum = pointer?.checksum;
-  const cache = await cacheReady;
-
-  mark('cache-opened');
-  const cached = await cacheGet(cache, checksum);
-  mark('cache-checked');
-  if (cached) {
-    options.onProgress?.({ loaded: cached.length, total: cached.length, fromCache: true });
-    return { bytes: cached, blobUrl, pointer, checksum, fromCache: true };
+  // The browser's own cache by name (not an injected Cache object): its note can spare the lookup.
+  const cacheName = options.cache === false || (options.cache && typeof options.cache === 'object')
+    ? undefined
+    : typeof options.cache === 'string' ? options.cache : CACHE_NAME;
+  const note = cacheName && checksum && globalThis.caches ? storedChecksum(cacheName) : undefined;
+  if (note !== undefined && note !== checksum) {
+    // This loader never stored this blob here (a first visit, or a new model): download now.
+    mark('cache-skipped');
+  } else {
+    const cache = await cacheReady;
+    mark('cache-opened');
+    const cached = await cacheGet(cache, checksum, cacheName);
+    mark('cache-checked');
+    if (cached) {
+      options.onProgress?.({ loaded: cached.length, total: cached.length, fromCache: true });
+      return { bytes: cached, blobUrl, pointer, checksum, fromCache: true };
+    }
   }
 
   if (pointer?.size !== undefined && pointer.size > MAX_MODEL_BYTES) {
@@ -367,7 +406,9 @@ export async function fetchModelBytes(source, options = {}) {
     // Not awaited, and begun in a later task: storing copies the blob to the browser's storage on
     // this thread (about 140 ms for 12 MB on the test machine), which must not delay decoding and
     // the first answer. Failures only cost the next visit.
-    stored = new Promise((resolve) => setTimeout(resolve, 0)).then(() => cachePut(cache, checksum, bytes));
+    stored = new Promise((resolve) => setTimeout(resolve, 0))
+      .then(() => cacheReady)
+      .then((cache) => cachePut(cache, checksum, bytes, cacheName));
   }
   return { bytes, blobUrl, pointer, checksum, fromCache: false, stored };
 }

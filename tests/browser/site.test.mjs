@@ -167,6 +167,9 @@ test('static site in Chromium', async (t) => {
       assert.ok(because.length > 0 && because.every((b) => b.startsWith('because: ')), 'the because lines are filled in once the page is ready');
     }
 
+    const marks = () => page.evaluate(() => performance.getEntriesByType('mark').map((m) => m.name.replace('playalike:', '')));
+    assert.ok((await marks()).includes('cache-skipped'), 'a first visit downloads without looking in the empty cache');
+
     await waitForCachedModel(page);
     await page.reload();
     await page.waitForSelector('html[data-ready="true"]');
@@ -174,6 +177,14 @@ test('static site in Chromium', async (t) => {
     assert.equal(await page.getAttribute('html', 'data-model-source'), 'cache');
     assert.equal(warm.blob, cold.blob, 'no second blob download on reload');
     assert.equal(warm.pointer - cold.pointer, 1, 'the pointer is re-checked once');
+    assert.ok((await marks()).includes('cache-checked') && !(await marks()).includes('cache-skipped'), 'a return visit looks in the cache');
+
+    // The cache emptied behind the loader's back (the note still says "stored"): looked up, missed, downloaded.
+    await page.evaluate(() => caches.delete('playalike-models'));
+    await page.reload();
+    await page.waitForSelector('html[data-ready="true"]');
+    assert.equal(await page.getAttribute('html', 'data-model-source'), 'network');
+    assert.equal(count().blob, warm.blob + 1, 'downloaded again');
     assert.deepEqual(errors, [], 'no console errors');
   });
 
