@@ -17,7 +17,11 @@ export type ModelSource = string | URL | { latestUrl: string } | { url: string }
 export interface LoadOptions {
   /** Called as bytes arrive (and once with the full size on a cache hit). */
   onProgress?: (progress: LoadProgress) => void;
-  /** Cache API use: true (default, cache "playalike-models"), false, a cache name, or a Cache object. */
+  /**
+   * Cache API use: true (default, cache "playalike-models"), false, a cache name, or a Cache object.
+   * With a cache by name, the loader also keeps the checksum it stored there in localStorage
+   * (`playalike:cached:<name>`), so a first visit downloads without a cache lookup.
+   */
   cache?: boolean | string | Cache;
   /** The fetch to use (default globalThis.fetch). */
   fetch?: typeof fetch;
