@@ -243,13 +243,19 @@ export async function sha256Hex(bytes) {
   return hex;
 }
 
+/** The name of the browser cache the `cache` option asks for; undefined for none or a Cache object. */
+function cacheNameOf(option) {
+  if (option === false || (option && typeof option === 'object')) return undefined;
+  return typeof option === 'string' ? option : CACHE_NAME;
+}
+
 async function openCache(option) {
-  if (option === false) return undefined;
   if (option && typeof option === 'object') return option; // an injected Cache (tests)
+  const name = cacheNameOf(option);
   const storage = globalThis.caches;
-  if (!storage) return undefined; // Node, insecure origins
+  if (!name || !storage) return undefined; // no cache asked for; Node, insecure origins
   try {
-    return await storage.open(typeof option === 'string' ? option : CACHE_NAME);
+    return await storage.open(name);
   } catch {
     return undefined; // private mode, quota, disabled storage: load without cache
   }
@@ -352,9 +358,7 @@ export async function fetchModelBytes(source, options = {}) {
   }
   const checksum = pointer?.checksum;
   // The browser's own cache by name (not an injected Cache object): its note can spare the lookup.
-  const cacheName = options.cache === false || (options.cache && typeof options.cache === 'object')
-    ? undefined
-    : typeof options.cache === 'string' ? options.cache : CACHE_NAME;
+  const cacheName = cacheNameOf(options.cache);
   const note = cacheName && checksum && globalThis.caches ? storedChecksum(cacheName) : undefined;
   if (note !== undefined && note !== checksum) {
     // This loader never stored this blob here (a first visit, or a new model): download now.

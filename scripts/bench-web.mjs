@@ -17,16 +17,26 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { execFileSync } from 'node:child_process';
+import { parseArgs } from 'node:util';
 import { startServer } from '../tests/browser/server.mjs';
 import { root, workDir, testModel, makeBucket, chooseQuery, launchBrowser, NO_COVERS_FLAGS, routeCovers, readSnapshotGames, waitForCachedModel } from '../tests/browser/harness.mjs';
 
-const args = process.argv.slice(2);
-const runs = Number(args[args.indexOf('--runs') + 1]) || 9;
-const skip333k = args.includes('--skip-333k');
-const baselineRev = args.includes('--baseline') ? args[args.indexOf('--baseline') + 1] : null;
-const routed = args.includes('--route-covers');
-const rtt = args.includes('--rtt') ? Number(args[args.indexOf('--rtt') + 1]) : 0;
-if (!(rtt >= 0)) throw new Error('--rtt takes a latency in milliseconds');
+const { values: opts } = parseArgs({
+  options: {
+    runs: { type: 'string', default: '9' },
+    'skip-333k': { type: 'boolean', default: false },
+    baseline: { type: 'string' },
+    'route-covers': { type: 'boolean', default: false },
+    rtt: { type: 'string', default: '0' },
+  },
+});
+const runs = Number(opts.runs);
+if (!(Number.isInteger(runs) && runs > 0)) throw new Error(`--runs takes a positive count, not ${opts.runs}`);
+const skip333k = opts['skip-333k'];
+const baselineRev = opts.baseline ?? null;
+const routed = opts['route-covers'];
+const rtt = Number(opts.rtt);
+if (!(rtt >= 0)) throw new Error(`--rtt takes a latency in milliseconds, not ${opts.rtt}`);
 
 /** A page in `context`, with the emulated latency when --rtt is given. */
 async function openPage(context) {

@@ -51,7 +51,6 @@ function readState() {
   };
   const ids = (v) => (v ?? '').split(',').map((s) => int(s)).filter((n) => n !== null);
   return {
-    model: boot.model,
     game: int(q.get('game')),
     liked: [...new Set(ids(q.get('liked')))],
     platform: int(q.get('platform')),
@@ -143,7 +142,7 @@ async function load() {
   els.loading.hidden = false;
   els.status.textContent = 'Loading the model…';
   // The first attempt adopts what boot.js started while the page was parsed; "Try again" starts over.
-  const early = attempts++ === 0 && state.model === boot.model;
+  const early = attempts++ === 0;
   let Recommender;
   try {
     ({ Recommender } = await (early ? boot.pkg : import('./pkg/index.js')));
@@ -162,7 +161,7 @@ async function load() {
         stop();
       }
     } else {
-      rec = await Recommender.load(state.model, { onProgress: showProgress });
+      rec = await Recommender.load(boot.model, { onProgress: showProgress });
     }
   } catch (e) {
     // Report to the console as a warning only: the page shows the message.
