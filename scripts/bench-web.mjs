@@ -5,9 +5,9 @@
 //   engine calls from JS (search, recommend, explain) for reference
 // Writes bench/web.md. Usage: node scripts/bench-web.mjs [--runs N] [--skip-333k] [--baseline REV]
 //   [--route-covers] [--rtt MS]
-//   --baseline REV: also load the site as it was at git revision REV (web/ and pkg/'s hand-written
-//     JS from REV, today's wasm), interleaved run by run with the current one: a before/after
-//     under the same machine load.
+//   --baseline REV: also load the site as it was at git revision REV (web/, pkg/'s hand-written
+//     JS and scripts/build-site.sh from REV, today's wasm), interleaved run by run with the current
+//     one: a before/after under the same machine load. Both are built by scripts/build-site.sh.
 //   --rtt MS: add MS of latency to every request (Chromium's network emulation), as a visitor
 //     on a real network sees; writes bench/web-rtt<MS>.md instead.
 //   --route-covers: answer IGDB covers with Playwright routing, as the benchmark did before
@@ -19,7 +19,7 @@ import path from 'node:path';
 import { execFileSync } from 'node:child_process';
 import { parseArgs } from 'node:util';
 import { startServer } from '../tests/browser/server.mjs';
-import { root, workDir, testModel, makeBucket, chooseQuery, launchBrowser, NO_COVERS_FLAGS, routeCovers, readSnapshotGames, waitForCachedModel } from '../tests/browser/harness.mjs';
+import { root, workDir, testModel, makeBucket, buildSite, chooseQuery, launchBrowser, NO_COVERS_FLAGS, routeCovers, readSnapshotGames, waitForCachedModel } from '../tests/browser/harness.mjs';
 
 const { values: opts } = parseArgs({
   options: {
@@ -50,16 +50,20 @@ async function openPage(context) {
 }
 const pkgDir = process.env.PLAYALIKE_TEST_PKG_DIR ?? path.join(root, 'pkg');
 
-/** The sites to measure: the working tree's, and the baseline revision's when asked. */
+/**
+ * The sites to measure, each built by its own revision's scripts/build-site.sh (what ships): the
+ * working tree's, and the baseline revision's when asked (its web/, pkg/'s hand-written JS and
+ * build script from REV; today's generated glue and wasm).
+ */
 function sites() {
-  const list = [{ name: 'current', web: path.join(root, 'web'), pkg: pkgDir }];
+  const list = [{ name: 'current', site: buildSite(pkgDir, 'bench-site') }];
   if (!baselineRev) return list;
   const commit = execFileSync('git', ['rev-parse', '--short', baselineRev], { cwd: root, encoding: 'utf8' }).trim();
   const dir = path.join(workDir, 'bench-baseline');
   fs.rmSync(dir, { recursive: true, force: true });
   fs.mkdirSync(path.join(dir, 'pkg'), { recursive: true });
-  const files = execFileSync('git', ['ls-tree', '-r', '--name-only', commit, 'web', 'pkg'], { cwd: root, encoding: 'utf8' }).split('\n');
-  for (const f of files.filter((f) => /^web\/[^/]+$|^pkg\/[^/]+\.js$/.test(f))) {
+  const files = execFileSync('git', ['ls-tree', '-r', '--name-only', commit, 'web', 'pkg', 'scripts/build-site.sh'], { cwd: root, encoding: 'utf8' }).split('\n');
+  for (const f of files.filter((f) => /^web\/[^/]+$|^pkg\/[^/]+\.js$|^scripts\/build-site\.sh$/.test(f))) {
     const out = path.join(dir, f);
     fs.mkdirSync(path.dirname(out), { recursive: true });
     fs.writeFileSync(out, execFileSync('git', ['show', `${commit}:${f}`], { cwd: root }));
@@ -68,8 +72,49 @@ function sites() {
   for (const f of fs.readdirSync(pkgDir)) {
     if (!fs.existsSync(path.join(dir, 'pkg', f))) fs.copyFileSync(path.join(pkgDir, f), path.join(dir, 'pkg', f));
   }
-  list.push({ name: `baseline ${commit}`, web: path.join(dir, 'web'), pkg: path.join(dir, 'pkg') });
+  fs.symlinkSync(path.join(root, 'node_modules'), path.join(dir, 'node_modules'));
+  const site = path.join(dir, 'site');
+  execFileSync('bash', ['scripts/build-site.sh', site], { cwd: dir, env: { ...process.env, PLAYALIKE_PKG_DIR: 'pkg' }, stdio: ['ignore', 'inherit', 'inherit'] });
+  list.push({ name: `baseline ${commit}`, site });
   return list;
+}
+
+/**
+ * The engine's path alone, as a site to measure beside the real one: index.html's head (the
+ * inline pointer request, the wasm preload) and web/boot.js (pointer, blob, verify, cache,
+ * decode), bundled the same way, then the ten recommendations as bare list items, with no
+ * stylesheet and no page UI. What the real page adds on top of it is the page's own cost.
+ */
+function enginePathSite() {
+  const dir = path.join(workDir, 'bench-engine-path');
+  fs.rmSync(dir, { recursive: true, force: true });
+  fs.mkdirSync(path.join(dir, 'src', 'pkg'), { recursive: true });
+  fs.mkdirSync(path.join(dir, 'site', 'pkg'), { recursive: true });
+  fs.copyFileSync(path.join(root, 'web', 'boot.js'), path.join(dir, 'src', 'boot.js'));
+  for (const f of ['index.js', 'loader.js', 'playalike.js']) fs.copyFileSync(path.join(pkgDir, f), path.join(dir, 'src', 'pkg', f));
+  fs.copyFileSync(path.join(pkgDir, 'playalike_bg.wasm'), path.join(dir, 'site', 'pkg', 'playalike_bg.wasm'));
+  fs.writeFileSync(
+    path.join(dir, 'src', 'bare.js'),
+    `import { loading } from './boot.js';
+const rec = await loading;
+if (document.readyState === 'loading') await new Promise((r) => document.addEventListener('DOMContentLoaded', r, { once: true }));
+document.documentElement.dataset.modelSource = rec.source?.fromCache ? 'cache' : 'network';
+const list = document.getElementById('recs');
+for (const r of rec.recommend(Number(new URLSearchParams(location.search).get('game')), { k: 10 })) {
+  const li = document.createElement('li');
+  li.textContent = r.name;
+  list.append(li);
+}
+performance.mark('playalike:first-recs');
+requestAnimationFrame(() => setTimeout(() => performance.mark('playalike:first-recs-painted'), 0));
+`,
+  );
+  execFileSync(path.join(root, 'node_modules', '.bin', 'esbuild'), [path.join(dir, 'src', 'bare.js'), '--bundle', '--format=esm', '--minify', '--log-level=warning', `--outfile=${path.join(dir, 'site', 'bare.js')}`], { stdio: 'inherit' });
+  const html = fs.readFileSync(path.join(root, 'web', 'index.html'), 'utf8');
+  const head = html.slice(0, html.indexOf('</head>')).replace('src="main.js"', 'src="bare.js"').replace(/\s*<link rel="stylesheet"[^>]*>/, '');
+  if (!head.includes('src="bare.js"')) throw new Error('web/index.html no longer loads main.js: update enginePathSite()');
+  fs.writeFileSync(path.join(dir, 'site', 'index.html'), `${head}</head>\n<body><ol id="recs"></ol></body>\n</html>\n`);
+  return { name: 'engine path only (no page UI)', site: path.join(dir, 'site') };
 }
 
 const pct = (xs, p) => {
@@ -83,7 +128,7 @@ async function benchModel(label, blob, queryGame, partials, browser, variants) {
   fs.rmSync(bucket, { recursive: true, force: true });
   makeBucket(bucket, blob);
   const servers = [];
-  for (const v of variants) servers.push(await startServer({ '/': v.web, '/pkg/': v.pkg, '/bucket/': bucket }));
+  for (const v of variants) servers.push(await startServer({ '/': v.site, '/bucket/': bucket }));
   const urlOf = (server) => `${server.url}/?model=/bucket/latest.json&game=${queryGame}`;
   const url = urlOf(servers[0]);
   const newContext = async () => {
@@ -235,7 +280,7 @@ function partialsOf(snapshot, n = 6) {
   return out;
 }
 
-const variants = sites();
+const variants = [...sites(), enginePathSite()];
 const loadStart = os.loadavg().map((x) => x.toFixed(1)).join(' / ');
 // No request interception (Playwright routing would hold every request for a round trip to this
 // process and turn the HTTP cache off, which no visitor has): covers fail at the resolver instead.
@@ -290,7 +335,7 @@ for (const r of results) {
 }
 if (results.some((r) => r.others.length)) {
   lines.push('');
-  lines.push('Before/after in the same run (sites alternating run by run, same server, same wasm, same model):');
+  lines.push(`Sites in the same run, alternating run by run (same server, wasm and model)${baselineRev ? ': the current one, the baseline revision' : ': the current one'}, and the engine's path alone: the same head and web/boot.js (pointer, blob, verify, cache, decode) bundled the same way, then the ten recommendations as bare list items, no stylesheet, no page UI. The difference between the current site and that row is what the page itself costs on the way to its first recommendations.`);
   lines.push('');
   lines.push('| model | site | nav → recs cold p50 (max) | warm p50 (max) |');
   lines.push('|---|---|---|---|');

@@ -1,18 +1,50 @@
 #!/usr/bin/env bash
-# Assembles the deployable static site: web/ (HTML, JS, CSS, config) + the built npm package
-# (pkg/, from scripts/build-wasm.sh) into one folder any static host can serve.
+# Assembles the deployable static site into one folder any static host can serve:
+#   index.html, style.css,
+#   main.js (+ main.js.map): web/main.js bundled by esbuild with everything it imports (boot.js,
+#     app.js, config.js and the npm package's JS), so a first visit waits for one script instead
+#     of a chain of modules (docs/decisions/507-site-bundle.md),
+#   pkg/playalike_bg.wasm: the engine (from scripts/build-wasm.sh).
 # Usage: scripts/build-site.sh [OUT_DIR]   (default out/site)
+#   PLAYALIKE_PKG_DIR: take the package from another folder (default pkg/).
 # Then e.g.: python3 -m http.server -d out/site  and open /?model=URL_OF_latest.json
 set -euo pipefail
 cd "$(dirname "$0")/.."
 out="${1:-out/site}"
-if [ ! -f pkg/playalike_bg.wasm ] || [ ! -f pkg/index.js ]; then
-  echo "build-site: pkg/ is not built; run scripts/build-wasm.sh first" >&2
+pkg="${PLAYALIKE_PKG_DIR:-pkg}"
+for f in playalike_bg.wasm index.js loader.js playalike.js; do
+  if [ ! -f "$pkg/$f" ]; then
+    echo "build-site: $pkg/$f is missing: build the package with scripts/build-wasm.sh first" >&2
+    exit 1
+  fi
+done
+esbuild=node_modules/.bin/esbuild
+if [ ! -x "$esbuild" ]; then
+  echo "build-site: $esbuild is missing: install the npm packages (npm ci, or scripts/setup.sh)" >&2
   exit 1
 fi
-rm -rf "$out"
-mkdir -p "$out/pkg"
-cp web/index.html web/boot.js web/app.js web/style.css web/config.js "$out/"
-# Only what the browser loads: the JS modules and the wasm (no node-only files).
-for f in pkg/*.js pkg/*.wasm; do cp "$f" "$out/pkg/"; done
-echo "build-site: wrote $out ($(du -sh "$out" | cut -f1))" >&2
+
+# Written next to OUT_DIR and moved into place at the end: a failed build never leaves a
+# half-written site where a server could see it.
+parent="$(dirname "$out")"
+mkdir -p "$parent"
+tmp="$(mktemp -d "$parent/.build-site.XXXXXX")"
+trap 'rm -rf "$tmp"' EXIT
+
+# The sources as the page sees them unbundled: web/*.js with the package's JS in pkg/ beside them.
+mkdir -p "$tmp/src/pkg" "$tmp/site/pkg"
+cp web/*.js "$tmp/src/"
+cp "$pkg/index.js" "$pkg/loader.js" "$pkg/playalike.js" "$tmp/src/pkg/"
+# ESM output keeps import.meta.url (boot.js resolves the wasm from it) and dynamic imports of
+# bundled modules stay lazy (app.js runs once the document is parsed). The source map keeps
+# errors in the console readable; it is fetched only when the developer tools are open.
+"$esbuild" "$tmp/src/main.js" --bundle --format=esm --minify --sourcemap --legal-comments=none \
+  --log-level=warning --outfile="$tmp/site/main.js"
+cp web/index.html web/style.css "$tmp/site/"
+cp "$pkg/playalike_bg.wasm" "$tmp/site/pkg/"
+
+rm -rf "$out.old"
+if [ -e "$out" ]; then mv "$out" "$out.old"; fi
+mv "$tmp/site" "$out"
+rm -rf "$out.old"
+echo "build-site: wrote $out (main.js $(wc -c <"$out/main.js") bytes, $(du -sh "$out" | cut -f1) in all)" >&2

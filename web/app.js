@@ -161,7 +161,7 @@ async function load() {
         stop();
       }
     } else {
-      rec = await Recommender.load(boot.model, { onProgress: showProgress });
+      rec = await Recommender.load(boot.model, { onProgress: showProgress, wasm: boot.wasmUrl });
     }
   } catch (e) {
     // Report to the console as a warning only: the page shows the message.

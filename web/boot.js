@@ -1,8 +1,9 @@
 // Starts the slow part of the page first: the model download (pointer, then blob or cache) and
 // the engine (package import, wasm compile), while the HTML and the stylesheet are still being
-// parsed and laid out. index.html loads this as an async module, so it runs as soon as it has
-// arrived, without waiting for the document; app.js imports it (the same module instance) and
-// adopts what it started. It adopts in turn the pointer request index.html's inline script made.
+// parsed and laid out. main.js (index.html's async script) imports it first, so it runs as soon as
+// the script has arrived, without waiting for the document; app.js imports it (the same module
+// instance) and adopts what it started. It adopts in turn the pointer request index.html's inline
+// script made.
 // No DOM access here beyond the head (the body may not exist yet).
 //
 // Failures stay in the promises for app.js to show; they are marked handled here so that an early
@@ -31,8 +32,14 @@ export function onProgress(fn) {
 export const pkg = import('./pkg/index.js');
 pkg.then(() => performance.mark('playalike:package-imported'), () => {});
 
+/**
+ * The engine's wasm, beside the page in pkg/ (index.html preloads this URL). Given explicitly: in
+ * the bundle, the package's own default (relative to its module) would point next to main.js.
+ */
+export const wasmUrl = new URL('./pkg/playalike_bg.wasm', import.meta.url);
+
 // The wasm compiles as soon as the package is there (its bytes come from the preload in the head).
-const engine = pkg.then((m) => m.ready());
+const engine = pkg.then((m) => m.ready(wasmUrl));
 
 /**
  * The model, loaded like `Recommender.load` does it, except that the download starts as soon as

@@ -78,6 +78,23 @@ export function readSnapshotGames(dir) {
 }
 
 /**
+ * Builds the deployable site (scripts/build-site.sh: the bundled main.js, index.html, style.css
+ * and pkg/playalike_bg.wasm) from the package in `pkgDir` into `out` (a folder name under
+ * target/web-test, or an absolute path), and returns the folder. The tests and the benchmark
+ * serve what ships, not the sources.
+ */
+export function buildSite(pkgDir, out = 'site') {
+  if (!fs.existsSync(path.join(pkgDir, 'playalike_bg.wasm'))) throw new Error(`${pkgDir} is not built: run scripts/build-wasm.sh`);
+  const dir = path.resolve(workDir, out);
+  execFileSync(path.join(root, 'scripts', 'build-site.sh'), [dir], {
+    cwd: root,
+    env: { ...process.env, PLAYALIKE_PKG_DIR: pkgDir },
+    stdio: ['ignore', 'inherit', 'inherit'],
+  });
+  return dir;
+}
+
+/**
  * A model blob: PLAYALIKE_TEST_MODEL, or trained by the builder from the snapshot.
  * Returns {blob (path), snapshot (dir or null)}.
  */

@@ -9,14 +9,13 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
 import { startServer } from './server.mjs';
-import { root, workDir, testModel, makeBucket, launchBrowser, routeCovers, watchConsole } from './harness.mjs';
+import { root, workDir, testModel, makeBucket, buildSite, launchBrowser, routeCovers, watchConsole } from './harness.mjs';
 
 // Chromium reports every non-2xx resource as a console error; these tests expect those.
 const isHttpFailure = (e) => /Failed to load resource/.test(e);
 
 test('site: model failure states', async (t) => {
   const pkgDir = process.env.PLAYALIKE_TEST_PKG_DIR ?? path.join(root, 'pkg');
-  assert.ok(fs.existsSync(path.join(pkgDir, 'playalike_bg.wasm')), `${pkgDir} is not built: run scripts/build-wasm.sh`);
   const { blob } = testModel();
   const bucket = path.join(workDir, 'bucket-errors');
   fs.rmSync(bucket, { recursive: true, force: true });
@@ -30,7 +29,7 @@ test('site: model failure states', async (t) => {
   const huge = makeBucket(path.join(bucket, 'huge'), blob);
   fs.writeFileSync(path.join(bucket, 'huge', 'latest.json'), JSON.stringify({ ...huge, size: 5_000_000_000 }));
 
-  const server = await startServer({ '/': path.join(root, 'web'), '/pkg/': pkgDir, '/bucket/': bucket });
+  const server = await startServer({ '/': buildSite(pkgDir, 'site-errors'), '/bucket/': bucket });
   t.after(() => server.close());
   const browser = await launchBrowser();
   t.after(() => browser.close());

@@ -12,6 +12,7 @@ import {
   workDir,
   testModel,
   makeBucket,
+  buildSite,
   nativeRecommend,
   chooseQuery,
   launchBrowser,
@@ -26,14 +27,13 @@ const screenshots = path.join(root, 'target', 'screenshots');
 test('static site in Chromium', async (t) => {
   // PLAYALIKE_TEST_PKG_DIR: serve another build of the package (default pkg/).
   const pkgDir = process.env.PLAYALIKE_TEST_PKG_DIR ?? path.join(root, 'pkg');
-  assert.ok(fs.existsSync(path.join(pkgDir, 'playalike_bg.wasm')), `${pkgDir} is not built: run scripts/build-wasm.sh`);
   const { blob, snapshot } = testModel();
   const bucket = path.join(workDir, 'bucket-site');
   fs.rmSync(bucket, { recursive: true, force: true });
   makeBucket(bucket, blob, { version: 1 });
   const query = snapshot ? chooseQuery(snapshot) : { partial: process.env.PLAYALIKE_TEST_QUERY ?? 'the', name: null };
 
-  const server = await startServer({ '/': path.join(root, 'web'), '/pkg/': pkgDir, '/bucket/': bucket });
+  const server = await startServer({ '/': buildSite(pkgDir), '/bucket/': bucket });
   t.after(() => server.close());
   const browser = await launchBrowser();
   t.after(() => browser.close());
