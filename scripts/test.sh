@@ -50,8 +50,8 @@ else
 fi
 PLAYALIKE_TEST_BLOB="$test_blob" PLAYALIKE_QUERY_BIN=target/debug/examples/query node --test tests/node/
 
-step "JS loader unit tests (node --test)"
-node --test tests/browser/loader.test.mjs
+step "JS loader unit tests and the site build (node --test)"
+node --test tests/browser/loader.test.mjs tests/browser/build-site.test.mjs
 
 step "browser tests: static site in Chromium (real 4k model, compared with the native CLI)"
 node --test tests/browser/site.test.mjs
