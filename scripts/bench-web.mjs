@@ -38,16 +38,47 @@ const routed = opts['route-covers'];
 const rtt = Number(opts.rtt);
 if (!(rtt >= 0)) throw new Error(`--rtt takes a latency in milliseconds, not ${opts.rtt}`);
 
+/** Each page's own CDP session (bench pages only). */
+const sessions = new WeakMap();
+
 /** A page in `context`, with the emulated latency when --rtt is given. */
 async function openPage(context) {
   const page = await context.newPage();
+  const cdp = await context.newCDPSession(page);
+  sessions.set(page, cdp);
   if (rtt) {
-    const cdp = await context.newCDPSession(page);
     await cdp.send('Network.enable');
     await cdp.send('Network.emulateNetworkConditions', { offline: false, latency: rtt, downloadThroughput: -1, uploadThroughput: -1 });
   }
   return page;
 }
+
+/**
+ * Loads `url` in `page` and returns once the navigation has committed: the driver does nothing
+ * in the page while it loads. (`page.goto` waits for the load event and `waitForFunction` then
+ * injects Playwright's scripts into the page and polls each frame: on this machine that work
+ * landed in the middle of a cold load: 20-60 ms in A/B runs, docs/decisions/508.)
+ */
+async function load(page, url) {
+  await page.goto(url, { waitUntil: 'commit' });
+}
+
+/**
+ * Waits until `expression` is true in the page, asking every 50 ms with a bare CDP
+ * Runtime.evaluate (one tiny task in the page per question, nothing injected).
+ */
+async function until(page, expression, timeout) {
+  const cdp = sessions.get(page);
+  const deadline = Date.now() + timeout;
+  for (;;) {
+    const { result, exceptionDetails } = await cdp.send('Runtime.evaluate', { expression, returnByValue: true });
+    if (exceptionDetails) throw new Error(`bench-web: ${expression} threw: ${exceptionDetails.text}`);
+    if (result.value === true) return true;
+    if (Date.now() > deadline) return false;
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}
+
 const pkgDir = process.env.PLAYALIKE_TEST_PKG_DIR ?? path.join(root, 'pkg');
 
 /**
@@ -154,11 +185,11 @@ async function benchModel(label, blob, queryGame, partials, browser, variants) {
       return out;
     });
   const firstRecs = async (page, marks) => {
-    await page.waitForFunction(() => performance.getEntriesByName('playalike:first-recs').length > 0, null, { timeout: 120_000 });
+    if (!(await until(page, "performance.getEntriesByName('playalike:first-recs').length > 0", 120_000))) {
+      throw new Error('bench-web: no recommendations within 120 s');
+    }
     // The frame that shows them ends a little later: wait for its mark too, for the timeline.
-    await page
-      .waitForFunction(() => performance.getEntriesByName('playalike:first-recs-painted').length > 0 || document.documentElement.dataset.ready === 'true', null, { timeout: 10_000 })
-      .catch(() => {});
+    await until(page, "performance.getEntriesByName('playalike:first-recs-painted').length > 0 || document.documentElement.dataset.ready === 'true'", 10_000);
     const t = await timeline(page);
     marks.push(t);
     return t['first-recs'];
@@ -171,10 +202,10 @@ async function benchModel(label, blob, queryGame, partials, browser, variants) {
         const at = loads[j];
         const context = await newContext();
         const page = await openPage(context);
-        await page.goto(urlOf(servers[j]));
+        await load(page, urlOf(servers[j]));
         at.cold.push(await firstRecs(page, at.coldMarks));
         await waitForCachedModel(page);
-        await page.goto(urlOf(servers[j]));
+        await load(page, urlOf(servers[j]));
         at.warm.push(await firstRecs(page, at.warmMarks));
         const source = await page.getAttribute('html', 'data-model-source');
         if (source !== 'cache') throw new Error(`warm load did not come from the cache (${source})`);
@@ -187,7 +218,7 @@ async function benchModel(label, blob, queryGame, partials, browser, variants) {
     // Keystrokes: type each partial title character by character, in a warm page.
     const context = await newContext();
     const page = await openPage(context);
-    await page.goto(url);
+    await load(page, url);
     await firstRecs(page, []);
     const input = page.locator('#search-input');
     for (const p of partials) {
@@ -256,8 +287,8 @@ async function floor(browser) {
       const context = await browser.newContext();
       const page = await openPage(context);
       for (const kind of ['cold', 'warm']) {
-        await page.goto(`${server.url}/`);
-        await page.waitForFunction(() => performance.getEntriesByName('module-imported').length > 0);
+        await load(page, `${server.url}/`);
+        if (!(await until(page, "performance.getEntriesByName('module-imported').length > 0", 30_000))) throw new Error('bench-web: the floor page did not load');
         marks[kind].push(await read(page));
       }
       await context.close();
@@ -321,7 +352,7 @@ const chromium = execFileSync(process.env.CHROMIUM ?? '/usr/bin/chromium', ['--v
 const lines = [];
 lines.push('# Web benchmark: the static site in headless Chromium');
 lines.push('');
-lines.push(`Measured by \`node scripts/bench-web.mjs\` on ${new Date().toISOString().slice(0, 10)}: ${chromium}, ${os.cpus().length} cores (${os.cpus()[0]?.model ?? 'cpu'}), site and model served on loopback by tests/browser/server.mjs (HTTP/1.1, \`no-cache\` with ETag/304 like a static host)${rtt ? `, **${rtt} ms of latency added to every request** (Chromium's network emulation: the wait for each response a visitor on a real network sees, beyond loopback)` : ''}, ${routed ? 'IGDB covers answered by Playwright routing (every request intercepted, HTTP cache off)' : 'no request interception (IGDB covers fail at the resolver)'}, ${runs} runs per figure${baselineRev ? `, the current site and the baseline alternating run by run` : ''}. Load average at the start: ${loadStart} and at the end: ${os.loadavg().map((x) => x.toFixed(1)).join(' / ')} (the machine is shared; figures scale with it).`);
+lines.push(`Measured by \`node scripts/bench-web.mjs\` on ${new Date().toISOString().slice(0, 10)}: ${chromium}, ${os.cpus().length} cores (${os.cpus()[0]?.model ?? 'cpu'}), site and model served on loopback by tests/browser/server.mjs (HTTP/1.1, \`no-cache\` with ETag/304 like a static host)${rtt ? `, **${rtt} ms of latency added to every request** (Chromium's network emulation: the wait for each response a visitor on a real network sees, beyond loopback)` : ''}, ${routed ? 'IGDB covers answered by Playwright routing (every request intercepted, HTTP cache off)' : 'no request interception (IGDB covers fail at the resolver)'}, ${runs} runs per figure${baselineRev ? `, the current site and the baseline alternating run by run` : ''}, the driver silent during a load (navigation returns at commit; the marks are polled with a bare CDP \`Runtime.evaluate\` every 50 ms; nothing of Playwright's is injected into the page until it has shown its recommendations). Load average at the start: ${loadStart} and at the end: ${os.loadavg().map((x) => x.toFixed(1)).join(' / ')} (the machine is shared; figures scale with it).`);
 lines.push('Navigation → first recommendations: from navigation start to the recommendations of `?game=ID` in the DOM (page, wasm, pointer, blob, verify, decode, recommend, explain, render). Cold: empty cache; warm: reload, blob from the Cache API (only latest.json fetched).');
 lines.push('Keystroke → suggestions: the input event\'s timestamp to the suggestion list rendered (search + DOM update), each character of typed partial titles.');
 lines.push('');
