@@ -113,19 +113,18 @@ function sites() {
 /**
  * The engine's path alone, as a site to measure beside the real one: index.html's head (the
  * inline pointer request, the wasm preload) and web/boot.js (pointer, blob, verify, cache,
- * decode), bundled the same way, then the ten recommendations as bare list items, with no
- * stylesheet and no page UI. What the real page adds on top of it is the page's own cost.
+ * decode), built by scripts/build-site.sh like the site, then the ten recommendations as bare
+ * list items, with no stylesheet and no page UI. What the real page adds on top of it is the
+ * page's own cost.
  */
 function enginePathSite() {
   const dir = path.join(workDir, 'bench-engine-path');
+  const src = path.join(dir, 'web');
   fs.rmSync(dir, { recursive: true, force: true });
-  fs.mkdirSync(path.join(dir, 'src', 'pkg'), { recursive: true });
-  fs.mkdirSync(path.join(dir, 'site', 'pkg'), { recursive: true });
-  fs.copyFileSync(path.join(root, 'web', 'boot.js'), path.join(dir, 'src', 'boot.js'));
-  for (const f of ['index.js', 'loader.js', 'playalike.js']) fs.copyFileSync(path.join(pkgDir, f), path.join(dir, 'src', 'pkg', f));
-  fs.copyFileSync(path.join(pkgDir, 'playalike_bg.wasm'), path.join(dir, 'site', 'pkg', 'playalike_bg.wasm'));
+  fs.mkdirSync(src, { recursive: true });
+  fs.copyFileSync(path.join(root, 'web', 'boot.js'), path.join(src, 'boot.js'));
   fs.writeFileSync(
-    path.join(dir, 'src', 'bare.js'),
+    path.join(src, 'main.js'),
     `import { loading } from './boot.js';
 const rec = await loading;
 if (document.readyState === 'loading') await new Promise((r) => document.addEventListener('DOMContentLoaded', r, { once: true }));
@@ -140,12 +139,12 @@ performance.mark('playalike:first-recs');
 requestAnimationFrame(() => setTimeout(() => performance.mark('playalike:first-recs-painted'), 0));
 `,
   );
-  execFileSync(path.join(root, 'node_modules', '.bin', 'esbuild'), [path.join(dir, 'src', 'bare.js'), '--bundle', '--format=esm', '--minify', '--log-level=warning', `--outfile=${path.join(dir, 'site', 'bare.js')}`], { stdio: 'inherit' });
   const html = fs.readFileSync(path.join(root, 'web', 'index.html'), 'utf8');
-  const head = html.slice(0, html.indexOf('</head>')).replace('src="main.js"', 'src="bare.js"').replace(/\s*<link rel="stylesheet"[^>]*>/, '');
-  if (!head.includes('src="bare.js"')) throw new Error('web/index.html no longer loads main.js: update enginePathSite()');
-  fs.writeFileSync(path.join(dir, 'site', 'index.html'), `${head}</head>\n<body><ol id="recs"></ol></body>\n</html>\n`);
-  return { name: 'engine path only (no page UI)', site: path.join(dir, 'site') };
+  const head = html.slice(0, html.indexOf('</head>')).replace(/\s*<link rel="stylesheet"[^>]*>/, '');
+  if (!head.includes('src="main.js"')) throw new Error('web/index.html no longer loads main.js: update enginePathSite()');
+  fs.writeFileSync(path.join(src, 'index.html'), `${head}</head>\n<body><ol id="recs"></ol></body>\n</html>\n`);
+  fs.writeFileSync(path.join(src, 'style.css'), ''); // build-site.sh copies one; this page does not link it
+  return { name: 'engine path only (no page UI)', site: buildSite(pkgDir, path.join(dir, 'site'), src) };
 }
 
 const pct = (xs, p) => {

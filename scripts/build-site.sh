@@ -7,11 +7,14 @@
 #   pkg/playalike_bg.wasm: the engine (from scripts/build-wasm.sh).
 # Usage: scripts/build-site.sh [OUT_DIR]   (default out/site)
 #   PLAYALIKE_PKG_DIR: take the package from another folder (default pkg/).
+#   PLAYALIKE_WEB_DIR: take the page's sources from another folder (default web/; the benchmark
+#     builds its engine-only page this way).
 # Then e.g.: python3 -m http.server -d out/site  and open /?model=URL_OF_latest.json
 set -euo pipefail
 cd "$(dirname "$0")/.."
 out="${1:-out/site}"
 pkg="${PLAYALIKE_PKG_DIR:-pkg}"
+web="${PLAYALIKE_WEB_DIR:-web}"
 for f in playalike_bg.wasm index.js loader.js playalike.js; do
   if [ ! -f "$pkg/$f" ]; then
     echo "build-site: $pkg/$f is missing: build the package with scripts/build-wasm.sh first" >&2
@@ -31,16 +34,16 @@ mkdir -p "$parent"
 tmp="$(mktemp -d "$parent/.build-site.XXXXXX")"
 trap 'rm -rf "$tmp"' EXIT
 
-# The sources as the page sees them unbundled: web/*.js with the package's JS in pkg/ beside them.
+# The sources as the page sees them unbundled: the page's JS with the package's JS in pkg/ beside it.
 mkdir -p "$tmp/src/pkg" "$tmp/site/pkg"
-cp web/*.js "$tmp/src/"
+cp "$web"/*.js "$tmp/src/"
 cp "$pkg/index.js" "$pkg/loader.js" "$pkg/playalike.js" "$tmp/src/pkg/"
 # ESM output keeps import.meta.url (boot.js resolves the wasm from it) and dynamic imports of
 # bundled modules stay lazy (app.js runs once the document is parsed). The source map keeps
 # errors in the console readable; it is fetched only when the developer tools are open.
 "$esbuild" "$tmp/src/main.js" --bundle --format=esm --minify --sourcemap --legal-comments=none \
   --log-level=warning --outfile="$tmp/site/main.js"
-cp web/index.html web/style.css "$tmp/site/"
+cp "$web/index.html" "$web/style.css" "$tmp/site/"
 cp "$pkg/playalike_bg.wasm" "$tmp/site/pkg/"
 
 rm -rf "$out.old"

@@ -79,16 +79,16 @@ export function readSnapshotGames(dir) {
 
 /**
  * Builds the deployable site (scripts/build-site.sh: the bundled main.js, index.html, style.css
- * and pkg/playalike_bg.wasm) from the package in `pkgDir` into `out` (a folder name under
- * target/web-test, or an absolute path), and returns the folder. The tests and the benchmark
+ * and pkg/playalike_bg.wasm) from the package in `pkgDir` and the page's sources in `webDir` into
+ * `out` (a folder name under target/web-test, or an absolute path), and returns the folder. The tests and the benchmark
  * serve what ships, not the sources.
  */
-export function buildSite(pkgDir, out = 'site') {
+export function buildSite(pkgDir, out = 'site', webDir = path.join(root, 'web')) {
   if (!fs.existsSync(path.join(pkgDir, 'playalike_bg.wasm'))) throw new Error(`${pkgDir} is not built: run scripts/build-wasm.sh`);
   const dir = path.resolve(workDir, out);
   execFileSync(path.join(root, 'scripts', 'build-site.sh'), [dir], {
     cwd: root,
-    env: { ...process.env, PLAYALIKE_PKG_DIR: pkgDir },
+    env: { ...process.env, PLAYALIKE_PKG_DIR: pkgDir, PLAYALIKE_WEB_DIR: webDir },
     stdio: ['ignore', 'inherit', 'inherit'],
   });
   return dir;
