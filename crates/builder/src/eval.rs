@@ -95,6 +95,13 @@ pub struct Evaluation {
     pub genre_agreement: f64,
     /// catalogue coverage@k.
     pub coverage: f64,
+    /// recall@k of the tail queries: held-out games below the catalogue's median popularity.
+    pub tail_recall: f64,
+    /// Tail queries.
+    pub tail_queries: usize,
+    /// Mean popularity percentile (0..1) of what the held-out queries were shown: about 0.5 for
+    /// a list indifferent to popularity, near 1 when a popularity prior does the work.
+    pub shown_popularity: f64,
     /// Seconds spent.
     pub seconds: f64,
 }
@@ -108,54 +115,97 @@ impl Evaluation {
             (format!("hit@{k}"), self.hit),
             (format!("genre_agreement@{k}"), self.genre_agreement),
             (format!("coverage@{k}"), self.coverage),
+            (format!("tail_recall@{k}"), self.tail_recall),
+            ("shown_popularity_percentile".to_string(), self.shown_popularity),
         ])
     }
 }
 
-/// Top-k lists of many queries, in parallel over `threads` workers (0 = all cores).
-pub fn top_k_all<F>(n: usize, threads: usize, f: F) -> Result<Vec<Vec<u32>>>
-where
-    F: Fn(usize) -> Result<Vec<u32>> + Sync,
-{
-    let threads =
-        if threads == 0 { std::thread::available_parallelism().map_or(1, |n| n.get()) } else { threads };
-    let chunk = n.div_ceil(threads.max(1)).max(1);
-    let parts: Vec<Result<Vec<Vec<u32>>>> = std::thread::scope(|s| {
-        let handles: Vec<_> = (0..n)
-            .step_by(chunk)
-            .map(|start| {
-                let f = &f;
-                s.spawn(move || (start..(start + chunk).min(n)).map(f).collect::<Result<Vec<_>>>())
-            })
-            .collect();
-        handles
-            .into_iter()
-            .map(|h| h.join().unwrap_or_else(|_| Err(anyhow::anyhow!("worker panicked"))))
-            .collect()
-    });
-    let mut out = Vec::with_capacity(n);
-    for p in parts {
-        out.extend(p?);
+/// Popularity percentile of each value (0..1, ties share their mean rank): the share of the
+/// catalogue strictly less popular, plus half the share equally popular.
+pub fn popularity_percentiles(pop: &[f32]) -> Vec<f64> {
+    let n = pop.len();
+    let mut order: Vec<usize> = (0..n).collect();
+    order.sort_by(|&a, &b| pop[a].total_cmp(&pop[b]));
+    let mut pct = vec![0.0; n];
+    let mut i = 0;
+    while i < n {
+        let mut j = i;
+        while j < n && pop[order[j]] == pop[order[i]] {
+            j += 1;
+        }
+        let p = (i as f64 + (j - i) as f64 / 2.0) / n.max(1) as f64;
+        for &o in &order[i..j] {
+            pct[o] = p;
+        }
+        i = j;
     }
-    Ok(out)
+    pct
 }
 
-/// Scores recommendation lists against the split. `lists[i]` is the top list of `queries[i]`.
+/// Every game's top-k list through the engine (curated bonus as the model has it), in the order
+/// of `engine.games()`. Games sharing a profile share work ([`Engine::recommend_each`]).
+pub fn all_lists(engine: &Engine, k: usize, threads: usize) -> Result<Vec<Vec<u32>>> {
+    let mut ids: Vec<(Option<(u32, u16)>, u32)> =
+        engine.games().iter().map(|g| (engine.shared_key(g.id), g.id)).collect();
+    ids.sort_unstable();
+    let ids: Vec<u32> = ids.into_iter().map(|x| x.1).collect();
+    let parts = crate::par::workers(threads) * 4;
+    let chunk = ids.len().div_ceil(parts.max(1)).max(1);
+    let chunks: Vec<&[u32]> = ids.chunks(chunk).collect();
+    let template = RecommendQuery { k, ..Default::default() };
+    let lists = crate::par::try_par_map(chunks.len(), threads, |c| {
+        engine.recommend_each(chunks[c], &template).context("while recommending for every game")
+    })?;
+    let by_id: HashMap<u32, Vec<u32>> = ids
+        .iter()
+        .zip(lists.into_iter().flatten())
+        .map(|(&id, hits)| (id, hits.into_iter().map(|h| h.id).collect()))
+        .collect();
+    Ok(engine.games().iter().map(|g| by_id.get(&g.id).cloned().unwrap_or_default()).collect())
+}
+
+/// Catalogue coverage@k of the model `engine` serves, as the benchmark measures it: the share of
+/// the catalogue in the union of every game's top k.
+pub fn served_coverage(engine: &Engine, k: usize, threads: usize) -> Result<f64> {
+    let lists = all_lists(engine, k, threads)?;
+    let seen: HashSet<u32> = lists.into_iter().flatten().collect();
+    Ok(seen.len() as f64 / engine.len().max(1) as f64)
+}
+
+/// Scores recommendation lists against the split. `held_lists[i]` is the top list of
+/// `split.held_out[i]`; `raw_popularity` is the popularity signal per game in model order
+/// (before any learned prior), for the tail and shown-popularity figures.
 pub fn score_lists(
     model: &Model,
     split: &Split,
     k: usize,
     held_lists: &[Vec<u32>],
     all_lists: Option<&[Vec<u32>]>,
+    raw_popularity: &[f32],
 ) -> Evaluation {
     let genres: HashMap<u32, &Vec<u32>> =
         model.games.iter().map(|g| (g.id, &g.features[Field::Genres.index()])).collect();
+    let pct_of: HashMap<u32, f64> =
+        model.games.iter().map(|g| g.id).zip(popularity_percentiles(raw_popularity)).collect();
     let (mut recall, mut hit, mut agree, mut agree_n) = (0.0, 0.0, 0.0, 0usize);
+    let (mut tail, mut tail_n, mut shown, mut shown_n) = (0.0, 0usize, 0.0, 0usize);
     for (q, list) in split.held_out.iter().zip(held_lists) {
-        let truth = &split.truth[q];
+        let Some(truth) = split.truth.get(q) else { continue };
         let list = &list[..list.len().min(k)];
         let found = list.iter().filter(|x| truth.contains(x)).count();
-        recall += found as f64 / truth.len().min(k) as f64;
+        let r = found as f64 / truth.len().min(k).max(1) as f64;
+        recall += r;
+        if pct_of.get(q).is_some_and(|&p| p < 0.5) {
+            tail += r;
+            tail_n += 1;
+        }
+        for b in list {
+            if let Some(p) = pct_of.get(b) {
+                shown += p;
+                shown_n += 1;
+            }
+        }
         hit += f64::from(u8::from(found > 0));
         let qg = genres.get(q).copied().filter(|g| !g.is_empty());
         if let (Some(qg), false) = (qg, list.is_empty()) {
@@ -180,29 +230,39 @@ pub fn score_lists(
         hit: hit / nq,
         genre_agreement: agree / agree_n.max(1) as f64,
         coverage,
+        tail_recall: tail / tail_n.max(1) as f64,
+        tail_queries: tail_n,
+        shown_popularity: shown / shown_n.max(1) as f64,
         seconds: 0.0,
     }
 }
 
 /// Measures a split model (held-out lists already removed) through `Engine::recommend`.
-pub fn evaluate(split_model: &Model, split: &Split, k: usize, threads: usize) -> Result<Evaluation> {
+/// `raw_popularity`: the popularity signal per game in model order, before any learned prior.
+pub fn evaluate(
+    split_model: &Model,
+    split: &Split,
+    k: usize,
+    threads: usize,
+    raw_popularity: &[f32],
+) -> Result<Evaluation> {
     let start = Instant::now();
     let mut m = split_model.clone();
     m.params.curated_weight = 0.0;
     let engine = Engine::from_model(m).context("while indexing the evaluation model")?;
-    let rec = |id: u32| -> Result<Vec<u32>> {
-        let q = RecommendQuery { liked: vec![(id, 1.0)], k, ..Default::default() };
+    let template = RecommendQuery { k, ..Default::default() };
+    let held: Vec<Vec<u32>> = crate::par::try_par_map(split.held_out.len(), threads, |i| {
+        let id = split.held_out[i];
+        let q = RecommendQuery { liked: vec![(id, 1.0)], ..template.clone() };
         Ok(engine
             .recommend(&q)
             .with_context(|| format!("while recommending for game {id}"))?
             .iter()
             .map(|h| h.id)
             .collect())
-    };
-    let held = top_k_all(split.held_out.len(), threads, |i| rec(split.held_out[i]))?;
-    let ids: Vec<u32> = engine.games().iter().map(|g| g.id).collect();
-    let all = top_k_all(ids.len(), threads, |i| rec(ids[i]))?;
-    let mut e = score_lists(split_model, split, k, &held, Some(&all));
+    })?;
+    let all = all_lists(&engine, k, threads)?;
+    let mut e = score_lists(split_model, split, k, &held, Some(&all), raw_popularity);
     e.seconds = start.elapsed().as_secs_f64();
     Ok(e)
 }

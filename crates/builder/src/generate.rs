@@ -1,11 +1,15 @@
 //! `playalike generate`: a synthetic IGDB snapshot for machines without ../shared/data.
 //!
-//! The catalogue is made from latent "styles" (a genre/theme/perspective/keyword mix of an era),
-//! franchises with sequels, and studios that specialise in a few styles. `similar_games` follows
-//! from that hidden structure (same style and franchise first, then shared keywords and era), so a
-//! model trained on it has something true to learn and its quality figures mean something. It uses
-//! IGDB's real genre, theme, mode, perspective and platform ids and names, and writes the same
-//! layout as a `fetch` snapshot (`games.json.gz` + lookup tables), so the sandbox can serve it.
+//! The catalogue is made from latent "styles" (a genre/theme/perspective/keyword mix of an era)
+//! with hidden sub-styles, franchises with sequels, and studios that specialise in a few styles.
+//! `similar_games` follows that hidden structure, not the visible features: the tags show the
+//! style only partly, each list follows series and studios only sometimes, leans towards famous
+//! games, varies in length, and obscure games often have none (as on IGDB). A model trained on
+//! it has something true to learn that is not a formula of the features. Two flavours: `igdb`
+//! (every field) and `store` (tags and ratings only), so quality can be checked for transfer.
+//! It uses IGDB's real genre, theme, mode, perspective and platform ids and names, and writes the
+//! same layout as a `fetch` snapshot (`games.json.gz` + lookup tables), so the sandbox can serve
+//! it. Linear in the catalogue's size (each list scores a bounded candidate sample).
 
 use anyhow::{Context, Result};
 use serde::Serialize;
@@ -27,9 +31,34 @@ pub struct Args {
     /// Seed: the same seed and size give the same snapshot, byte for byte.
     #[arg(long, env = "PLAYALIKE_GENERATE_SEED", default_value_t = 1)]
     pub seed: u64,
+    /// What kind of catalogue: `igdb` (every IGDB field: dates, platforms, companies, series) or
+    /// `store` (a store's tags only: genres, themes, user tags as keywords, modes, perspectives
+    /// and ratings; lists of up to 12 similar games).
+    #[arg(long, env = "PLAYALIKE_GENERATE_FLAVOR", value_enum, default_value_t = Flavor::Igdb)]
+    pub flavor: Flavor,
     /// Print one JSON summary line instead of text.
-    #[arg(long)]
+    #[arg(long, env = "PLAYALIKE_GENERATE_JSON")]
     pub json: bool,
+}
+
+/// The kind of catalogue `generate` writes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Flavor {
+    /// Every IGDB field, lists of up to 10.
+    Igdb,
+    /// Tags and ratings only (no dates, platforms, companies, series), lists of up to 12.
+    Store,
+}
+
+impl Flavor {
+    /// Seed salt: the two flavours draw different catalogues from one seed.
+    fn salt(self) -> u64 {
+        match self {
+            Flavor::Igdb => 0,
+            Flavor::Store => 0x57_04E0,
+        }
+    }
 }
 
 /// What `generate` wrote.
@@ -41,8 +70,10 @@ pub struct Summary {
     pub games: usize,
     /// Games with at least one similar game.
     pub with_similar: usize,
-    /// Franchises.
+    /// Franchises (hidden in the `store` flavour: only titles show them).
     pub franchises: usize,
+    /// The flavour written.
+    pub flavor: Flavor,
 }
 
 /// Runs `playalike generate`.
@@ -431,9 +462,14 @@ struct Style {
     modes: Vec<u32>,
     keywords: Vec<u32>,
     era: u16,
+    /// Two other styles curators often cross into (a shooter's list names some action RPGs).
+    related: [usize; 2],
 }
 
-fn gen_style(rng: &mut Rng) -> Style {
+/// Hidden sub-styles per style: what a curator feels and the tags show only partly.
+const SUBSTYLES: usize = 4;
+
+fn gen_style(rng: &mut Rng, styles: usize) -> Style {
     let mut genres: BTreeSet<u32> = BTreeSet::new();
     for _ in 0..1 + rng.below(2) {
         genres.insert(rng.pick(GENRES).0);
@@ -450,7 +486,7 @@ fn gen_style(rng: &mut Rng) -> Style {
         modes.insert(rng.pick(&MODES[1..]).0);
     }
     let mut keywords: BTreeSet<u32> = BTreeSet::new();
-    while keywords.len() < 8 {
+    while keywords.len() < 8 + SUBSTYLES {
         keywords.insert(rng.below(KEYWORDS.len()) as u32 + 1);
     }
     Style {
@@ -460,6 +496,7 @@ fn gen_style(rng: &mut Rng) -> Style {
         modes: modes.into_iter().collect(),
         keywords: keywords.into_iter().collect(),
         era: 1985 + rng.below(40) as u16,
+        related: [rng.below(styles), rng.below(styles)],
     }
 }
 
@@ -467,9 +504,12 @@ struct Gen {
     id: u32,
     name: String,
     style: usize,
+    substyle: usize,
     franchise: Option<u32>,
     company: u32,
     year: u16,
+    genres: Vec<u32>,
+    themes: Vec<u32>,
     keywords: Vec<u32>,
     quality: f64,
     popularity: f64,
@@ -494,10 +534,45 @@ fn slugify(name: &str) -> String {
     out.trim_end_matches('-').to_string()
 }
 
+/// Sorted-list intersection size.
+fn shared(a: &[u32], b: &[u32]) -> usize {
+    let (mut i, mut j, mut n) = (0, 0, 0);
+    while i < a.len() && j < b.len() {
+        match a[i].cmp(&b[j]) {
+            std::cmp::Ordering::Less => i += 1,
+            std::cmp::Ordering::Greater => j += 1,
+            std::cmp::Ordering::Equal => (i, j, n) = (i + 1, j + 1, n + 1),
+        }
+    }
+    n
+}
+
+/// The observable tags of a game: the style's and its sub-style's keywords, each only partly,
+/// plus noise drawn with a skew towards a few very common tags (as users tag on stores).
+fn gen_keywords(rng: &mut Rng, st: &Style, substyle: usize, flavor: Flavor) -> Vec<u32> {
+    let (core, sub, noise) = match flavor {
+        Flavor::Igdb => (0.55, 0.5, 1 + rng.below(2)),
+        Flavor::Store => (0.45, 0.4, 2 + rng.below(6)),
+    };
+    let mut k: BTreeSet<u32> =
+        st.keywords[SUBSTYLES..].iter().copied().filter(|_| rng.chance(core)).collect();
+    if rng.chance(sub) {
+        k.insert(st.keywords[substyle]);
+    }
+    for _ in 0..noise {
+        // Squaring a uniform skews the pick to the first (common) keywords.
+        let u = rng.unit();
+        k.insert(((u * u) * KEYWORDS.len() as f64) as u32 + 1);
+    }
+    k.into_iter().collect()
+}
+
 fn generate(args: &Args) -> Result<Summary> {
-    let mut rng = Rng(args.seed ^ 0x5EED_0F91_A7C3);
+    let mut rng = Rng(args.seed ^ 0x5EED_0F91_A7C3 ^ args.flavor.salt());
+    let flavor = args.flavor;
     let n = args.games as usize;
-    let styles: Vec<Style> = (0..(n / 60).clamp(8, 400)).map(|_| gen_style(&mut rng)).collect();
+    let n_styles = (n / 60).clamp(8, 400);
+    let styles: Vec<Style> = (0..n_styles).map(|_| gen_style(&mut rng, n_styles)).collect();
     let companies: Vec<(String, Vec<usize>)> = (0..(n / 40).clamp(10, 5000))
         .map(|i| {
             let name = format!(
@@ -512,18 +587,24 @@ fn generate(args: &Args) -> Result<Summary> {
 
     let mut games: Vec<Gen> = Vec::with_capacity(n);
     let mut franchises: Vec<(u32, String)> = Vec::new();
-    let mut used_names = BTreeSet::new();
+    let mut used_names = std::collections::HashSet::new();
     let mut next_id = 1000u32;
     while games.len() < n {
         let company = rng.below(companies.len());
         let style = *rng.pick(&companies[company].1);
+        let mut attempt = 0u32;
         let base = loop {
-            let name = match rng.below(4) {
+            attempt += 1;
+            let mut name = match rng.below(4) {
                 0 => format!("{} {}", rng.pick(ADJECTIVES), rng.pick(NOUNS)),
                 1 => format!("The {} {}", rng.pick(ADJECTIVES), rng.pick(NOUNS)),
                 2 => format!("{} of the {} {}", rng.pick(NOUNS), rng.pick(ADJECTIVES), rng.pick(NOUNS)),
                 _ => format!("{} {} {}", rng.pick(ADJECTIVES), rng.pick(ADJECTIVES), rng.pick(NOUNS)),
             };
+            // Large catalogues run out of word pairs, as real ones do: a numbered edition.
+            if attempt > 8 {
+                name = format!("{name} {}", games.len());
+            }
             if used_names.insert(name.clone()) {
                 break name;
             }
@@ -535,7 +616,9 @@ fn generate(args: &Args) -> Result<Summary> {
         });
         let start = styles[style].era.saturating_add_signed(rng.below(9) as i16 - 4);
         let quality = 70.0 + 10.0 * rng.normal();
-        let fame = rng.unit().powi(4) * 5000.0;
+        // Heavy-tailed fame (log-normal): a few famous series, a long tail nobody follows.
+        let fame = (1.6 * rng.normal() + 3.0).exp();
+        let substyle = rng.below(SUBSTYLES);
         for e in 0..entries.min(n - games.len()) {
             let name = match e {
                 0 => base.clone(),
@@ -543,63 +626,52 @@ fn generate(args: &Args) -> Result<Summary> {
                 2 if rng.chance(0.5) => format!("{base} III"),
                 _ => format!("{base}: {}", rng.pick(SUBTITLES)),
             };
-            let mut keywords: BTreeSet<u32> =
-                styles[style].keywords.iter().copied().filter(|_| rng.chance(0.6)).collect();
-            keywords.insert(rng.below(KEYWORDS.len()) as u32 + 1);
+            let st = &styles[style];
+            // A sequel usually keeps its sub-style, sometimes drifts.
+            let sub = if rng.chance(0.8) { substyle } else { rng.below(SUBSTYLES) };
+            let mut genres = st.genres.clone();
+            let mut themes = st.themes.clone();
+            if flavor == Flavor::Store || rng.chance(0.3) {
+                // Catalogues disagree on the fringes: a genre or theme added or dropped.
+                if rng.chance(0.5) {
+                    genres.push(rng.pick(GENRES).0);
+                } else if genres.len() > 1 {
+                    genres.remove(rng.below(genres.len()));
+                }
+                if rng.chance(0.4) {
+                    themes.push(rng.pick(THEMES).0);
+                }
+                genres.sort_unstable();
+                genres.dedup();
+                themes.sort_unstable();
+                themes.dedup();
+            }
             games.push(Gen {
                 id: next_id,
                 name,
                 style,
+                substyle: sub,
                 franchise,
                 company: company as u32 + 1,
                 year: (start + 2 * e as u16 + rng.below(2) as u16).min(2026),
-                keywords: keywords.into_iter().collect(),
+                genres,
+                themes,
+                keywords: gen_keywords(&mut rng, st, sub, flavor),
                 quality: (quality + 5.0 * rng.normal()).clamp(20.0, 99.0),
-                popularity: fame * (0.5 + rng.unit()),
+                popularity: fame * (0.3 + 1.4 * rng.unit()) * if e == 0 { 1.0 } else { 0.7 },
                 game_type: if e > 0 && rng.chance(0.1) { 9 } else { 0 },
             });
             next_id += 1 + rng.below(40) as u32;
         }
     }
 
-    // Hidden similarity: what a curator would call similar. Style dominates, then franchise,
-    // studio, keywords and era; a little noise so the truth is not a formula of the features.
-    let by_style: Vec<Vec<usize>> = (0..styles.len())
-        .map(|s| games.iter().enumerate().filter(|(_, g)| g.style == s).map(|(i, _)| i).collect())
-        .collect();
-    let truth = |rng: &mut Rng, a: usize| -> Vec<u32> {
-        let ga = &games[a];
-        let neighbours = (ga.style + 1) % styles.len();
-        let mut cands: Vec<(f64, u32)> = by_style[ga.style]
-            .iter()
-            .chain(by_style[neighbours].iter().take(50))
-            .filter(|&&b| b != a)
-            .map(|&b| {
-                let gb = &games[b];
-                let shared = gb.keywords.iter().filter(|k| ga.keywords.contains(k)).count() as f64;
-                let s = 2.0 * f64::from(u8::from(gb.style == ga.style))
-                    + 2.0 * f64::from(u8::from(gb.franchise.is_some() && gb.franchise == ga.franchise))
-                    + 0.7 * f64::from(u8::from(gb.company == ga.company))
-                    + 0.3 * shared
-                    - 0.08 * f64::from(ga.year.abs_diff(gb.year))
-                    + 0.15 * (1.0 + gb.popularity).ln()
-                    + 0.8 * rng.normal();
-                (s, gb.id)
-            })
-            .collect();
-        cands.sort_by(|x, y| y.0.total_cmp(&x.0));
-        let keep = 4 + rng.below(7);
-        let mut ids: Vec<u32> = cands.into_iter().take(keep).map(|(_, id)| id).collect();
-        ids.sort_unstable();
-        ids
-    };
-
+    let truth = Truth::new(&games, &styles);
     let mut rows = Vec::with_capacity(n);
     let mut involved = Vec::with_capacity(n);
     let mut with_similar = 0;
     for (i, g) in games.iter().enumerate() {
         let st = &styles[g.style];
-        let similar = truth(&mut rng, i);
+        let similar = truth.list(&mut rng, i, flavor);
         with_similar += usize::from(!similar.is_empty());
         let platforms: Vec<u32> = PLATFORMS
             .iter()
@@ -609,34 +681,36 @@ fn generate(args: &Args) -> Result<Summary> {
         let released = i64::from(g.year - 1970) * 31_556_952 + rng.below(31_000_000) as i64;
         let follows = g.popularity.round() as u64;
         let rating_count = (g.popularity / 20.0).round() as u64;
-        involved.push(json!({"id": g.id, "company": g.company, "developer": true, "publisher": rng.chance(0.5), "game": g.id}));
         let mut row = json!({
             "id": g.id,
             "name": g.name,
             "slug": slugify(&g.name),
-            "category": g.game_type,
-            "game_type": g.game_type,
-            "first_release_date": released,
-            "genres": st.genres,
-            "themes": st.themes,
+            "genres": g.genres,
+            "themes": g.themes,
             "game_modes": st.modes,
             "player_perspectives": [st.perspective],
-            "platforms": if platforms.is_empty() { vec![6] } else { platforms },
             "keywords": g.keywords,
-            "involved_companies": [g.id],
-            "follows": follows,
-            "hypes": rng.below(50),
             "similar_games": similar,
             "updated_at": 1_700_000_000 + i as u64,
             "url": format!("https://www.igdb.com/games/{}", slugify(&g.name)),
         });
+        if flavor == Flavor::Igdb {
+            involved.push(json!({"id": g.id, "company": g.company, "developer": true, "publisher": rng.chance(0.5), "game": g.id}));
+            row["category"] = json!(g.game_type);
+            row["game_type"] = json!(g.game_type);
+            row["first_release_date"] = json!(released);
+            row["platforms"] = json!(if platforms.is_empty() { vec![6] } else { platforms });
+            row["involved_companies"] = json!([g.id]);
+            row["follows"] = json!(follows);
+            row["hypes"] = json!(rng.below(50));
+            if let Some(f) = g.franchise {
+                row["franchises"] = json!([f]);
+                row["collections"] = json!([f]);
+            }
+        }
         if rating_count > 0 {
             row["total_rating"] = json!(g.quality);
             row["total_rating_count"] = json!(rating_count);
-        }
-        if let Some(f) = g.franchise {
-            row["franchises"] = json!([f]);
-            row["collections"] = json!([f]);
         }
         rows.push(row);
     }
@@ -658,21 +732,132 @@ fn generate(args: &Args) -> Result<Summary> {
         .map(|(i, (name, _))| json!({"id": i + 1, "name": name, "slug": slugify(name)}))
         .collect();
 
-    let tables: Vec<(&str, Vec<Value>)> = vec![
+    let mut tables: Vec<(&str, Vec<Value>)> = vec![
         ("games", rows),
         ("genres", table(GENRES)),
         ("themes", table(THEMES)),
         ("game_modes", table(MODES)),
         ("player_perspectives", table(PERSPECTIVES)),
-        ("platforms", table(&platforms)),
         ("keywords", keywords),
-        ("franchises", franchise_rows.clone()),
-        ("collections", franchise_rows),
-        ("companies", company_rows),
-        ("involved_companies", involved),
     ];
+    if flavor == Flavor::Igdb {
+        tables.extend([
+            ("platforms", table(&platforms)),
+            ("franchises", franchise_rows.clone()),
+            ("collections", franchise_rows),
+            ("companies", company_rows),
+            ("involved_companies", involved),
+        ]);
+    }
     write_snapshot(&args.out, &tables)?;
-    Ok(Summary { out: args.out.clone(), games: n, with_similar, franchises: franchises.len() })
+    Ok(Summary { out: args.out.clone(), games: n, with_similar, franchises: franchises.len(), flavor })
+}
+
+/// The hidden truth: what a curator would list as similar. It follows the latent style and
+/// sub-style (which the tags show only partly), series and studios only sometimes, era, and it
+/// leans towards famous games; list lengths vary and obscure games often have no list, as on
+/// IGDB. Each game scores a bounded candidate sample (own style, related styles, its series and
+/// studio, famous games), so generating is linear in the catalogue's size.
+struct Truth<'a> {
+    games: &'a [Gen],
+    styles: &'a [Style],
+    by_style: Vec<Vec<usize>>,
+    by_franchise: std::collections::HashMap<u32, Vec<usize>>,
+    by_company: std::collections::HashMap<u32, Vec<usize>>,
+    /// The most famous games (top 1 %), candidates of everyone's list.
+    famous: Vec<usize>,
+    /// ln(1 + popularity) / its maximum, per game.
+    fame: Vec<f64>,
+    /// Popularity percentile per game (0 = least).
+    pct: Vec<f64>,
+}
+
+impl<'a> Truth<'a> {
+    fn new(games: &'a [Gen], styles: &'a [Style]) -> Truth<'a> {
+        let mut by_style = vec![Vec::new(); styles.len()];
+        let mut by_franchise: std::collections::HashMap<u32, Vec<usize>> = Default::default();
+        let mut by_company: std::collections::HashMap<u32, Vec<usize>> = Default::default();
+        for (i, g) in games.iter().enumerate() {
+            by_style[g.style].push(i);
+            if let Some(f) = g.franchise {
+                by_franchise.entry(f).or_default().push(i);
+            }
+            by_company.entry(g.company).or_default().push(i);
+        }
+        let mut order: Vec<usize> = (0..games.len()).collect();
+        order.sort_by(|&a, &b| games[b].popularity.total_cmp(&games[a].popularity).then(a.cmp(&b)));
+        let mut pct = vec![0.0; games.len()];
+        for (r, &i) in order.iter().enumerate() {
+            pct[i] = 1.0 - r as f64 / games.len().max(1) as f64;
+        }
+        let famous = order[..(games.len() / 100).clamp(10, 3000).min(games.len())].to_vec();
+        let max = games.iter().map(|g| g.popularity.ln_1p()).fold(0.0, f64::max).max(1e-9);
+        let fame = games.iter().map(|g| g.popularity.ln_1p() / max).collect();
+        Truth { games, styles, by_style, by_franchise, by_company, famous, fame, pct }
+    }
+
+    fn list(&self, rng: &mut Rng, a: usize, flavor: Flavor) -> Vec<u32> {
+        // Obscure games often have no list at all; famous ones nearly always do.
+        if !rng.chance(0.35 + 0.6 * self.pct[a]) {
+            return Vec::new();
+        }
+        let ga = &self.games[a];
+        let mut cands: Vec<usize> = Vec::with_capacity(128);
+        let sample = |rng: &mut Rng, from: &[usize], m: usize, cands: &mut Vec<usize>| {
+            if from.len() <= m {
+                cands.extend_from_slice(from);
+            } else {
+                cands.extend((0..m).map(|_| from[rng.below(from.len())]));
+            }
+        };
+        sample(rng, &self.by_style[ga.style], 70, &mut cands);
+        for &r in &self.styles[ga.style].related {
+            sample(rng, &self.by_style[r], 12, &mut cands);
+        }
+        if let Some(f) = ga.franchise {
+            sample(rng, &self.by_franchise[&f], 12, &mut cands);
+        }
+        sample(rng, &self.by_company[&ga.company], 10, &mut cands);
+        sample(rng, &self.famous, 12, &mut cands);
+        cands.sort_unstable();
+        cands.dedup();
+        // How much this curator cares about each cue: lists follow series, studios and tags only
+        // partly, and differently from game to game.
+        let w_series = if rng.chance(0.7) { 2.2 } else { 0.3 };
+        let w_studio = 0.8 * rng.unit();
+        let w_tags = 0.12 + 0.2 * rng.unit();
+        let mut scored: Vec<(f64, u32)> = cands
+            .into_iter()
+            .filter(|&b| b != a)
+            .map(|b| {
+                let gb = &self.games[b];
+                let same_style = gb.style == ga.style;
+                let related = self.styles[ga.style].related.contains(&gb.style);
+                let s = 1.4 * f64::from(u8::from(same_style))
+                    + 1.0 * f64::from(u8::from(same_style && gb.substyle == ga.substyle))
+                    + 0.5 * f64::from(u8::from(related))
+                    + w_series * f64::from(u8::from(gb.franchise.is_some() && gb.franchise == ga.franchise))
+                    + w_studio * f64::from(u8::from(gb.company == ga.company))
+                    + w_tags * shared(&gb.keywords, &ga.keywords).min(5) as f64
+                    - 0.06 * f64::from(ga.year.abs_diff(gb.year)).min(20.0)
+                    + 1.6 * self.fame[b]
+                    + 0.8 * rng.normal();
+                (s, gb.id)
+            })
+            .collect();
+        let most = match flavor {
+            Flavor::Igdb => 10,
+            Flavor::Store => 12,
+        };
+        let keep = if rng.chance(0.6) { most } else { 3 + rng.below(most - 2) };
+        if keep < scored.len() {
+            scored.select_nth_unstable_by(keep - 1, |x, y| y.0.total_cmp(&x.0).then(x.1.cmp(&y.1)));
+            scored.truncate(keep);
+        }
+        let mut ids: Vec<u32> = scored.into_iter().map(|(_, id)| id).collect();
+        ids.sort_unstable();
+        ids
+    }
 }
 
 /// Writes tables as `NAME.json.gz` into a temporary sibling directory, then swaps it into place.
@@ -687,10 +872,14 @@ fn write_snapshot(out: &Path, tables: &[(&str, Vec<Value>)]) -> Result<()> {
         let path = tmp.join(format!("{table}.json.gz"));
         let file =
             std::fs::File::create(&path).with_context(|| format!("while creating {}", path.display()))?;
-        let mut gz =
-            flate2::write::GzEncoder::new(std::io::BufWriter::new(file), flate2::Compression::new(6));
-        serde_json::to_writer(&mut gz, rows).with_context(|| format!("while writing {}", path.display()))?;
-        gz.finish()
+        // serde_json writes in small pieces: buffer them before the compressor, which is slow on
+        // tiny writes (most of the time at 333k games went there).
+        let gz = flate2::write::GzEncoder::new(std::io::BufWriter::new(file), flate2::Compression::new(6));
+        let mut buf = std::io::BufWriter::with_capacity(1 << 20, gz);
+        serde_json::to_writer(&mut buf, rows).with_context(|| format!("while writing {}", path.display()))?;
+        buf.into_inner()
+            .map_err(|e| e.into_error())
+            .and_then(|gz| gz.finish())
             .and_then(|mut w| w.flush())
             .with_context(|| format!("while writing {}", path.display()))?;
     }
@@ -708,7 +897,7 @@ mod tests {
     use super::*;
 
     fn gen_to(dir: &Path, games: u32, seed: u64) -> Summary {
-        generate(&Args { out: dir.to_path_buf(), games, seed, json: false }).unwrap()
+        generate(&Args { out: dir.to_path_buf(), games, seed, flavor: Flavor::Igdb, json: false }).unwrap()
     }
 
     #[test]

@@ -7,6 +7,7 @@ mod exit;
 mod features;
 mod fetch;
 mod generate;
+mod par;
 mod publish;
 mod query;
 mod report;

@@ -82,6 +82,10 @@ pub struct CommonArgs {
     /// Worker threads for evaluation (0 = all cores).
     #[arg(long, env = "PLAYALIKE_THREADS", default_value_t = 0)]
     pub threads: usize,
+    /// Most inner queries the search tunes on (a third as many again are the check set).
+    #[arg(long, env = "PLAYALIKE_MAX_QUERIES", default_value_t = learn::DEFAULT_MAX_QUERIES as u32,
+          value_parser = clap::value_parser!(u32).range(30..=1_000_000))]
+    pub max_queries: u32,
 }
 
 impl CommonArgs {
@@ -97,6 +101,19 @@ impl CommonArgs {
                     .with_context(|| format!("while reading --lift: {x:?} is not a number in 0..=4"))
             })
             .collect()
+    }
+
+    /// The learning configuration the flags describe.
+    pub fn learn_config(&self) -> Result<learn::LearnConfig> {
+        Ok(learn::LearnConfig {
+            seed: self.seed,
+            k: self.k,
+            min_coverage: self.min_coverage,
+            lift: self.lift_exponents()?,
+            no_indegree: self.no_indegree,
+            threads: self.threads,
+            max_queries: self.max_queries as usize,
+        })
     }
 
     /// Build options from the flags.
@@ -163,20 +180,20 @@ pub fn train_snapshot(dir: &Path, common: &CommonArgs) -> Result<Trained> {
     let learned = if common.no_learn {
         learn::Report::defaults("--no-learn")
     } else {
-        learn::learn(&split_model, &split, common, common.min_coverage)?
+        learn::learn(&split_model, &common.learn_config()?)?
     };
     timings.insert("learn_seconds".into(), t.elapsed().as_secs_f64());
     let t = Instant::now();
+    let raw_popularity: Vec<f32> = model.games.iter().map(|g| g.popularity).collect();
     let evaluation = if split.held_out.is_empty() {
         None
     } else {
         let mut m = split_model;
         m.params = learned.params.clone();
         learn::apply_popularity(&mut m, learned.indegree_mix);
-        Some(eval::evaluate(&m, &split, common.k, common.threads)?)
+        Some(eval::evaluate(&m, &split, common.k, common.threads, &raw_popularity)?)
     };
     timings.insert("eval_seconds".into(), t.elapsed().as_secs_f64());
-    let raw_popularity = model.games.iter().map(|g| g.popularity).collect();
     model.params = learned.params.clone();
     learn::apply_popularity(&mut model, learned.indegree_mix);
     let mut metrics = BTreeMap::new();
@@ -187,6 +204,10 @@ pub fn train_snapshot(dir: &Path, common: &CommonArgs) -> Result<Trained> {
     metrics.insert("games_with_similar".into(), stats.with_similar as f64);
     metrics.insert("held_out".into(), split.held_out.len() as f64);
     metrics.insert("learned".into(), if learned.learned { 1.0 } else { 0.0 });
+    metrics.insert(
+        "published_learned_params".into(),
+        if learned.chosen.starts_with("learned") { 1.0 } else { 0.0 },
+    );
     model.metadata.metrics = metrics;
     Ok(Trained { model, split, eval: evaluation, learned, stats, timings, raw_popularity })
 }
