@@ -124,6 +124,7 @@ impl Args {
                 seed: self.seed,
             },
             allow_touch: self.allow_touch,
+            ..SandboxConfig::new(&self.data)
         })
     }
 }
