@@ -7,7 +7,6 @@
 //! the URL, so reqwest errors cannot show it), and the bearer header is marked sensitive.
 
 use crate::exit::{ExitCode, Stage};
-use crate::sandbox::SplitMix;
 use anyhow::{Context, Result, anyhow, bail};
 use reqwest::StatusCode;
 use serde::{Deserialize, Serialize};
@@ -22,6 +21,34 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 pub const MAX_ANSWER_BYTES: usize = 128 << 20;
 /// Largest token answer read, bytes (a real one is under 200).
 pub const MAX_TOKEN_ANSWER_BYTES: usize = 64 << 10;
+
+/// A small, fast, seedable generator (SplitMix64) for retry jitter (and the sandbox's fault draws and token ids).
+#[derive(Debug, Clone)]
+pub struct SplitMix(u64);
+
+impl SplitMix {
+    /// A generator from a seed.
+    pub fn new(seed: u64) -> Self {
+        Self(seed)
+    }
+    /// A generator seeded from the clock and the process id.
+    pub fn from_entropy() -> Self {
+        let t = SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_nanos() as u64).unwrap_or(7);
+        Self(t ^ (u64::from(std::process::id()) << 32))
+    }
+    /// The next 64 random bits.
+    pub fn next_u64(&mut self) -> u64 {
+        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
+        let mut z = self.0;
+        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+        z ^ (z >> 31)
+    }
+    /// A float in `[0, 1)`.
+    pub fn next_f64(&mut self) -> f64 {
+        (self.next_u64() >> 11) as f64 / (1u64 << 53) as f64
+    }
+}
 
 /// A value that must never be printed.
 #[derive(Clone, PartialEq, Eq)]
@@ -805,6 +832,16 @@ mod tests {
                 }
             }
         }
+    }
+
+    #[test]
+    fn splitmix_is_reproducible_and_spread() {
+        let a: Vec<u64> = (0..4).scan(SplitMix::new(3), |r, _| Some(r.next_u64())).collect();
+        let b: Vec<u64> = (0..4).scan(SplitMix::new(3), |r, _| Some(r.next_u64())).collect();
+        assert_eq!(a, b);
+        let mut r = SplitMix::new(9);
+        let hits = (0..10_000).filter(|_| r.next_f64() < 0.1).count();
+        assert!((800..1200).contains(&hits), "{hits}");
     }
 
     #[test]

@@ -41,6 +41,8 @@ keywords,franchises,collections,involved_companies,companies,game_engines,popula
 const SINCE_MARGIN_SECS: u64 = 600;
 /// Most slices of the games' id space walked in parallel.
 const MAX_SLICES: u64 = 4;
+/// IGDB's maximum number of queries in one multiquery (the sandbox enforces the same).
+pub const MAX_MULTI_QUERIES: usize = 10;
 /// Test hook: exit abruptly (code 99) after this many committed page requests, as a kill would.
 pub const FAILPOINT_ENV: &str = "PLAYALIKE_FETCH_FAIL_AFTER";
 
@@ -551,7 +553,7 @@ impl Job {
 }
 
 fn client_max_queries() -> usize {
-    crate::sandbox::apicalypse::MAX_MULTI
+    MAX_MULTI_QUERIES
 }
 
 /// Runs a fetch and returns what it did.

@@ -10,8 +10,9 @@ use serde_json::{Map, Value};
 pub const MAX_LIMIT: usize = 500;
 /// IGDB's default page size when `limit` is absent.
 pub const DEFAULT_LIMIT: usize = 10;
-/// IGDB's maximum number of queries in one multiquery.
-pub const MAX_MULTI: usize = 10;
+/// IGDB's maximum number of queries in one multiquery (the protocol constant lives with the
+/// client; the sandbox enforces it).
+pub const MAX_MULTI: usize = crate::fetch::MAX_MULTI_QUERIES;
 /// Largest query body parsed, bytes (what the fetch client sends is a few KB).
 pub const MAX_QUERY_BYTES: usize = 256 * 1024;
 /// Deepest nesting of `!`, parentheses and value lists in a `where` clause.
