@@ -329,7 +329,7 @@ async fn read_capped(mut resp: reqwest::Response, cap: usize) -> Result<Vec<u8>,
 }
 
 /// Plain http only to this machine: the secret, the token and the data travel over https.
-fn require_https(url: &str, what: &str) -> Result<()> {
+pub fn require_https(url: &str, what: &str) -> Result<()> {
     let u = reqwest::Url::parse(url).map_err(|e| anyhow!("{what} {url:?} is not a URL: {e}"))?;
     match u.scheme() {
         "https" => Ok(()),

@@ -606,6 +606,9 @@ pub async fn execute(args: &Args) -> Result<Summary> {
         (None, Some(_)) => None,
         (None, None) => dirs::cache_dir().map(|d| d.join("playalike").join("igdb-token.json")),
     };
+    // Plain http only to this machine: a usage error, before any request.
+    client::require_https(&igdb_url, "the IGDB URL").stage(ExitCode::Usage)?;
+    client::require_https(&auth_url, "the token endpoint").stage(ExitCode::Usage)?;
     let client = Igdb::new(
         ClientConfig {
             igdb_url: igdb_url.clone(),
@@ -619,8 +622,7 @@ pub async fn execute(args: &Args) -> Result<Summary> {
             max_answer_bytes: client::MAX_ANSWER_BYTES,
         },
         creds,
-    )
-    .stage(ExitCode::Usage)?;
+    )?;
 
     // Credentials first: a wrong secret must fail before anything is written.
     client.authenticate().await.context("while authenticating with IGDB").stage(ExitCode::Fetch)?;
