@@ -337,3 +337,138 @@ fn fetch_from_the_embedded_sandbox_needs_no_credentials() {
     assert_eq!(s["games"].as_u64().unwrap() as usize, want);
     assert_eq!(table_names(&out), vec!["games", "genres", "themes"]);
 }
+
+fn hostile_args<'a>(h: &'a Hostile, out: &'a str) -> Vec<&'a str> {
+    let (api, auth) = (Box::leak(h.url().into_boxed_str()), Box::leak(h.auth_url().into_boxed_str()));
+    vec![
+        "--igdb-url",
+        api,
+        "--auth-url",
+        auth,
+        "--out",
+        out,
+        "--where",
+        "",
+        "--tables",
+        "genres",
+        "--max-retries",
+        "0",
+        "--json",
+    ]
+}
+
+#[test]
+fn result_names_the_client_did_not_ask_for_exit_10_and_write_nothing_outside() {
+    // The probe's answer carries every asked result, plus one named like a path.
+    let h = Hostile::start(|req| {
+        if req.path.ends_with("/oauth2/token") {
+            return token_answer();
+        }
+        let mut items: Vec<String> = query_names(&req.body)
+            .iter()
+            .map(|n| {
+                if n == "games-count" {
+                    format!(r#"{{"name": "{n}", "count": 0}}"#)
+                } else {
+                    format!(r#"{{"name": "{n}", "result": []}}"#)
+                }
+            })
+            .collect();
+        items.push(r#"{"name": "../../escape", "result": [{"id": 1, "name": "x"}]}"#.to_string());
+        (200, vec![], format!("[{}]", items.join(",")))
+    });
+    let tmp = tempfile::tempdir().unwrap();
+    let out = previous_snapshot(tmp.path());
+    let r = fetch(&hostile_args(&h, out.to_str().unwrap()), &[]);
+    assert_eq!(r.status.code(), Some(10), "{}", stderr(&r));
+    let err = stderr(&r);
+    assert!(err.contains("\"../../escape\"") && err.contains("not asked for"), "{err}");
+    assert_untouched(&out);
+    let mut stray = vec![];
+    let mut dirs = vec![tmp.path().to_path_buf()];
+    while let Some(d) = dirs.pop() {
+        for e in std::fs::read_dir(&d).into_iter().flatten().flatten() {
+            let p = e.path();
+            if p.file_name().unwrap().to_string_lossy().contains("escape") {
+                stray.push(p.clone());
+            }
+            if p.is_dir() {
+                dirs.push(p);
+            }
+        }
+    }
+    assert!(stray.is_empty(), "files written from a hostile result name: {stray:?}");
+}
+
+#[test]
+fn a_page_with_more_rows_than_its_limit_exits_10_and_keeps_the_snapshot() {
+    // 5 games, pages of 2: the first page answers 3 rows. Before, the extra row ended the slice
+    // and the games after it were silently dropped.
+    let h = Hostile::start(|req| {
+        if req.path.ends_with("/oauth2/token") {
+            return token_answer();
+        }
+        let items: Vec<String> = query_names(&req.body)
+            .iter()
+            .map(|n| match n.as_str() {
+                "games-count" => format!(r#"{{"name": "{n}", "count": 5}}"#),
+                "games-max" => format!(r#"{{"name": "{n}", "result": [{{"id": 5}}]}}"#),
+                "p0" => format!(r#"{{"name": "{n}", "result": [{{"id": 1}}, {{"id": 2}}, {{"id": 3}}]}}"#),
+                _ => format!(r#"{{"name": "{n}", "result": []}}"#),
+            })
+            .collect();
+        (200, vec![], format!("[{}]", items.join(",")))
+    });
+    let tmp = tempfile::tempdir().unwrap();
+    let out = previous_snapshot(tmp.path());
+    let mut args = hostile_args(&h, out.to_str().unwrap());
+    args.extend(["--page-size", "2"]);
+    let r = fetch(&args, &[]);
+    assert_eq!(r.status.code(), Some(10), "{}", stderr(&r));
+    let err = stderr(&r);
+    assert!(err.contains("3 rows, more than its limit of 2"), "{err}");
+    assert_untouched(&out);
+}
+
+#[test]
+fn plain_http_to_a_remote_host_is_a_usage_error() {
+    let tmp = tempfile::tempdir().unwrap();
+    let out = previous_snapshot(tmp.path());
+    for (api, auth) in [
+        ("http://api.igdb.example/v4", "https://id.twitch.example/oauth2/token"),
+        ("https://api.igdb.example/v4", "http://id.twitch.example/oauth2/token"),
+    ] {
+        let r = fetch(&["--igdb-url", api, "--auth-url", auth, "--out", out.to_str().unwrap()], &[]);
+        assert_eq!(r.status.code(), Some(2), "{}", stderr(&r));
+        let err = stderr(&r);
+        assert!(err.contains("https") && err.contains("example"), "{err}");
+        assert_untouched(&out);
+    }
+}
+
+#[test]
+fn a_second_fetch_of_the_same_snapshot_exits_10_and_leaves_the_running_one_alone() {
+    let sbx = Sandbox::start(&sample(), &[], &[]);
+    let tmp = tempfile::tempdir().unwrap();
+    let out = previous_snapshot(tmp.path());
+    let cache = tmp.path().join("token.json");
+    let mut args = base_args(&sbx, out.to_str().unwrap(), cache.to_str().unwrap());
+    args.extend(["--tables", "genres"]);
+    // A fetch that is running: its staging folder (another plan) and the lock it holds.
+    let staging = tmp.path().join(".snap.fetch-partial");
+    std::fs::create_dir_all(staging.join("parts")).unwrap();
+    std::fs::write(staging.join("progress.json"), "{\"a\": \"running fetch\"}").unwrap();
+    let lock = std::fs::File::create(tmp.path().join(".snap.fetch-lock")).unwrap();
+    lock.try_lock().unwrap();
+    let r = fetch(&args, &[]);
+    assert_eq!(r.status.code(), Some(10), "{}", stderr(&r));
+    let err = stderr(&r);
+    assert!(err.contains("another fetch holds the lock on") && err.contains("snap"), "{err}");
+    assert_eq!(std::fs::read_to_string(staging.join("progress.json")).unwrap(), "{\"a\": \"running fetch\"}");
+    assert_untouched(&out);
+    // Released (as when the holder exits or is killed), the next fetch runs.
+    drop(lock);
+    let r = fetch(&args, &[]);
+    assert!(r.status.success(), "{}", stderr(&r));
+    assert!(table(&out, "genres").is_some());
+}

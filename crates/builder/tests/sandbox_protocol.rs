@@ -170,3 +170,42 @@ fn faults_drop_truncate_and_expire_tokens() {
     assert_eq!(api(&sbx, &sbx.token("me", "x"), "genres", "fields id;").0, 200);
     assert_eq!(sbx.stats()["faults"]["token_expiries"], 1);
 }
+
+#[test]
+fn hostile_queries_answer_400_and_the_server_lives_on() {
+    let sbx = Sandbox::start(&sample(), &["--no-limits"], &[]);
+    let tok = sbx.token("me", "x");
+    // These overflowed the parser's stack and aborted the whole server.
+    let deep = [
+        format!("fields id; where {}id = 1;", "!".repeat(100_000)),
+        format!("fields id; where {}id = 1;", "(".repeat(100_000)),
+        format!("fields id; where genres = {}5;", "[".repeat(100_000)),
+    ];
+    for body in &deep {
+        let (status, answer) = api(&sbx, &tok, "games", body);
+        assert_eq!(status, 400, "{answer}");
+        assert!(answer.contains("nested deeper than"), "{answer}");
+        let (status, answer) = api(&sbx, &tok, "multiquery", &format!("query games \"a\" {{ {body} }};"));
+        assert_eq!(status, 400, "{answer}");
+    }
+    // A backslash before a multibyte character panicked on a char boundary (500).
+    let (status, answer) = api(&sbx, &tok, "games", "fields id; where name = \"\\é\";");
+    assert_eq!((status, answer.as_str()), (200, "[]"));
+    // Still serving.
+    assert_eq!(api(&sbx, &tok, "games", "fields id; limit 1;").0, 200);
+}
+
+#[test]
+fn a_client_keeps_at_most_25_live_tokens_like_igdb() {
+    let sbx = Sandbox::start(&sample(), &["--no-limits"], &[]);
+    let toks: Vec<String> = (0..26).map(|_| sbx.token("me", "x")).collect();
+    // The 26th token deactivates the oldest; the others, and other clients' tokens, live on.
+    let other = sbx.token("you", "x");
+    let auth = format!("Bearer {other}");
+    let theirs =
+        http("POST", &format!("{}/genres", sbx.url), &[("Client-ID", "you"), ("Authorization", &auth)], "");
+    assert_eq!(api(&sbx, &toks[0], "genres", "fields id;").0, 401);
+    assert_eq!(api(&sbx, &toks[1], "genres", "fields id;").0, 200);
+    assert_eq!(api(&sbx, &toks[25], "genres", "fields id;").0, 200);
+    assert_eq!(theirs.0, 200);
+}

@@ -7,7 +7,6 @@
 //! the URL, so reqwest errors cannot show it), and the bearer header is marked sensitive.
 
 use crate::exit::{ExitCode, Stage};
-use crate::sandbox::SplitMix;
 use anyhow::{Context, Result, anyhow, bail};
 use reqwest::StatusCode;
 use serde::{Deserialize, Serialize};
@@ -16,6 +15,40 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+/// Largest IGDB answer read by default, bytes after gunzip (10 pages of 500 full games are
+/// about 15 MB).
+pub const MAX_ANSWER_BYTES: usize = 128 << 20;
+/// Largest token answer read, bytes (a real one is under 200).
+pub const MAX_TOKEN_ANSWER_BYTES: usize = 64 << 10;
+
+/// A small, fast, seedable generator (SplitMix64) for retry jitter (and the sandbox's fault draws and token ids).
+#[derive(Debug, Clone)]
+pub struct SplitMix(u64);
+
+impl SplitMix {
+    /// A generator from a seed.
+    pub fn new(seed: u64) -> Self {
+        Self(seed)
+    }
+    /// A generator seeded from the clock and the process id.
+    pub fn from_entropy() -> Self {
+        let t = SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_nanos() as u64).unwrap_or(7);
+        Self(t ^ (u64::from(std::process::id()) << 32))
+    }
+    /// The next 64 random bits.
+    pub fn next_u64(&mut self) -> u64 {
+        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
+        let mut z = self.0;
+        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+        z ^ (z >> 31)
+    }
+    /// A float in `[0, 1)`.
+    pub fn next_f64(&mut self) -> f64 {
+        (self.next_u64() >> 11) as f64 / (1u64 << 53) as f64
+    }
+}
 
 /// A value that must never be printed.
 #[derive(Clone, PartialEq, Eq)]
@@ -110,6 +143,8 @@ pub struct ClientConfig {
     pub backoff: Duration,
     /// Token cache file (`None`: no cache).
     pub token_cache: Option<PathBuf>,
+    /// Largest API answer read, bytes, after gunzip ([`MAX_ANSWER_BYTES`] by default).
+    pub max_answer_bytes: usize,
 }
 
 /// Counters of what the client did.
@@ -251,10 +286,58 @@ fn is_loopback(url: &str) -> bool {
     })
 }
 
-/// A short, printable piece of an answer body, with the secret (if echoed) masked.
+/// Longest snippet of an answer body in an error, bytes.
+const SNIPPET_BYTES: usize = 300;
+
+/// A short, printable piece of an answer body, with the secret (if echoed) masked. Masks
+/// first, then cuts (at a char boundary): cutting first could leave the start of a secret that
+/// straddles the cut unmasked. The body is already bounded by the read cap.
 fn snippet(body: &[u8], secret: &Secret) -> String {
-    let s = String::from_utf8_lossy(&body[..body.len().min(300)]).replace(['\n', '\r'], " ");
-    if secret.expose().is_empty() { s } else { s.replace(secret.expose(), "***") }
+    let mut s = String::from_utf8_lossy(body).into_owned();
+    if !secret.expose().is_empty() {
+        s = s.replace(secret.expose(), "***");
+    }
+    let mut end = s.len().min(SNIPPET_BYTES);
+    while !s.is_char_boundary(end) {
+        end -= 1;
+    }
+    s.truncate(end);
+    s.replace(['\n', '\r'], " ")
+}
+
+/// Why an answer could not be read.
+enum ReadError {
+    /// The transport failed (retryable).
+    Http(reqwest::Error),
+    /// The answer is larger than the cap (not retried: asking again gives the same).
+    TooLarge(usize),
+}
+
+/// Reads an answer's body, after gunzip, refusing more than `cap` bytes.
+async fn read_capped(mut resp: reqwest::Response, cap: usize) -> Result<Vec<u8>, ReadError> {
+    if resp.content_length().is_some_and(|n| n > cap as u64) {
+        return Err(ReadError::TooLarge(cap));
+    }
+    let mut buf = Vec::new();
+    while let Some(chunk) = resp.chunk().await.map_err(ReadError::Http)? {
+        if buf.len() + chunk.len() > cap {
+            return Err(ReadError::TooLarge(cap));
+        }
+        buf.extend_from_slice(&chunk);
+    }
+    Ok(buf)
+}
+
+/// Plain http only to this machine: the secret, the token and the data travel over https.
+pub fn require_https(url: &str, what: &str) -> Result<()> {
+    let u = reqwest::Url::parse(url).map_err(|e| anyhow!("{what} {url:?} is not a URL: {e}"))?;
+    match u.scheme() {
+        "https" => Ok(()),
+        "http" if is_loopback(url) => Ok(()),
+        _ => {
+            bail!("{what} {url} must use https (plain http is allowed only for 127.0.0.1, localhost and ::1)")
+        }
+    }
 }
 
 fn describe(e: &reqwest::Error) -> String {
@@ -280,13 +363,18 @@ fn describe(e: &reqwest::Error) -> String {
 impl Igdb {
     /// A client; no request is made yet.
     pub fn new(cfg: ClientConfig, creds: Credentials) -> Result<Self> {
+        require_https(&cfg.igdb_url, "the IGDB URL")?;
+        require_https(&cfg.auth_url, "the token endpoint")?;
         // reqwest is built without a bundled crypto provider (no cmake, no OpenSSL): use ring.
         let _ = rustls::crypto::ring::default_provider().install_default();
         let mut b = reqwest::Client::builder()
             .user_agent(concat!("playalike/", env!("CARGO_PKG_VERSION")))
             .timeout(cfg.timeout)
             .connect_timeout(Duration::from_secs(10).min(cfg.timeout))
-            .pool_max_idle_per_host(cfg.max_open);
+            .pool_max_idle_per_host(cfg.max_open)
+            // Never follow a redirect: a 307 from the token endpoint would re-POST the client
+            // secret to wherever it points. A 3xx is an error that names its status.
+            .redirect(reqwest::redirect::Policy::none());
         if is_loopback(&cfg.igdb_url) && is_loopback(&cfg.auth_url) {
             b = b.no_proxy();
         }
@@ -356,7 +444,21 @@ impl Igdb {
             let last = match r {
                 Ok(resp) => {
                     let status = resp.status();
-                    let body = resp.bytes().await.unwrap_or_default();
+                    if status.is_redirection() {
+                        bail!(
+                            "the token endpoint {} answered HTTP {status} (a redirect); credential \
+                             requests never follow redirects: check --auth-url",
+                            self.cfg.auth_url
+                        );
+                    }
+                    let body = match read_capped(resp, MAX_TOKEN_ANSWER_BYTES).await {
+                        Ok(b) => b,
+                        Err(ReadError::TooLarge(cap)) => bail!(
+                            "the token endpoint {} answered {status} with a body larger than {cap} bytes",
+                            self.cfg.auth_url
+                        ),
+                        Err(ReadError::Http(_)) => Vec::new(),
+                    };
                     if status.is_success() {
                         let t: TokenAnswer = serde_json::from_slice(&body).map_err(|_| {
                             anyhow!(
@@ -462,12 +564,15 @@ impl Igdb {
             let outcome = match sent {
                 Ok(resp) => {
                     let status = resp.status();
-                    resp.bytes().await.map(|b| (status, b))
+                    read_capped(resp, self.cfg.max_answer_bytes).await.map(|b| (status, b))
                 }
-                Err(e) => Err(e),
+                Err(e) => Err(ReadError::Http(e)),
             };
             self.limiter.done(ticket);
             let last = match outcome {
+                Err(ReadError::TooLarge(cap)) => {
+                    bail!("POST {url}: the answer is larger than {cap} bytes (after gunzip)")
+                }
                 // A 2xx whose body is not JSON was cut or garbled on the way: queries are
                 // reads, so ask again (a well-formed answer of the wrong shape is the caller's).
                 Ok((status, b)) if status.is_success() => match serde_json::from_slice(&b) {
@@ -489,13 +594,16 @@ impl Igdb {
                 Ok((status, b)) if status == StatusCode::TOO_MANY_REQUESTS || status.is_server_error() => {
                     format!("HTTP {status}: {}", snippet(&b, &self.creds.client_secret))
                 }
+                Ok((status, _)) if status.is_redirection() => {
+                    bail!("POST {url}: IGDB answered HTTP {status} (a redirect); redirects are not followed")
+                }
                 Ok((status, b)) => {
                     return Err(anyhow!(
                         "POST {url}: IGDB answered HTTP {status}: {}",
                         snippet(&b, &self.creds.client_secret)
                     ));
                 }
-                Err(e) => describe(&e),
+                Err(ReadError::Http(e)) => describe(&e),
             };
             attempt += 1;
             if attempt > self.cfg.max_retries {
@@ -538,6 +646,203 @@ pub fn write_private(path: &Path, bytes: &[u8]) -> Result<()> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+    type Seen = Arc<std::sync::Mutex<Vec<String>>>;
+
+    /// A local HTTP server answering each request with `answer(path)` (raw head and body bytes)
+    /// and recording the requests it saw.
+    async fn canned(answer: impl Fn(&str) -> Vec<u8> + Send + Sync + 'static) -> (String, Seen) {
+        let l = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let base = format!("http://{}", l.local_addr().unwrap());
+        let seen: Seen = Arc::default();
+        let (seen2, answer) = (seen.clone(), Arc::new(answer));
+        tokio::spawn(async move {
+            while let Ok((mut s, _)) = l.accept().await {
+                let (seen, answer) = (seen2.clone(), answer.clone());
+                tokio::spawn(async move {
+                    let mut buf = Vec::new();
+                    let mut chunk = [0u8; 4096];
+                    loop {
+                        let text = String::from_utf8_lossy(&buf).into_owned();
+                        if let Some((head, body)) = text.split_once("\r\n\r\n") {
+                            let len = head
+                                .lines()
+                                .find_map(|l| {
+                                    l.to_ascii_lowercase()
+                                        .strip_prefix("content-length:")
+                                        .map(|v| v.trim().parse::<usize>().unwrap_or(0))
+                                })
+                                .unwrap_or(0);
+                            if body.len() >= len {
+                                break;
+                            }
+                        }
+                        match s.read(&mut chunk).await {
+                            Ok(0) | Err(_) => return,
+                            Ok(n) => buf.extend_from_slice(&chunk[..n]),
+                        }
+                    }
+                    let text = String::from_utf8_lossy(&buf).into_owned();
+                    let path = text.split(' ').nth(1).unwrap_or("").to_string();
+                    seen.lock().unwrap().push(text);
+                    let _ = s.write_all(&answer(&path)).await;
+                    let _ = s.shutdown().await;
+                });
+            }
+        });
+        (base, seen)
+    }
+
+    fn answer(status: &str, headers: &str, body: &[u8]) -> Vec<u8> {
+        let mut out = format!(
+            "HTTP/1.1 {status}\r\nContent-Length: {}\r\nConnection: close\r\n{headers}\r\n",
+            body.len()
+        )
+        .into_bytes();
+        out.extend_from_slice(body);
+        out
+    }
+
+    fn token_json() -> Vec<u8> {
+        answer("200 OK", "Content-Type: application/json\r\n", br#"{"access_token":"t","expires_in":3600}"#)
+    }
+
+    fn config(base: &str, cap: usize) -> ClientConfig {
+        ClientConfig {
+            igdb_url: format!("{base}/v4"),
+            auth_url: format!("{base}/oauth2/token"),
+            rps: 4,
+            max_open: 8,
+            max_retries: 0,
+            timeout: Duration::from_secs(30),
+            backoff: Duration::from_millis(1),
+            token_cache: None,
+            max_answer_bytes: cap,
+        }
+    }
+
+    fn creds() -> Credentials {
+        Credentials { client_id: "id".into(), client_secret: Secret::new("the-client-secret-42") }
+    }
+
+    fn big_json(bytes: usize) -> Vec<u8> {
+        let mut v = b"[".to_vec();
+        while v.len() < bytes {
+            v.extend_from_slice(b"0,");
+        }
+        v.extend_from_slice(b"0]");
+        v
+    }
+
+    #[tokio::test]
+    async fn answers_above_the_cap_are_refused_plain_or_gzipped() {
+        use std::io::Write;
+        let plain = big_json(2 << 20);
+        let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+        gz.write_all(&big_json(8 << 20)).unwrap();
+        let gz = gz.finish().unwrap();
+        assert!(gz.len() < 1 << 20, "the gzipped answer itself is under the cap");
+        let (base, _) = canned(move |path| match path {
+            "/oauth2/token" => token_json(),
+            "/v4/plain" => answer("200 OK", "Content-Type: application/json\r\n", &plain),
+            _ => answer("200 OK", "Content-Type: application/json\r\nContent-Encoding: gzip\r\n", &gz),
+        })
+        .await;
+        let c = Igdb::new(config(&base, 1 << 20), creds()).unwrap();
+        for endpoint in ["plain", "gzipped"] {
+            let e = format!("{:#}", c.post(endpoint, "fields id;").await.unwrap_err());
+            assert!(e.contains("larger than 1048576 bytes"), "{endpoint}: {e}");
+        }
+        // One attempt each: a too-large answer is not retried.
+        assert_eq!(c.counters.requests.load(Ordering::Relaxed), 2);
+    }
+
+    #[tokio::test]
+    async fn a_token_answer_above_its_cap_is_refused() {
+        let mut body = br#"{"access_token":"t","expires_in":3600,"pad":""#.to_vec();
+        body.extend(std::iter::repeat_n(b'x', 1 << 20));
+        body.extend_from_slice(br#""}"#);
+        let (base, _) = canned(move |_| answer("200 OK", "Content-Type: application/json\r\n", &body)).await;
+        let c = Igdb::new(config(&base, 1 << 30), creds()).unwrap();
+        let e = format!("{:#}", c.authenticate().await.unwrap_err());
+        assert!(e.contains("larger than") && e.contains("token"), "{e}");
+    }
+
+    #[tokio::test]
+    async fn a_redirect_from_the_token_endpoint_is_not_followed() {
+        let (elsewhere, stolen) = canned(|_| token_json()).await;
+        let to = format!("Location: {elsewhere}/steal\r\n");
+        let (base, _) = canned(move |_| answer("307 Temporary Redirect", &to, b"")).await;
+        let c = Igdb::new(config(&base, 1 << 20), creds()).unwrap();
+        let e = format!("{:#}", c.authenticate().await.unwrap_err());
+        assert!(e.contains("307"), "{e}");
+        assert!(!e.contains("the-client-secret-42"), "{e}");
+        assert!(stolen.lock().unwrap().is_empty(), "the secret was re-posted to the redirect target");
+        // And an API answer's redirect is an error too, naming the status.
+        let (api, _) = canned(move |path| match path {
+            "/oauth2/token" => token_json(),
+            _ => answer("302 Found", "Location: http://127.0.0.1:9/elsewhere\r\n", b""),
+        })
+        .await;
+        let c = Igdb::new(config(&api, 1 << 20), creds()).unwrap();
+        let e = format!("{:#}", c.post("games", "fields id;").await.unwrap_err());
+        assert!(e.contains("302"), "{e}");
+    }
+
+    #[test]
+    fn snippet_masks_the_secret_before_it_cuts() {
+        let s = Secret::new("hunter2-secret");
+        // The secret straddles byte 300: cutting first left "hunte" unmasked.
+        let body = format!("{}hunter2-secret and more", "x".repeat(295));
+        let out = snippet(body.as_bytes(), &s);
+        assert!(!out.contains("hunte"), "{out}");
+        assert_eq!(&out[295..298], "***");
+        assert!(out.len() <= 300);
+        // Cut at a char boundary: no replacement character from a split "é".
+        let body = format!("a{}", "é".repeat(400));
+        let out = snippet(body.as_bytes(), &s);
+        assert!(!out.contains('\u{FFFD}') && out.len() <= 300 && out.len() >= 299, "{out}");
+    }
+
+    #[test]
+    fn plain_http_only_to_loopback_hosts() {
+        let _ = rustls::crypto::ring::default_provider().install_default();
+        let cases = [
+            ("https://api.igdb.com/v4", "https://id.twitch.tv/oauth2/token", true),
+            ("http://127.0.0.1:9/v4", "http://localhost:9/oauth2/token", true),
+            ("http://[::1]:9/v4", "http://127.0.0.1:9/t", true),
+            ("http://api.igdb.com/v4", "https://id.twitch.tv/oauth2/token", false),
+            ("https://api.igdb.com/v4", "http://id.twitch.tv/oauth2/token", false),
+            ("http://localhost.example.com/v4", "https://id.twitch.tv/t", false),
+            ("ftp://127.0.0.1/v4", "https://id.twitch.tv/t", false),
+        ];
+        for (api, auth, ok) in cases {
+            let cfg = ClientConfig {
+                igdb_url: api.into(),
+                auth_url: auth.into(),
+                ..config("http://127.0.0.1:9", 1)
+            };
+            match Igdb::new(cfg, creds()) {
+                Ok(_) => assert!(ok, "{api} {auth} was accepted"),
+                Err(e) => {
+                    let e = format!("{e:#}");
+                    assert!(!ok, "{api} {auth}: {e}");
+                    assert!(e.contains("https"), "{e}");
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn splitmix_is_reproducible_and_spread() {
+        let a: Vec<u64> = (0..4).scan(SplitMix::new(3), |r, _| Some(r.next_u64())).collect();
+        let b: Vec<u64> = (0..4).scan(SplitMix::new(3), |r, _| Some(r.next_u64())).collect();
+        assert_eq!(a, b);
+        let mut r = SplitMix::new(9);
+        let hits = (0..10_000).filter(|_| r.next_f64() < 0.1).count();
+        assert!((800..1200).contains(&hits), "{hits}");
+    }
 
     #[test]
     fn secret_never_prints() {

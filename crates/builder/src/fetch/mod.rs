@@ -41,6 +41,8 @@ keywords,franchises,collections,involved_companies,companies,game_engines,popula
 const SINCE_MARGIN_SECS: u64 = 600;
 /// Most slices of the games' id space walked in parallel.
 const MAX_SLICES: u64 = 4;
+/// IGDB's maximum number of queries in one multiquery (the sandbox enforces the same).
+pub const MAX_MULTI_QUERIES: usize = 10;
 /// Test hook: exit abruptly (code 99) after this many committed page requests, as a kill would.
 pub const FAILPOINT_ENV: &str = "PLAYALIKE_FETCH_FAIL_AFTER";
 
@@ -245,10 +247,12 @@ struct Job {
     bar: indicatif::ProgressBar,
 }
 
-/// One query of a multiquery, and the keyset bounds its rows must respect.
+/// One query of a multiquery, and the most rows its answer may hold.
 struct PageQuery {
     name: String,
     text: String,
+    /// The query's `limit` (`None` for a count).
+    limit: Option<usize>,
 }
 
 fn page_query(
@@ -271,6 +275,7 @@ fn page_query(
         text: format!(
             "query {table} \"{name}\" {{ fields {fields}; where {w}; sort id asc; limit {limit};{off} }};"
         ),
+        limit: Some(limit),
     }
 }
 
@@ -302,9 +307,25 @@ impl Job {
             let Some(name) = name else {
                 return Err(anyhow!("malformed answer: a result without a name")).with_context(what);
             };
+            // Names become cursors and part-file names: only the ones asked for, once each.
+            let Some(asked) = queries.iter().find(|q| q.name == name) else {
+                let shown: String = name.chars().take(80).collect();
+                return Err(anyhow!("malformed answer: result {shown:?} was not asked for"))
+                    .with_context(what);
+            };
+            if out.contains_key(&name) {
+                return Err(anyhow!("malformed answer: result {name:?} comes twice")).with_context(what);
+            }
             let ans = if let Some(n) = item.get("count").and_then(Value::as_u64) {
                 Answer::Count(n)
             } else if let Some(Value::Array(rows)) = item.get("result") {
+                if let Some(limit) = asked.limit.filter(|&l| rows.len() > l) {
+                    return Err(anyhow!(
+                        "malformed answer: result {name:?} holds {} rows, more than its limit of {limit}",
+                        rows.len()
+                    ))
+                    .with_context(what);
+                }
                 for (i, r) in rows.iter().enumerate() {
                     if r.get("id").and_then(Value::as_u64).is_none() {
                         return Err(anyhow!(
@@ -433,6 +454,7 @@ impl Job {
                     "query games/count \"games-count\" {{ where {}; }};",
                     self.filter_or_all("games")
                 ),
+                limit: None,
             });
             queries.push(PageQuery {
                 name: "games-max".into(),
@@ -440,6 +462,7 @@ impl Job {
                     "query games \"games-max\" {{ fields id; where {}; sort id desc; limit 1; }};",
                     self.filter_or_all("games")
                 ),
+                limit: Some(1),
             });
         }
         let fresh = Cursor {
@@ -458,8 +481,10 @@ impl Job {
         let mut set = tokio::task::JoinSet::new();
         for chunk in queries.chunks(client_max_queries()) {
             let job = self.clone();
-            let chunk: Vec<PageQuery> =
-                chunk.iter().map(|q| PageQuery { name: q.name.clone(), text: q.text.clone() }).collect();
+            let chunk: Vec<PageQuery> = chunk
+                .iter()
+                .map(|q| PageQuery { name: q.name.clone(), text: q.text.clone(), limit: q.limit })
+                .collect();
             set.spawn(async move { job.multiquery(&chunk).await.map(|a| (a, describe_request(&chunk))) });
         }
         while let Some(r) = set.join_next().await {
@@ -528,7 +553,7 @@ impl Job {
 }
 
 fn client_max_queries() -> usize {
-    crate::sandbox::apicalypse::MAX_MULTI
+    MAX_MULTI_QUERIES
 }
 
 /// Runs a fetch and returns what it did.
@@ -581,6 +606,9 @@ pub async fn execute(args: &Args) -> Result<Summary> {
         (None, Some(_)) => None,
         (None, None) => dirs::cache_dir().map(|d| d.join("playalike").join("igdb-token.json")),
     };
+    // Plain http only to this machine: a usage error, before any request.
+    client::require_https(&igdb_url, "the IGDB URL").stage(ExitCode::Usage)?;
+    client::require_https(&auth_url, "the token endpoint").stage(ExitCode::Usage)?;
     let client = Igdb::new(
         ClientConfig {
             igdb_url: igdb_url.clone(),
@@ -591,6 +619,7 @@ pub async fn execute(args: &Args) -> Result<Summary> {
             timeout: Duration::from_secs(args.timeout.max(1)),
             backoff: Duration::from_millis(args.backoff_ms),
             token_cache,
+            max_answer_bytes: client::MAX_ANSWER_BYTES,
         },
         creds,
     )?;
@@ -643,6 +672,9 @@ pub async fn execute(args: &Args) -> Result<Summary> {
         page_size: args.page_size as usize,
         pages: args.pages_per_request as usize,
     };
+    // One fetch per snapshot at a time: a second one must not take over the staging folder of
+    // a running one. Held until this function returns; the OS drops it if the process dies.
+    let _lock = store::lock(&args.out).stage(ExitCode::Fetch)?;
     let staging = Staging::open(&args.out, key, now).stage(ExitCode::Fetch)?;
     let resumed_pages = staging.resumed_pages;
     let run_started = staging.progress.started_at;

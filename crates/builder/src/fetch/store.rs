@@ -82,6 +82,38 @@ pub fn sibling(out: &Path, suffix: &str) -> PathBuf {
     out.with_file_name(format!(".{name}{suffix}"))
 }
 
+/// An exclusive advisory lock on `.{name}.fetch-lock` beside the snapshot; released when dropped
+/// or when the process ends, however it ends (so a crash never leaves a stale lock).
+#[derive(Debug)]
+pub struct FetchLock {
+    _file: std::fs::File,
+}
+
+/// Takes the fetch lock of the snapshot `out`, or fails at once if another process holds it.
+pub fn lock(out: &Path) -> Result<FetchLock> {
+    let path = sibling(out, ".fetch-lock");
+    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+        std::fs::create_dir_all(dir).with_context(|| format!("while creating {}", dir.display()))?;
+    }
+    let file = std::fs::OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(&path)
+        .with_context(|| format!("while opening the lock file {}", path.display()))?;
+    match file.try_lock() {
+        Ok(()) => Ok(FetchLock { _file: file }),
+        Err(std::fs::TryLockError::WouldBlock) => bail!(
+            "another fetch holds the lock on {} ({}); wait for it to finish",
+            out.display(),
+            path.display()
+        ),
+        Err(std::fs::TryLockError::Error(e)) => {
+            Err(e).with_context(|| format!("while locking {}", path.display()))
+        }
+    }
+}
+
 fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
     let tmp = path.with_extension("tmp");
     std::fs::write(&tmp, bytes).with_context(|| format!("while writing {}", tmp.display()))?;

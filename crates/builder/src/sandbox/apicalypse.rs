@@ -10,8 +10,15 @@ use serde_json::{Map, Value};
 pub const MAX_LIMIT: usize = 500;
 /// IGDB's default page size when `limit` is absent.
 pub const DEFAULT_LIMIT: usize = 10;
-/// IGDB's maximum number of queries in one multiquery.
-pub const MAX_MULTI: usize = 10;
+/// IGDB's maximum number of queries in one multiquery (the protocol constant lives with the
+/// client; the sandbox enforces it).
+pub const MAX_MULTI: usize = crate::fetch::MAX_MULTI_QUERIES;
+/// Largest query body parsed, bytes (what the fetch client sends is a few KB).
+pub const MAX_QUERY_BYTES: usize = 256 * 1024;
+/// Deepest nesting of `!`, parentheses and value lists in a `where` clause.
+pub const MAX_DEPTH: usize = 32;
+/// Most comparisons in one `where` clause (a long `a & b & …` chain is a deep tree too).
+pub const MAX_TERMS: usize = 512;
 
 /// A parsed query body.
 #[derive(Debug, Clone, PartialEq)]
@@ -135,8 +142,10 @@ fn tokenize(s: &str) -> Result<Vec<Tok>, String> {
                         break;
                     }
                     Some(b'\\') if i + 1 < b.len() => {
-                        v.push(b[i + 1] as char);
-                        i += 2;
+                        // The escaped character may be several bytes long (`"\é"`).
+                        let ch = s.get(i + 1..).and_then(|r| r.chars().next()).unwrap_or('?');
+                        v.push(ch);
+                        i += 1 + ch.len_utf8();
                     }
                     Some(_) => {
                         let ch = s[i..].chars().next().unwrap_or('?');
@@ -181,9 +190,28 @@ fn tokenize(s: &str) -> Result<Vec<Tok>, String> {
 struct Parser {
     toks: Vec<Tok>,
     pos: usize,
+    /// Current nesting of `!`, parentheses and value lists.
+    depth: usize,
+    /// Comparisons in the current `where` clause.
+    terms: usize,
 }
 
 impl Parser {
+    fn new(body: &str) -> Result<Self, String> {
+        if body.len() > MAX_QUERY_BYTES {
+            return Err(format!("query is larger than {MAX_QUERY_BYTES} bytes ({} bytes)", body.len()));
+        }
+        Ok(Self { toks: tokenize(body)?, pos: 0, depth: 0, terms: 0 })
+    }
+    /// Enters one level of nesting; every recursive step of the parser goes through here, so
+    /// a hostile body cannot overflow the stack.
+    fn deeper(&mut self) -> Result<(), String> {
+        self.depth += 1;
+        if self.depth > MAX_DEPTH {
+            return Err(format!("the where clause is nested deeper than {MAX_DEPTH} levels"));
+        }
+        Ok(())
+    }
     fn peek(&self) -> Option<&Tok> {
         self.toks.get(self.pos)
     }
@@ -235,7 +263,10 @@ impl Parser {
                     q.fields = self.field_list()?;
                 }
                 "exclude" | "x" => q.exclude = self.field_list()?.unwrap_or_default(),
-                "where" | "w" => q.filter = Some(self.or_expr()?),
+                "where" | "w" => {
+                    self.terms = 0;
+                    q.filter = Some(self.or_expr()?);
+                }
                 "sort" | "s" => {
                     let f = self.ident()?;
                     let asc = match self.peek() {
@@ -315,12 +346,21 @@ impl Parser {
     }
     fn unary(&mut self) -> Result<Expr, String> {
         if self.eat("!") {
-            return Ok(Expr::Not(Box::new(self.unary()?)));
+            self.deeper()?;
+            let e = Expr::Not(Box::new(self.unary()?));
+            self.depth -= 1;
+            return Ok(e);
         }
         if self.eat("(") {
+            self.deeper()?;
             let e = self.or_expr()?;
             self.expect(")")?;
+            self.depth -= 1;
             return Ok(e);
+        }
+        self.terms += 1;
+        if self.terms > MAX_TERMS {
+            return Err(format!("the where clause holds more than {MAX_TERMS} comparisons"));
         }
         let field = self.ident()?;
         let op = match self.next() {
@@ -347,6 +387,7 @@ impl Parser {
             Some(Tok::Punct("{")) => "}",
             t => return Err(format!("expected a value, found {t:?}")),
         };
+        self.deeper()?;
         let mut items = vec![];
         if !self.eat(close) {
             loop {
@@ -357,6 +398,7 @@ impl Parser {
                 self.expect(",")?;
             }
         }
+        self.depth -= 1;
         Ok(match close {
             ")" => Lit::Any(items),
             "]" => Lit::All(items),
@@ -367,7 +409,7 @@ impl Parser {
 
 /// Parses a single-endpoint query body.
 pub fn parse(body: &str) -> Result<Query, String> {
-    let mut p = Parser { toks: tokenize(body)?, pos: 0 };
+    let mut p = Parser::new(body)?;
     let q = p.body()?;
     if p.pos < p.toks.len() {
         return Err(format!("unexpected {:?}", p.peek()));
@@ -377,7 +419,7 @@ pub fn parse(body: &str) -> Result<Query, String> {
 
 /// Parses a multiquery body (1..=10 named queries).
 pub fn parse_multi(body: &str) -> Result<Vec<NamedQuery>, String> {
-    let mut p = Parser { toks: tokenize(body)?, pos: 0 };
+    let mut p = Parser::new(body)?;
     let mut out = vec![];
     while p.peek().is_some() {
         if p.eat(";") {
@@ -606,6 +648,48 @@ mod tests {
         assert_eq!(b("id > -1"), (0, u64::MAX));
         assert_eq!(b("id > 10 | id < 5"), (0, u64::MAX));
         assert_eq!(b("id = 4"), (4, 4));
+    }
+
+    #[test]
+    fn deep_or_huge_queries_are_errors_not_stack_overflows() {
+        // 100,000 `!`s or `(`s used to recurse once each and overflow the stack.
+        for deep in [
+            format!("fields id; where {}id = 1;", "!".repeat(100_000)),
+            format!("fields id; where {}id = 1;", "(".repeat(100_000)),
+            format!("fields id; where genres = {}1;", "(".repeat(100_000)),
+        ] {
+            let e = parse(&deep).unwrap_err();
+            assert!(e.contains("nested deeper than") || e.contains("query is larger than"), "{e}");
+            let e = parse_multi(&format!("query games \"a\" {{ {deep} }};")).unwrap_err();
+            assert!(e.contains("nested deeper than") || e.contains("query is larger than"), "{e}");
+        }
+        // Under the size limit, the depth limit answers.
+        let e = parse(&format!("where {}id = 1;", "!".repeat(1000))).unwrap_err();
+        assert!(e.contains(&format!("nested deeper than {MAX_DEPTH}")), "{e}");
+        let e = parse(&format!("where {}id = 1{};", "(".repeat(1000), ")".repeat(1000))).unwrap_err();
+        assert!(e.contains(&format!("nested deeper than {MAX_DEPTH}")), "{e}");
+        let e = parse(&format!("where genres = {}1{};", "[".repeat(1000), "]".repeat(1000))).unwrap_err();
+        assert!(e.contains(&format!("nested deeper than {MAX_DEPTH}")), "{e}");
+        // A long flat chain builds a deep tree too: the number of comparisons is capped.
+        let chain = vec!["id > 1"; 5000].join(" & ");
+        let e = parse(&format!("where {chain};")).unwrap_err();
+        assert!(e.contains(&format!("more than {MAX_TERMS} comparisons")), "{e}");
+        // The size limit itself.
+        let e = parse(&format!("fields {};", "a,".repeat(MAX_QUERY_BYTES))).unwrap_err();
+        assert!(e.contains(&format!("query is larger than {MAX_QUERY_BYTES} bytes")), "{e}");
+        // What the fetch client sends stays well inside the limits.
+        let nested = format!("where {}id = 1{};", "(".repeat(MAX_DEPTH - 1), ")".repeat(MAX_DEPTH - 1));
+        assert!(parse(&nested).is_ok());
+        assert!(parse(&format!("where {};", vec!["id > 1"; MAX_TERMS].join(" & "))).is_ok());
+    }
+
+    #[test]
+    fn a_backslash_before_a_multibyte_char_is_that_char() {
+        let q = parse("where name = \"\\é\";").unwrap();
+        assert_eq!(q.filter, Some(Expr::Cmp("name".into(), Op::Eq, Lit::Str("é".into()))));
+        let q = parse("where name = \"a\\\"b\\\\ü\";").unwrap();
+        assert_eq!(q.filter, Some(Expr::Cmp("name".into(), Op::Eq, Lit::Str("a\"b\\ü".into()))));
+        assert!(parse("where name = \"\\").unwrap_err().contains("unterminated"));
     }
 
     #[test]

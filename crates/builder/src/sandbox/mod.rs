@@ -15,7 +15,7 @@ pub mod data;
 mod server;
 
 #[allow(unused_imports)] // the public API of the embedded sandbox, used by run and tests
-pub use server::{FaultStats, Faults, SandboxConfig, SandboxHandle, SplitMix, Stats, spawn};
+pub use server::{FaultStats, Faults, SandboxConfig, SandboxHandle, Stats, spawn};
 
 use crate::exit::{ExitCode, Stage};
 use anyhow::Result;
@@ -124,6 +124,7 @@ impl Args {
                 seed: self.seed,
             },
             allow_touch: self.allow_touch,
+            ..SandboxConfig::new(&self.data)
         })
     }
 }

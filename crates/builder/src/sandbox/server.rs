@@ -6,6 +6,7 @@
 
 use super::apicalypse::{self, Query};
 use super::data::{Data, KNOWN_ENDPOINTS};
+use crate::fetch::client::SplitMix;
 use anyhow::{Context, Result};
 use bytes::Bytes;
 use http_body_util::{BodyExt, Full, combinators::BoxBody};
@@ -50,6 +51,12 @@ pub struct SandboxConfig {
     pub faults: Faults,
     /// Enable `POST /_sandbox/touch`.
     pub allow_touch: bool,
+    /// A client must send a request's headers within this time, or the connection is closed.
+    pub header_timeout: Duration,
+    /// Connections served at once; more are closed at once (counted in the stats).
+    pub max_connections: usize,
+    /// Live tokens kept in all (the oldest go first); IGDB itself keeps 25 per client id.
+    pub max_tokens: usize,
 }
 
 impl SandboxConfig {
@@ -67,6 +74,9 @@ impl SandboxConfig {
             max_open: 8,
             faults: Faults::default(),
             allow_touch: false,
+            header_timeout: Duration::from_secs(10),
+            max_connections: 256,
+            max_tokens: 10_000,
         }
     }
 }
@@ -138,41 +148,21 @@ pub struct Stats {
     pub faults: FaultStats,
     /// API requests by endpoint (`multiquery`, `games`, `games/count`, …).
     pub endpoints: std::collections::BTreeMap<String, u64>,
-}
-
-/// A small, fast, seedable generator (SplitMix64) for fault draws, token ids and jitter.
-#[derive(Debug, Clone)]
-pub struct SplitMix(u64);
-
-impl SplitMix {
-    /// A generator from a seed.
-    pub fn new(seed: u64) -> Self {
-        Self(seed)
-    }
-    /// A generator seeded from the clock and the process id.
-    pub fn from_entropy() -> Self {
-        let t = SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_nanos() as u64).unwrap_or(7);
-        Self(t ^ (u64::from(std::process::id()) << 32))
-    }
-    /// The next 64 random bits.
-    pub fn next_u64(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        z ^ (z >> 31)
-    }
-    /// A float in `[0, 1)`.
-    pub fn next_f64(&mut self) -> f64 {
-        (self.next_u64() >> 11) as f64 / (1u64 << 53) as f64
-    }
+    /// Connections closed unanswered because `max_connections` were open.
+    #[serde(default)]
+    pub connections_refused: u64,
 }
 
 struct TokenInfo {
     client_id: String,
     expires: Instant,
     uses: u64,
+    /// Issue order (smaller = older).
+    issued: u64,
 }
+
+/// IGDB keeps at most 25 live tokens per application; a new one deactivates the oldest.
+const TOKENS_PER_CLIENT: usize = 25;
 
 struct Shared {
     data: RwLock<Data>,
@@ -181,6 +171,7 @@ struct Shared {
     tokens: Mutex<HashMap<String, TokenInfo>>,
     faults_rng: Mutex<SplitMix>,
     token_rng: Mutex<SplitMix>,
+    token_seq: std::sync::atomic::AtomicU64,
     open: AtomicUsize,
     arrivals: Mutex<VecDeque<Instant>>,
 }
@@ -245,12 +236,15 @@ pub async fn spawn(cfg: SandboxConfig) -> Result<SandboxHandle> {
         tokens: Mutex::new(HashMap::new()),
         faults_rng: Mutex::new(SplitMix::new(seed)),
         token_rng: Mutex::new(SplitMix::from_entropy()),
+        token_seq: std::sync::atomic::AtomicU64::new(0),
         open: AtomicUsize::new(0),
         arrivals: Mutex::new(VecDeque::new()),
         cfg,
     });
     let (tx, rx) = tokio::sync::watch::channel(false);
     let accept_shared = shared.clone();
+    let connections = Arc::new(tokio::sync::Semaphore::new(shared.cfg.max_connections.max(1)));
+    let header_timeout = shared.cfg.header_timeout;
     tokio::spawn(async move {
         let mut stop = rx.clone();
         loop {
@@ -258,12 +252,22 @@ pub async fn spawn(cfg: SandboxConfig) -> Result<SandboxHandle> {
                 _ = stop.changed() => break,
                 r = listener.accept() => {
                     let Ok((stream, _)) = r else { continue };
+                    // Above the cap, close at once: a flood of idle connections cannot hold
+                    // the server's memory or file descriptors.
+                    let Ok(permit) = connections.clone().try_acquire_owned() else {
+                        lock(&accept_shared.stats).connections_refused += 1;
+                        drop(stream);
+                        continue;
+                    };
                     let _ = stream.set_nodelay(true);
                     let shared = accept_shared.clone();
                     let mut stop = rx.clone();
                     tokio::spawn(async move {
+                        let _permit = permit;
                         let svc = hyper::service::service_fn(move |req| handle(shared.clone(), req));
                         let conn = hyper::server::conn::http1::Builder::new()
+                            .timer(hyper_util::rt::TokioTimer::new())
+                            .header_read_timeout(header_timeout)
                             .serve_connection(hyper_util::rt::TokioIo::new(stream), svc);
                         tokio::select! {
                             _ = conn => {}
@@ -331,32 +335,51 @@ async fn handle(shared: Arc<Shared>, req: Request<Incoming>) -> Result<Resp, std
     match (method, path.as_str()) {
         (Method::POST, "/oauth2/token") => {
             let query = req.uri().query().unwrap_or("").to_string();
-            let body = read_body(req).await.unwrap_or_default();
-            Ok(token(&shared, &query, &body))
+            match read_body(req).await {
+                Ok(body) => Ok(token(&shared, &query, &body)),
+                Err((status, e)) => {
+                    Ok(full(status, serde_json::json!({"status": status.as_u16(), "message": e}).to_string()))
+                }
+            }
         }
         (Method::GET, "/_sandbox/stats") => {
             let s = lock(&shared.stats).clone();
             Ok(full(StatusCode::OK, serde_json::to_string(&s).unwrap_or_default()))
         }
-        (Method::POST, "/_sandbox/touch") if shared.cfg.allow_touch => {
-            let body = read_body(req).await.unwrap_or_default();
-            Ok(touch(&shared, &body))
-        }
+        (Method::POST, "/_sandbox/touch") if shared.cfg.allow_touch => match read_body(req).await {
+            Ok(body) => Ok(touch(&shared, &body)),
+            Err((status, e)) => Ok(igdb_error(status, "Bad touch", &e)),
+        },
         _ => Ok(full(StatusCode::NOT_FOUND, r#"{"message":"no Route matched with those values"}"#)),
     }
 }
 
-async fn read_body(req: Request<Incoming>) -> Result<String, String> {
-    if req.headers().get(header::CONTENT_LENGTH).and_then(|v| v.to_str().ok()?.parse::<usize>().ok())
-        > Some(MAX_BODY)
-    {
-        return Err("body too large".into());
+async fn read_body(req: Request<Incoming>) -> Result<String, (StatusCode, String)> {
+    let (parts, body) = req.into_parts();
+    read_capped(&parts.headers, body, MAX_BODY).await
+}
+
+async fn read_capped<B>(
+    headers: &header::HeaderMap,
+    body: B,
+    cap: usize,
+) -> Result<String, (StatusCode, String)>
+where
+    B: Body,
+    B::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
+{
+    let too_large =
+        || (StatusCode::PAYLOAD_TOO_LARGE, format!("the request body is larger than {cap} bytes"));
+    if headers.get(header::CONTENT_LENGTH).and_then(|v| v.to_str().ok()?.parse::<usize>().ok()) > Some(cap) {
+        return Err(too_large());
     }
-    let b = req.into_body().collect().await.map_err(|e| e.to_string())?.to_bytes();
-    if b.len() > MAX_BODY {
-        return Err("body too large".into());
-    }
-    String::from_utf8(b.to_vec()).map_err(|_| "body is not UTF-8".into())
+    // A chunked body has no Content-Length: stop reading at the cap instead of buffering it all.
+    let b = match http_body_util::Limited::new(body, cap).collect().await {
+        Ok(c) => c.to_bytes(),
+        Err(e) if e.is::<http_body_util::LengthLimitError>() => return Err(too_large()),
+        Err(e) => return Err((StatusCode::BAD_REQUEST, format!("could not read the request body: {e}"))),
+    };
+    String::from_utf8(b.to_vec()).map_err(|_| (StatusCode::BAD_REQUEST, "body is not UTF-8".into()))
 }
 
 fn unix_now() -> u64 {
@@ -423,10 +446,37 @@ fn token(shared: &Shared, query: &str, body: &str) -> Resp {
         format!("sbx{:016x}{:014x}", r.next_u64(), r.next_u64() >> 8)
     };
     let ttl = shared.cfg.token_ttl_secs;
-    lock(&shared.tokens).insert(
-        tok.clone(),
-        TokenInfo { client_id: id.clone(), expires: Instant::now() + Duration::from_secs(ttl), uses: 0 },
-    );
+    let now = Instant::now();
+    let issued = shared.token_seq.fetch_add(1, Ordering::SeqCst);
+    {
+        // Bounded: expired tokens go, a client keeps its 25 newest, and all clients together
+        // keep at most `max_tokens` (the oldest go first).
+        let mut tokens = lock(&shared.tokens);
+        tokens.retain(|_, t| t.expires > now);
+        let mut mine: Vec<(u64, String)> =
+            tokens.iter().filter(|(_, t)| t.client_id == *id).map(|(k, t)| (t.issued, k.clone())).collect();
+        if mine.len() >= TOKENS_PER_CLIENT {
+            mine.sort_unstable();
+            for (_, k) in &mine[..=mine.len() - TOKENS_PER_CLIENT] {
+                tokens.remove(k);
+            }
+        }
+        while tokens.len() >= shared.cfg.max_tokens.max(1) {
+            let Some(oldest) = tokens.iter().min_by_key(|(_, t)| t.issued).map(|(k, _)| k.clone()) else {
+                break;
+            };
+            tokens.remove(&oldest);
+        }
+        tokens.insert(
+            tok.clone(),
+            TokenInfo {
+                client_id: id.clone(),
+                expires: now + Duration::from_secs(ttl).min(Duration::from_secs(100 * 365 * 86_400)),
+                uses: 0,
+                issued,
+            },
+        );
+    }
     full(
         StatusCode::OK,
         serde_json::json!({"access_token": tok, "expires_in": ttl, "token_type": "bearer"}).to_string(),
@@ -517,9 +567,9 @@ async fn api(shared: Arc<Shared>, rest: String, req: Request<Incoming>) -> Resul
     };
     let body = match read_body(req).await {
         Ok(b) => b,
-        Err(e) => {
+        Err((status, e)) => {
             lock(&shared.stats).bad_request += 1;
-            return Ok(igdb_error(StatusCode::BAD_REQUEST, "Bad Request", &e));
+            return Ok(igdb_error(status, status.canonical_reason().unwrap_or("Bad Request"), &e));
         }
     };
     if slow {
@@ -672,6 +722,127 @@ fn execute(shared: &Shared, rest: &str, body: &str) -> (StatusCode, String) {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+    fn tiny_data() -> tempfile::TempDir {
+        let d = tempfile::tempdir().unwrap();
+        std::fs::write(d.path().join("games.json"), r#"[{"id": 1, "name": "a"}]"#).unwrap();
+        d
+    }
+
+    /// One request over a fresh connection; status 0 when the server closed it unanswered.
+    async fn raw(addr: SocketAddr, req: &str) -> u16 {
+        let Ok(mut s) = tokio::net::TcpStream::connect(addr).await else { return 0 };
+        if s.write_all(req.as_bytes()).await.is_err() {
+            return 0;
+        }
+        let mut buf = Vec::new();
+        let _ = s.read_to_end(&mut buf).await;
+        let text = String::from_utf8_lossy(&buf);
+        text.split(' ').nth(1).and_then(|c| c.parse().ok()).unwrap_or(0)
+    }
+
+    const STATS: &str = "GET /_sandbox/stats HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n";
+
+    #[tokio::test(start_paused = true)]
+    async fn a_client_that_never_finishes_its_headers_is_closed() {
+        let d = tiny_data();
+        let mut cfg = SandboxConfig::new(d.path());
+        cfg.header_timeout = Duration::from_millis(200);
+        let sbx = spawn(cfg).await.unwrap();
+        let mut s = tokio::net::TcpStream::connect(sbx.addr).await.unwrap();
+        s.write_all(b"POST /v4/games HTTP/1.1\r\nHost: x\r\n").await.unwrap();
+        let mut buf = Vec::new();
+        // Paused clock: the hour passes at once, unless the server closes the connection first.
+        let r = tokio::time::timeout(Duration::from_secs(3600), s.read_to_end(&mut buf)).await;
+        assert!(r.is_ok(), "the server kept a connection with unfinished headers open");
+    }
+
+    #[tokio::test]
+    async fn connections_above_the_cap_are_closed_unanswered() {
+        let d = tiny_data();
+        let mut cfg = SandboxConfig::new(d.path());
+        cfg.max_connections = 2;
+        cfg.header_timeout = Duration::from_secs(3600);
+        let sbx = spawn(cfg).await.unwrap();
+        let idle1 = tokio::net::TcpStream::connect(sbx.addr).await.unwrap();
+        let _idle2 = tokio::net::TcpStream::connect(sbx.addr).await.unwrap();
+        assert_eq!(raw(sbx.addr, STATS).await, 0, "a third connection was served");
+        assert_eq!(sbx.stats().connections_refused, 1);
+        // Once the server has seen one close, a new connection is served again.
+        drop(idle1);
+        let mut status = 0;
+        for _ in 0..500 {
+            status = raw(sbx.addr, STATS).await;
+            if status == 200 {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+        assert_eq!(status, 200);
+    }
+
+    #[tokio::test]
+    async fn the_token_map_is_bounded() {
+        let _ = rustls::crypto::ring::default_provider().install_default();
+        let d = tiny_data();
+        let mut cfg = SandboxConfig::new(d.path());
+        cfg.max_tokens = 3;
+        let sbx = spawn(cfg).await.unwrap();
+        let http = reqwest::Client::builder().no_proxy().build().unwrap();
+        let mut last = String::new();
+        for i in 0..6 {
+            let url =
+                format!("{}?client_id=c{i}&client_secret=s&grant_type=client_credentials", sbx.auth_url());
+            let v: serde_json::Value = http.post(url).send().await.unwrap().json().await.unwrap();
+            last = v["access_token"].as_str().unwrap().to_string();
+        }
+        assert_eq!(lock(&sbx.shared.tokens).len(), 3);
+        // The newest token still works.
+        let r = http
+            .post(format!("{}/games", sbx.url()))
+            .header("Client-ID", "c5")
+            .header("Authorization", format!("Bearer {last}"))
+            .body("fields id;")
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 200);
+    }
+
+    #[tokio::test]
+    async fn a_streamed_body_is_cut_at_the_cap() {
+        use std::sync::atomic::AtomicUsize;
+        // 64 frames of 64 KiB, no Content-Length (as a chunked upload): the reader must stop
+        // pulling soon after the cap instead of buffering all 4 MiB.
+        let pulled = Arc::new(AtomicUsize::new(0));
+        let body = Frames { left: 64, pulled: pulled.clone() };
+        let err = read_capped(&header::HeaderMap::new(), body, 1 << 20).await.unwrap_err();
+        assert_eq!(err.0, StatusCode::PAYLOAD_TOO_LARGE, "{}", err.1);
+        assert!(err.1.contains("larger than 1048576 bytes"), "{}", err.1);
+        assert!(pulled.load(Ordering::SeqCst) <= 17, "{} frames read", pulled.load(Ordering::SeqCst));
+    }
+
+    /// A body of `left` frames of 64 KiB with no size hint, counting the frames read.
+    struct Frames {
+        left: usize,
+        pulled: Arc<std::sync::atomic::AtomicUsize>,
+    }
+    impl Body for Frames {
+        type Data = Bytes;
+        type Error = std::io::Error;
+        fn poll_frame(
+            mut self: Pin<&mut Self>,
+            _: &mut TaskContext<'_>,
+        ) -> Poll<Option<Result<Frame<Bytes>, std::io::Error>>> {
+            if self.left == 0 {
+                return Poll::Ready(None);
+            }
+            self.left -= 1;
+            self.pulled.fetch_add(1, Ordering::SeqCst);
+            Poll::Ready(Some(Ok(Frame::data(Bytes::from(vec![b'x'; 64 * 1024])))))
+        }
+    }
 
     #[test]
     fn percent_decoding_and_params() {
@@ -679,15 +850,5 @@ mod tests {
         assert_eq!(p["client_id"], "a b");
         assert_eq!(p["client_secret"], "x+y z");
         assert_eq!(percent_decode("100%"), "100%");
-    }
-
-    #[test]
-    fn splitmix_is_reproducible_and_spread() {
-        let a: Vec<u64> = (0..4).scan(SplitMix::new(3), |r, _| Some(r.next_u64())).collect();
-        let b: Vec<u64> = (0..4).scan(SplitMix::new(3), |r, _| Some(r.next_u64())).collect();
-        assert_eq!(a, b);
-        let mut r = SplitMix::new(9);
-        let hits = (0..10_000).filter(|_| r.next_f64() < 0.1).count();
-        assert!((800..1200).contains(&hits), "{hits}");
     }
 }

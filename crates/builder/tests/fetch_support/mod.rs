@@ -231,3 +231,107 @@ pub fn assert_within_limits(stats: &Value) {
         "the sandbox had to refuse requests over the limits: {stats}"
     );
 }
+
+/// One request a [`Hostile`] server received.
+#[derive(Debug, Clone)]
+pub struct Seen {
+    pub method: String,
+    pub path: String,
+    pub body: String,
+}
+
+/// A scripted HTTP/1.1 server for answers the sandbox would never give: `answer(request)`
+/// returns (status, extra headers, body); every request is recorded. Stops on drop.
+pub struct Hostile {
+    pub base: String,
+    pub seen: std::sync::Arc<std::sync::Mutex<Vec<Seen>>>,
+    stop: std::sync::Arc<std::sync::atomic::AtomicBool>,
+}
+
+pub type Answer = (u16, Vec<(String, String)>, String);
+
+impl Hostile {
+    pub fn start(answer: impl Fn(&Seen) -> Answer + Send + Sync + 'static) -> Self {
+        use std::sync::{Arc, Mutex, atomic::AtomicBool, atomic::Ordering};
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let base = format!("http://{}", listener.local_addr().unwrap());
+        let seen = Arc::new(Mutex::new(Vec::new()));
+        let stop = Arc::new(AtomicBool::new(false));
+        let (seen2, stop2, answer) = (seen.clone(), stop.clone(), Arc::new(answer));
+        std::thread::spawn(move || {
+            for conn in listener.incoming() {
+                if stop2.load(Ordering::SeqCst) {
+                    break;
+                }
+                let Ok(mut conn) = conn else { continue };
+                let (seen, answer) = (seen2.clone(), answer.clone());
+                std::thread::spawn(move || {
+                    let mut r = BufReader::new(conn.try_clone().unwrap());
+                    let mut line = String::new();
+                    if r.read_line(&mut line).unwrap_or(0) == 0 {
+                        return;
+                    }
+                    let mut parts = line.split_whitespace();
+                    let method = parts.next().unwrap_or("").to_string();
+                    let path = parts.next().unwrap_or("").to_string();
+                    let mut len = 0usize;
+                    loop {
+                        let mut h = String::new();
+                        if r.read_line(&mut h).unwrap_or(0) == 0 || h == "\r\n" {
+                            break;
+                        }
+                        if let Some(v) = h.to_ascii_lowercase().strip_prefix("content-length:") {
+                            len = v.trim().parse().unwrap_or(0);
+                        }
+                    }
+                    let mut body = vec![0u8; len];
+                    let _ = r.read_exact(&mut body);
+                    let req = Seen { method, path, body: String::from_utf8_lossy(&body).into_owned() };
+                    seen.lock().unwrap().push(req.clone());
+                    let (status, headers, body) = answer(&req);
+                    let mut out = format!(
+                        "HTTP/1.1 {status} X\r\nContent-Length: {}\r\nConnection: close\r\nContent-Type: application/json\r\n",
+                        body.len()
+                    );
+                    for (k, v) in headers {
+                        out.push_str(&format!("{k}: {v}\r\n"));
+                    }
+                    out.push_str("\r\n");
+                    out.push_str(&body);
+                    let _ = conn.write_all(out.as_bytes());
+                    let _ = conn.flush();
+                });
+            }
+        });
+        Self { base, seen, stop }
+    }
+
+    pub fn url(&self) -> String {
+        format!("{}/v4", self.base)
+    }
+
+    pub fn auth_url(&self) -> String {
+        format!("{}/oauth2/token", self.base)
+    }
+
+    pub fn seen(&self) -> Vec<Seen> {
+        self.seen.lock().unwrap().clone()
+    }
+}
+
+impl Drop for Hostile {
+    fn drop(&mut self) {
+        self.stop.store(true, std::sync::atomic::Ordering::SeqCst);
+        let _ = TcpStream::connect(self.base.trim_start_matches("http://"));
+    }
+}
+
+/// The names of the queries of a multiquery body, in order.
+pub fn query_names(body: &str) -> Vec<String> {
+    body.split("query ").skip(1).filter_map(|q| q.split('"').nth(1).map(str::to_string)).collect()
+}
+
+/// A token answer.
+pub fn token_answer() -> Answer {
+    (200, vec![], r#"{"access_token": "tok", "expires_in": 3600, "token_type": "bearer"}"#.to_string())
+}
