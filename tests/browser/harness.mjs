@@ -130,11 +130,12 @@ export function makeBucket(dir, blobPath, { version = 1, blobBytes, pointerFor }
   fs.mkdirSync(path.join(dir, 'models', `v${version}`), { recursive: true });
   fs.writeFileSync(path.join(dir, 'models', `v${version}`, 'model.bin'), bytes);
   const pointer = {
+    schema: 1,
     version,
     url: `models/v${version}/model.bin`,
     checksum: sha256(described),
     size: described.length,
-    created_at: new Date().toISOString(),
+    createdAt: new Date().toISOString(),
   };
   fs.writeFileSync(path.join(dir, 'latest.json'), JSON.stringify(pointer, null, 2));
   return pointer;
