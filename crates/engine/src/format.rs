@@ -34,8 +34,9 @@
 //! by the bytes left before anything is reserved, and every reservation is charged to a budget of
 //! [`DECODE_MEMORY_FACTOR`] × the blob's size (+ [`DECODE_MEMORY_SLACK`]) before it is made, so
 //! a blob whose counts inflate (a vocabulary of empty terms: 2 bytes on the wire, 32 in memory)
-//! is refused with [`Error::TooLarge`] instead of decoded (docs/decisions/509-bounded-decoder.md). Format 0.x blobs (bincode of the whole model)
-//! are refused with [`Error::ObsoleteVersion`] (see docs/decisions/102-blob-format-1.md).
+//! is refused with [`Error::TooLarge`] instead of decoded (docs/decisions/509-bounded-decoder.md).
+//! Format 0.x blobs (bincode of the whole model) are refused with [`Error::ObsoleteVersion`]
+//! (see docs/decisions/102-blob-format-1.md).
 
 use crate::catalog::{Catalog, Csr, Strings, flag};
 use crate::error::{Error, Result};
