@@ -242,12 +242,17 @@ export function watchConsole(page) {
   return errors;
 }
 
-/** Waits until the page's loader has stored a model in the Cache API (storing is not awaited by load). */
+/**
+ * Waits until the page's loader has stored a model in the Cache API (storing is not awaited by
+ * load): in `playalike-models` for the site's own model, `playalike-models-other` for another
+ * `?model=` (web/boot.js), so any playalike cache counts.
+ */
 export async function waitForCachedModel(page) {
   await page.evaluate(async () => {
     for (;;) {
-      const cache = await caches.open('playalike-models');
-      if ((await cache.keys()).length > 0) return;
+      for (const name of await caches.keys()) {
+        if (name.startsWith('playalike-models') && (await (await caches.open(name)).keys()).length > 0) return;
+      }
       await new Promise((r) => setTimeout(r, 20));
     }
   });
