@@ -266,9 +266,17 @@ test('static site in Chromium', async (t) => {
     await page.goto(site('model=/other/latest.json'));
     await page.waitForSelector('html[data-ready="true"]');
     assert.match(await page.textContent('#status'), /Model v7 · /);
-    await page.waitForFunction(async () => (await (await caches.open('playalike-models-other')).keys()).length > 0);
-    assert.deepEqual(await cached('playalike-models-other'), [`https://playalike.invalid/sha256/${otherPointer.checksum}`]);
+    const otherKey = `https://playalike.invalid/sha256/${otherPointer.checksum}`;
+    // Wait until some cache holds just the other model (storing is not awaited by the load).
+    await page.waitForFunction(async (key) => {
+      for (const name of await caches.keys()) {
+        const keys = (await (await caches.open(name)).keys()).map((r) => r.url);
+        if (keys.length === 1 && keys[0] === key) return true;
+      }
+      return false;
+    }, otherKey);
     assert.deepEqual(await cached('playalike-models'), [official], 'the official model is still cached');
+    assert.deepEqual(await cached('playalike-models-other'), [otherKey]);
     // And the site's own model comes back from the cache.
     const blobs = server.count(blobPath);
     await page.goto(`${server.url}/`);
