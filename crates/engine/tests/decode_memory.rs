@@ -112,6 +112,18 @@ fn decode_memory_is_bounded_by_the_blob_size() {
             blob.len()
         );
     }
+    // A real model too, when given (e.g. trained from the 4k IGDB sample): PLAYALIKE_DECODE_BLOB.
+    if let Some(path) = std::env::var_os("PLAYALIKE_DECODE_BLOB") {
+        let blob = std::fs::read(&path).unwrap();
+        let (peak, out) = peak_of(|| format::decode_catalog(&blob).map(|_| ()));
+        assert_eq!(out, Ok(()), "{path:?}");
+        eprintln!(
+            "{path:?}: {} bytes, decode peak {peak} ({:.2}x)",
+            blob.len(),
+            peak as f64 / blob.len() as f64
+        );
+        assert!(peak <= bound(blob.len()));
+    }
     let golden = std::fs::read(concat!(env!("CARGO_MANIFEST_DIR"), "/tests/data/format-1.0.bin")).unwrap();
     let (peak, out) = peak_of(|| format::decode_catalog(&golden).map(|_| ()));
     assert_eq!(out, Ok(()));
