@@ -24,26 +24,34 @@ const resolved = (url) => {
 export const defaultModel = metaContent('playalike-model');
 
 /**
- * Origins a model may come from (docs/decisions/510-site-model-origins.md): this page's, the
- * default model's, and those index.html lists in `<meta name="playalike-model-origins">`
- * (space-separated; its Content-Security-Policy's connect-src must list them too).
+ * Where a model may come from, as URL prefixes (docs/decisions/510-site-model-origins.md): this
+ * page's origin; the default model's folder (on a shared host such as storage.googleapis.com,
+ * its bucket's path, not every bucket there); and the entries of index.html's
+ * `<meta name="playalike-model-origins">`: space-separated origins or folder URLs (its
+ * Content-Security-Policy's connect-src must allow them too).
  */
-export const allowedOrigins = new Set(
-  [location.href, defaultModel, ...metaContent('playalike-model-origins').split(/\s+/).filter(Boolean)]
-    .map((u) => resolved(u)?.origin)
-    .filter((o) => o && o !== 'null'),
-);
+export const allowedPrefixes = [
+  resolved('/')?.href,
+  resolved(defaultModel) && new URL('.', resolved(defaultModel)).href,
+  ...metaContent('playalike-model-origins')
+    .split(/\s+/)
+    .filter(Boolean)
+    .map((u) => resolved(u)?.href)
+    .map((p) => (p && !p.endsWith('/') ? `${p}/` : p)),
+].filter((p) => p && /^https?:/.test(p));
 
 const asked = new URLSearchParams(location.search).get('model');
 
 /** The model this page loads: `?model=URL`, else the default model. */
 export const model = asked || defaultModel;
 
+const allowed = (url) => !!url && allowedPrefixes.some((p) => url.href.startsWith(p));
+
 /**
- * The origin of a `?model=` this page refuses to load (not in `allowedOrigins`), else null. A
- * refused model is never requested: the page shows a message naming the origin instead.
+ * The origin of a `?model=` this page refuses to load (not under `allowedPrefixes`), else null.
+ * A refused model is never requested: the page shows a message naming the origin instead.
  */
-export const refusedOrigin = asked && !allowedOrigins.has(resolved(asked)?.origin) ? (resolved(asked)?.origin ?? asked) : null;
+export const refusedOrigin = asked && !allowed(resolved(asked)) ? (resolved(asked)?.origin ?? asked) : null;
 
 /**
  * The Cache API cache for this page's model: the loader's default for the site's own model, a

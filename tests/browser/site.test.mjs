@@ -236,18 +236,25 @@ test('static site in Chromium', async (t) => {
     assert.deepEqual(errors, [], 'no console errors (no request was blocked by the CSP either)');
   });
 
-  await t.test('an origin listed in index.html\'s playalike-model-origins (and its CSP) is allowed', async (t2) => {
+  await t.test('a folder listed in index.html\'s playalike-model-origins (and its CSP) is allowed, and only it', async (t2) => {
     const { page, errors } = await newPage(t2);
     const html = fs.readFileSync(path.join(workDir, 'site', 'index.html'), 'utf8');
+    // A folder on another origin, as a bucket on a shared host (storage.googleapis.com/BUCKET/).
     const listed = html
-      .replace('<meta name="playalike-model-origins" content="">', `<meta name="playalike-model-origins" content="${foreign}">`)
-      .replace("connect-src 'self'", `connect-src 'self' ${foreign}`);
+      .replace('<meta name="playalike-model-origins" content="">', `<meta name="playalike-model-origins" content="${foreign}/other">`)
+      .replace("connect-src 'self'", `connect-src 'self' ${foreign}/other/`);
     assert.notEqual(listed, html);
     server.override('/listed.html', { status: 200, type: 'text/html', body: listed });
     t2.after(() => server.clearOverrides());
     await page.goto(`${server.url}/listed.html?model=${encodeURIComponent(`${foreign}/other/latest.json`)}`);
     await page.waitForSelector('html[data-ready="true"]');
     assert.match(await page.textContent('#status'), /Model v7 · /);
+    // Another folder of the same origin is not listed: refused.
+    const before = server.count('/bucket/latest.json');
+    await page.goto(`${server.url}/listed.html?model=${encodeURIComponent(`${foreign}/bucket/latest.json`)}`);
+    await page.waitForSelector('#error:not([hidden])');
+    assert.equal(await page.getAttribute('#error', 'data-code'), 'foreign-origin');
+    assert.equal(server.count('/bucket/latest.json'), before, 'nothing was requested from the unlisted folder');
     assert.deepEqual(errors, [], 'no console errors');
   });
 
