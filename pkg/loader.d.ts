@@ -3,6 +3,9 @@
 /** Largest model the loader accepts, bytes (the engine's 1 GiB payload limit plus the header). */
 export declare const MAX_MODEL_BYTES: number;
 
+/** The newest latest.json `schema` the loader reads; a newer one is refused ('unsupported-format'). */
+export declare const POINTER_SCHEMA: number;
+
 /** Progress of a model download. `total` is undefined when the size is not known in advance. */
 export interface LoadProgress {
   loaded: number;
@@ -31,12 +34,16 @@ export interface LoadOptions {
   base?: string;
 }
 
-/** latest.json, read tolerantly (camelCase or snake_case keys). */
+/**
+ * latest.json, read strictly by the bucket layout's keys (docs/decisions/401-bucket-layout.md):
+ * `schema`, `url` (or `absoluteUrl`), `checksum` and `size` are required.
+ */
 export interface ModelPointer {
+  schema: number;
   version?: number | string;
   blobUrl: string;
-  checksum?: string;
-  size?: number;
+  checksum: string;
+  size: number;
   createdAt?: string;
   formatVersion?: string;
   metrics?: Record<string, number>;
@@ -59,6 +66,7 @@ export type ModelLoadErrorCode =
   | 'offline'
   | 'network'
   | 'bad-pointer'
+  | 'insecure-context'
   | 'size-mismatch'
   | 'too-large'
   | 'checksum-mismatch'
@@ -75,7 +83,8 @@ export class ModelLoadError extends Error {
 export const CACHE_NAME: string;
 export function parsePointer(raw: unknown, pointerUrl: string): ModelPointer;
 export function resolveSource(source: ModelSource, base?: string): { kind: 'pointer' | 'blob'; url: string };
-export function sha256Hex(bytes: Uint8Array): Promise<string | undefined>;
+/** Rejects with code 'insecure-context' where WebCrypto (crypto.subtle) is unavailable. */
+export function sha256Hex(bytes: Uint8Array): Promise<string>;
 export function fetchModelBytes(
   source: ModelSource,
   options?: LoadOptions,

@@ -13,10 +13,16 @@ const CACHE_KEY_PREFIX = 'https://playalike.invalid/sha256/';
 
 /**
  * Largest model the loader accepts, bytes: the engine refuses payloads above 1 GiB (format.rs
- * MAX_PAYLOAD), so a pointer announcing more, or a download running past it, is refused before
- * the page reserves the memory.
+ * MAX_PAYLOAD + HEADER_LEN; tests/browser/loader.test.mjs checks the two agree), so a pointer
+ * announcing more, or a download running past it, is refused before the page reserves the memory.
  */
 export const MAX_MODEL_BYTES = 2 ** 30 + 24;
+
+/** The newest `latest.json` schema this loader reads (docs/decisions/401-bucket-layout.md). */
+export const POINTER_SCHEMA = 1;
+
+/** First buffer of a download; it grows with the bytes that arrive, never from a claimed size. */
+const FIRST_CHUNK = 1 << 20;
 
 /**
  * A User Timing mark (`playalike:NAME`) for a page's timeline (the web benchmark reads them).
@@ -50,7 +56,8 @@ ModelLoadError.codes = Object.freeze([
   'http', // another HTTP error status
   'offline', // the browser is offline
   'network', // the request failed (DNS, refused, CORS, aborted)
-  'bad-pointer', // latest.json is not JSON or names no blob
+  'bad-pointer', // latest.json is not JSON, or lacks or misspells a documented key
+  'insecure-context', // no WebCrypto (crypto.subtle): the blob's SHA-256 cannot be checked
   'size-mismatch', // the blob's size differs from the pointer's
   'too-large', // the pointer (or the download) is larger than any model can be
   'checksum-mismatch', // the blob's SHA-256 differs from the pointer's
@@ -60,7 +67,11 @@ ModelLoadError.codes = Object.freeze([
 ]);
 
 /**
- * Reads a pointer object tolerantly: camelCase or snake_case keys, a few synonyms.
+ * Reads a pointer (latest.json) strictly, by the bucket layout's documented keys
+ * (docs/decisions/401-bucket-layout.md): `schema` 1, `url` (else `absoluteUrl`), `checksum`
+ * (SHA-256, lowercase hex) and `size` are required; `version`, `createdAt`, `formatVersion`,
+ * `metrics`, `games` are passed on. Unknown keys are ignored (a schema adds keys compatibly); a
+ * newer `schema` is refused with `unsupported-format`.
  * @param {any} raw parsed latest.json
  * @param {string} pointerUrl where it came from (blob URLs resolve against it)
  */
@@ -68,43 +79,42 @@ export function parsePointer(raw, pointerUrl) {
   if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) {
     throw new ModelLoadError(`The model pointer ${pointerUrl} is not a JSON object.`, 'bad-pointer');
   }
-  const pick = (...keys) => {
-    for (const k of keys) if (raw[k] !== undefined && raw[k] !== null && raw[k] !== '') return raw[k];
-    return undefined;
-  };
-  const rel = pick('url', 'absoluteUrl', 'absolute_url', 'blobUrl', 'blob_url', 'modelUrl', 'model_url', 'path', 'blob', 'object', 'key');
-  if (typeof rel !== 'string') {
-    throw new ModelLoadError(`The model pointer ${pointerUrl} does not name a model file (no "url").`, 'bad-pointer');
+  const bad = (what) => new ModelLoadError(`The model pointer ${pointerUrl} ${what}.`, 'bad-pointer');
+  const { schema } = raw;
+  if (!Number.isSafeInteger(schema) || schema < 1) {
+    throw bad(`has no valid "schema" (expected ${POINTER_SCHEMA}, found ${JSON.stringify(schema) ?? 'none'})`);
   }
+  if (schema > POINTER_SCHEMA) {
+    throw new ModelLoadError(
+      `The model pointer ${pointerUrl} uses schema ${schema}, newer than this page reads (${POINTER_SCHEMA}). Update the page or the package.`,
+      'unsupported-format',
+    );
+  }
+  const rel = typeof raw.url === 'string' && raw.url !== '' ? raw.url : raw.absoluteUrl;
+  if (typeof rel !== 'string' || rel === '') throw bad('does not name a model file (no "url")');
   let blobUrl;
   try {
     blobUrl = new URL(rel, pointerUrl).href;
   } catch (e) {
     throw new ModelLoadError(`The model pointer ${pointerUrl} names an invalid model URL: ${rel}`, 'bad-pointer', e);
   }
-  let checksum = pick('checksum', 'sha256', 'sha_256', 'hash');
-  if (typeof checksum === 'string') {
-    checksum = checksum.trim().toLowerCase().replace(/^sha-?256[:-]/, '');
-    if (!/^[0-9a-f]{64}$/.test(checksum)) {
-      throw new ModelLoadError(`The model pointer ${pointerUrl} has a malformed SHA-256 checksum.`, 'bad-pointer');
-    }
-  } else {
-    checksum = undefined;
+  const { checksum, size } = raw;
+  if (typeof checksum !== 'string' || !/^[0-9a-f]{64}$/.test(checksum)) {
+    throw bad(`has no valid "checksum" (a SHA-256 in lowercase hex is required, found ${JSON.stringify(checksum) ?? 'none'})`);
   }
-  const sizeRaw = pick('size', 'bytes', 'sizeBytes', 'size_bytes', 'byteSize', 'byte_size');
-  const size = sizeRaw === undefined ? undefined : Number(sizeRaw);
-  if (size !== undefined && !(Number.isSafeInteger(size) && size >= 0)) {
-    throw new ModelLoadError(`The model pointer ${pointerUrl} has an invalid size: ${sizeRaw}`, 'bad-pointer');
+  if (!Number.isSafeInteger(size) || size < 0) {
+    throw bad(`has no valid "size" (a byte count is required, found ${JSON.stringify(size) ?? 'none'})`);
   }
   return {
-    version: pick('version', 'modelVersion', 'model_version'),
+    schema,
+    version: raw.version,
     blobUrl,
     checksum,
     size,
-    createdAt: pick('createdAt', 'created_at'),
-    formatVersion: pick('formatVersion', 'format_version'),
-    metrics: pick('metrics'),
-    games: pick('games', 'gameCount', 'game_count'),
+    createdAt: raw.createdAt,
+    formatVersion: raw.formatVersion,
+    metrics: raw.metrics,
+    games: raw.games,
     raw,
   };
 }
@@ -202,7 +212,9 @@ async function readBody(res, total, onProgress, url, expected) {
       return bytes;
     }
     const reader = res.body.getReader();
-    let buf = new Uint8Array(total ?? 1 << 20);
+    // Sized by what arrives (doubling, capped at the expected total): a pointer claiming 1 GiB
+    // costs nothing until 1 GiB actually arrives.
+    let buf = new Uint8Array(Math.min(total ?? FIRST_CHUNK, FIRST_CHUNK));
     let loaded = 0;
     report(0);
     for (;;) {
@@ -214,7 +226,8 @@ async function readBody(res, total, onProgress, url, expected) {
         throw over;
       }
       if (loaded + value.length > buf.length) {
-        const grown = new Uint8Array(Math.max(buf.length * 2, loaded + value.length));
+        const want = Math.max(buf.length * 2, loaded + value.length);
+        const grown = new Uint8Array(total !== undefined && loaded + value.length <= total ? Math.min(want, total) : want);
         grown.set(buf.subarray(0, loaded));
         buf = grown;
       }
@@ -233,10 +246,19 @@ async function readBody(res, total, onProgress, url, expected) {
   }
 }
 
-/** SHA-256 of bytes as lowercase hex, or undefined where WebCrypto is unavailable (insecure origin). */
+/**
+ * SHA-256 of bytes as lowercase hex. Rejects with code `insecure-context` where WebCrypto is
+ * unavailable (browsers withhold it from pages not served over HTTPS or from localhost): a model
+ * is never loaded unverified.
+ */
 export async function sha256Hex(bytes) {
   const subtle = globalThis.crypto && globalThis.crypto.subtle;
-  if (!subtle) return undefined;
+  if (!subtle) {
+    throw new ModelLoadError(
+      "This page cannot verify the model's SHA-256 checksum: the browser offers no WebCrypto (crypto.subtle) here, as on pages not served over HTTPS. Open the page over HTTPS.",
+      'insecure-context',
+    );
+  }
   const digest = new Uint8Array(await subtle.digest('SHA-256', bytes));
   let hex = '';
   for (const b of digest) hex += b.toString(16).padStart(2, '0');
@@ -296,7 +318,7 @@ async function cacheGet(cache, checksum, name) {
     if (!hit) return undefined;
     const bytes = new Uint8Array(await hit.arrayBuffer());
     const actual = await sha256Hex(bytes);
-    if (actual !== undefined && actual !== checksum) {
+    if (actual !== checksum) {
       await cache.delete(CACHE_KEY_PREFIX + checksum);
       if (name) noteStored(name, null);
       return undefined;
@@ -400,7 +422,7 @@ export async function fetchModelBytes(source, options = {}) {
   let stored = Promise.resolve();
   if (checksum) {
     const actual = await sha256Hex(bytes);
-    if (actual !== undefined && actual !== checksum) {
+    if (actual !== checksum) {
       throw new ModelLoadError(
         'The model download is corrupt: its SHA-256 checksum does not match the published one. Reload to try again.',
         'checksum-mismatch',

@@ -129,6 +129,14 @@ if f:
     print(f"| **panics** | **{f['panics']}** (must be 0){' — seeds ' + ', '.join(map(str, f['panicSeeds'])) if f['panics'] else ''} |")
     print(f"| corpus | {'; '.join(f['corpus'])} |")
     print(f"| seed | {f['seed']} (`PLAYALIKE_FUZZ_SEED`; a failing input reproduces with `fuzz_decode --repro SEED BLOB…`) |\n")
+    if f.get("hostile"):
+        print("Hostile blobs, decoded under a counting allocator before the fuzzing (valid CRC; each must be refused, or "
+              "decode within the stated bound of 4 × its size + 64 KiB, docs/decisions/509-bounded-decoder.md):\n")
+        print("| blob | bytes | outcome | decode peak | bound |\n|---|---|---|---|---|")
+        for h in f["hostile"]:
+            print(f"| {h['name']} | {h['bytes']:,} | {h['outcome']} | {h['peakBytes']:,} B ({h['ratio']:.2f}×) | "
+                  f"{h['bound']:,} B{'' if h['withinBound'] else ' **OVER**'} |")
+        print()
     print("Found by this fuzzer and fixed: string lengths whose sum overflows 64 bits (a huge varint after a small one, CRC valid) "
           "panicked on an integer overflow in checked builds and wrapped in release builds "
           "(regression test `string_lengths_that_overflow_are_refused` in crates/engine/tests/format.rs).\n")

@@ -121,6 +121,8 @@ const ERROR_TITLES = {
   corrupt: 'The model file is damaged',
   'unsupported-format': 'This model is too new for this page',
   'bad-pointer': 'The model address is not usable',
+  'foreign-origin': 'A model from another site was refused',
+  'insecure-context': 'The model cannot be verified here',
   package: 'The page is incomplete',
   engine: 'The page is incomplete',
 };
@@ -153,7 +155,7 @@ async function load() {
     return;
   }
   try {
-    if (early) {
+    if (early || boot.refusedOrigin) {
       const stop = boot.onProgress(showProgress);
       try {
         rec = await boot.loading;
@@ -161,7 +163,7 @@ async function load() {
         stop();
       }
     } else {
-      rec = await Recommender.load(boot.model, { onProgress: showProgress, wasm: boot.wasmUrl });
+      rec = await Recommender.load(boot.model, { onProgress: showProgress, wasm: boot.wasmUrl, cache: boot.cache });
     }
   } catch (e) {
     // Report to the console as a warning only: the page shows the message.

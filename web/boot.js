@@ -11,9 +11,63 @@
 
 performance.mark('playalike:boot-started');
 
-/** The model this page loads: `?model=URL`, else index.html's `<meta name="playalike-model">`. */
-export const model =
-  new URLSearchParams(location.search).get('model') || document.querySelector('meta[name="playalike-model"]')?.content || '';
+const metaContent = (name) => document.querySelector(`meta[name="${name}"]`)?.content ?? '';
+const resolved = (url) => {
+  try {
+    return new URL(url, location.href);
+  } catch {
+    return undefined;
+  }
+};
+
+/** The site's own model: index.html's `<meta name="playalike-model">`. */
+export const defaultModel = metaContent('playalike-model');
+
+/**
+ * Where a model may come from, as URL prefixes (docs/decisions/510-site-model-origins.md): this
+ * page's origin; the default model's folder (on a shared host such as storage.googleapis.com,
+ * its bucket's path, not every bucket there); and the entries of index.html's
+ * `<meta name="playalike-model-origins">`: space-separated origins or folder URLs (its
+ * Content-Security-Policy's connect-src must allow them too).
+ */
+export const allowedPrefixes = [
+  resolved('/')?.href,
+  resolved(defaultModel) && new URL('.', resolved(defaultModel)).href,
+  ...metaContent('playalike-model-origins')
+    .split(/\s+/)
+    .filter(Boolean)
+    .map((u) => resolved(u)?.href)
+    .map((p) => (p && !p.endsWith('/') ? `${p}/` : p)),
+].filter((p) => p && /^https?:/.test(p));
+
+const asked = new URLSearchParams(location.search).get('model');
+
+/** The model this page loads: `?model=URL`, else the default model. */
+export const model = asked || defaultModel;
+
+const allowed = (url) => !!url && allowedPrefixes.some((p) => url.href.startsWith(p));
+
+/**
+ * The origin of a `?model=` this page refuses to load (not under `allowedPrefixes`), else null.
+ * A refused model is never requested: the page shows a message naming the origin instead.
+ */
+export const refusedOrigin = asked && !allowed(resolved(asked)) ? (resolved(asked)?.origin ?? asked) : null;
+
+/**
+ * The Cache API cache for this page's model: the loader's default for the site's own model, a
+ * second one for any other (allowed) `?model=`, so that trying another model never evicts the
+ * official one (the loader keeps one blob per cache).
+ */
+export const cache = resolved(model)?.href === resolved(defaultModel)?.href ? true : 'playalike-models-other';
+
+/** The error a refused `?model=` shows (code 'foreign-origin'). */
+export function refusal(ModelLoadError) {
+  return new ModelLoadError(
+    `This page loads models only from its own sources; it refused the model at ${refusedOrigin} that the address names (?model=). ` +
+      "Remove ?model= from the address to use the site's own model.",
+    'foreign-origin',
+  );
+}
 
 let lastProgress = null;
 const listeners = new Set();
@@ -48,6 +102,7 @@ const engine = pkg.then((m) => m.ready(wasmUrl));
  */
 export const loading = import('./pkg/loader.js').then(({ loadWith, mark, ModelLoadError }) => {
   mark('loader-imported');
+  if (refusedOrigin) throw refusal(ModelLoadError);
   const report = (p) => {
     lastProgress = p;
     for (const fn of listeners) fn(p);
@@ -64,7 +119,7 @@ export const loading = import('./pkg/loader.js').then(({ loadWith, mark, ModelLo
     }
     return fetch(url, init);
   };
-  return loadWith(model, { onProgress: report, fetch: fetchEarly }, async (bytes) => {
+  return loadWith(model, { onProgress: report, fetch: fetchEarly, cache }, async (bytes) => {
     let Recommender;
     try {
       ({ Recommender } = await pkg);

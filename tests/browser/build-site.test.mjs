@@ -66,3 +66,35 @@ test('a failed build names what is missing and leaves the previous site untouche
     fs.rmSync(broken, { recursive: true, force: true });
   }
 });
+
+/** The page's Content-Security-Policy, directive → sources. */
+function cspOf(html) {
+  const m = html.match(/<meta http-equiv="Content-Security-Policy" content="([^"]+)">/);
+  assert.ok(m, 'index.html has no Content-Security-Policy meta tag');
+  return Object.fromEntries(m[1].split(';').map((d) => d.trim().split(/\s+/)).filter((d) => d[0]).map(([k, ...v]) => [k, v]));
+}
+
+test('index.html carries a tight Content-Security-Policy that matches its inline script and model origins', async () => {
+  const { createHash } = await import('node:crypto');
+  const html = fs.readFileSync(path.join(root, 'web', 'index.html'), 'utf8');
+  const csp = cspOf(html);
+  assert.ok(html.indexOf('Content-Security-Policy') < html.indexOf('<script'), 'the policy comes before the first script');
+  assert.deepEqual(csp['default-src'], ["'none'"]);
+  assert.deepEqual(csp['base-uri'], ["'none'"]);
+  assert.deepEqual(csp['style-src'], ["'self'"]);
+  assert.ok(!JSON.stringify(csp).includes("'unsafe-inline'") && !JSON.stringify(csp).includes("'unsafe-eval'"), 'no unsafe-inline or unsafe-eval');
+  // Every inline script is allowed by its hash, and nothing else is.
+  const inline = [...html.matchAll(/<script>([\s\S]*?)<\/script>/g)].map((m) => `'sha256-${createHash('sha256').update(m[1]).digest('base64')}'`);
+  assert.equal(inline.length, 1);
+  assert.deepEqual(csp['script-src'].filter((s) => s.startsWith("'sha256-")), inline, 'the inline script changed: update its hash in the policy');
+  assert.deepEqual(csp['script-src'].filter((s) => !s.startsWith("'sha256-")).sort(), ["'self'", "'wasm-unsafe-eval'"]);
+  // The model origins the page allows are the ones the policy lets it fetch from.
+  const listed = html.match(/<meta name="playalike-model-origins" content="([^"]*)">/);
+  assert.ok(listed, 'index.html lists no playalike-model-origins');
+  const model = html.match(/<meta name="playalike-model" content="([^"]*)">/)[1];
+  const places = [/^https?:/.test(model) ? new URL('.', model).href : '', ...listed[1].split(/\s+/)].filter((u) => /^https?:/.test(u));
+  for (const p of places) {
+    assert.ok(csp['connect-src'].some((src) => /^https?:/.test(src) && p.startsWith(src)), `${p} is an allowed model place but not in connect-src`);
+  }
+  assert.ok(csp['connect-src'].includes("'self'"));
+});

@@ -130,11 +130,12 @@ export function makeBucket(dir, blobPath, { version = 1, blobBytes, pointerFor }
   fs.mkdirSync(path.join(dir, 'models', `v${version}`), { recursive: true });
   fs.writeFileSync(path.join(dir, 'models', `v${version}`, 'model.bin'), bytes);
   const pointer = {
+    schema: 1,
     version,
     url: `models/v${version}/model.bin`,
     checksum: sha256(described),
     size: described.length,
-    created_at: new Date().toISOString(),
+    createdAt: new Date().toISOString(),
   };
   fs.writeFileSync(path.join(dir, 'latest.json'), JSON.stringify(pointer, null, 2));
   return pointer;
@@ -241,12 +242,17 @@ export function watchConsole(page) {
   return errors;
 }
 
-/** Waits until the page's loader has stored a model in the Cache API (storing is not awaited by load). */
+/**
+ * Waits until the page's loader has stored a model in the Cache API (storing is not awaited by
+ * load): in `playalike-models` for the site's own model, `playalike-models-other` for another
+ * `?model=` (web/boot.js), so any playalike cache counts.
+ */
 export async function waitForCachedModel(page) {
   await page.evaluate(async () => {
     for (;;) {
-      const cache = await caches.open('playalike-models');
-      if ((await cache.keys()).length > 0) return;
+      for (const name of await caches.keys()) {
+        if (name.startsWith('playalike-models') && (await (await caches.open(name)).keys()).length > 0) return;
+      }
       await new Promise((r) => setTimeout(r, 20));
     }
   });

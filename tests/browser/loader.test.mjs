@@ -6,7 +6,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { createHash } from 'node:crypto';
 import { startServer } from './server.mjs';
-import { fetchModelBytes, loadWith, parsePointer, resolveSource, ModelLoadError, MAX_MODEL_BYTES } from '../../pkg/loader.js';
+import { fetchModelBytes, loadWith, parsePointer, resolveSource, sha256Hex, ModelLoadError, MAX_MODEL_BYTES, POINTER_SCHEMA } from '../../pkg/loader.js';
 
 const sha = (b) => createHash('sha256').update(b).digest('hex');
 
@@ -28,38 +28,108 @@ async function fixture(t) {
   const blob = new Uint8Array(300_000).map((_, i) => (i * 7) & 255);
   fs.mkdirSync(path.join(dir, 'models/v3'), { recursive: true });
   fs.writeFileSync(path.join(dir, 'models/v3/model.bin'), blob);
-  const pointer = { version: 3, url: 'models/v3/model.bin', checksum: sha(blob), size: blob.length, created_at: '2026-11-29T00:00:00Z', games: 4000 };
+  const pointer = { schema: 1, version: 3, url: 'models/v3/model.bin', checksum: sha(blob), size: blob.length, createdAt: '2026-11-29T00:00:00Z', games: 4000 };
   fs.writeFileSync(path.join(dir, 'latest.json'), JSON.stringify(pointer));
   const server = await startServer({ '/': dir });
   t.after(() => server.close());
   return { dir, blob, pointer, server };
 }
 
-test('parsePointer accepts snake_case and camelCase and resolves the blob relative to the pointer', () => {
+test('parsePointer reads the documented keys of latest.json and resolves the blob relative to the pointer', () => {
   const hex = 'ab'.repeat(32);
-  const a = parsePointer({ version: 2, url: 'models/v2/model.bin', checksum: `sha256:${hex.toUpperCase()}`, size: '10', created_at: 'x' }, 'https://b.example/bucket/latest.json');
-  assert.equal(a.blobUrl, 'https://b.example/bucket/models/v2/model.bin');
-  assert.equal(a.checksum, hex);
-  assert.equal(a.size, 10);
-  assert.equal(a.createdAt, 'x');
-  const b = parsePointer({ modelVersion: 4, blobUrl: 'https://cdn.example/m.bin', sha256: hex, sizeBytes: 5, createdAt: 'y' }, 'https://b.example/latest.json');
-  assert.equal(b.blobUrl, 'https://cdn.example/m.bin');
-  assert.equal(b.version, 4);
-  assert.equal(b.size, 5);
-  // The publisher's latest.json (docs/decisions/401-bucket-layout.md on the publish branch).
+  // The publisher's latest.json (docs/decisions/401-bucket-layout.md).
   const c = parsePointer({
     schema: 1, version: 3, url: 'models/v3/model.bin', absoluteUrl: 'https://storage.googleapis.com/b/models/v3/model.bin',
     metadataUrl: 'models/v3/metadata.json', checksum: hex, size: 99, encoding: 'gzip', formatVersion: '0.1',
     createdAt: '2026-01-01T00:00:00Z', publishedAt: 'x', updatedAt: 'y', games: 10, metrics: { 'recall@10': 0.5 },
   }, 'http://127.0.0.1:9000/bucket/latest.json');
   assert.equal(c.blobUrl, 'http://127.0.0.1:9000/bucket/models/v3/model.bin', 'the relative url wins: works from any host');
+  assert.equal(c.schema, 1);
+  assert.equal(c.version, 3);
+  assert.equal(c.checksum, hex);
   assert.equal(c.size, 99);
+  assert.equal(c.createdAt, '2026-01-01T00:00:00Z');
   assert.equal(c.formatVersion, '0.1');
   assert.deepEqual(c.metrics, { 'recall@10': 0.5 });
-  assert.equal(parsePointer({ absoluteUrl: 'https://cdn.example/m.bin' }, 'https://b.example/latest.json').blobUrl, 'https://cdn.example/m.bin');
-  assert.throws(() => parsePointer({ version: 1 }, 'https://b.example/latest.json'), (e) => e instanceof ModelLoadError && e.code === 'bad-pointer');
-  assert.throws(() => parsePointer({ url: 'm.bin', checksum: 'nothex' }, 'https://b.example/latest.json'), /malformed SHA-256/);
-  assert.throws(() => parsePointer([], 'https://b.example/latest.json'), /not a JSON object/);
+  const base = { schema: 1, url: 'm.bin', checksum: hex, size: 5 };
+  const { url, ...noUrl } = base;
+  assert.equal(url, 'm.bin');
+  assert.equal(parsePointer({ ...noUrl, absoluteUrl: 'https://cdn.example/m.bin' }, 'https://b.example/latest.json').blobUrl, 'https://cdn.example/m.bin');
+  assert.equal(parsePointer({ ...base, futureKey: 1 }, 'https://b.example/latest.json').size, 5, 'unknown keys are ignored');
+
+  const badPointer = (raw, re) => assert.throws(() => parsePointer(raw, 'https://b.example/latest.json'), (e) => {
+    assert.ok(e instanceof ModelLoadError);
+    assert.equal(e.code, 'bad-pointer');
+    assert.match(e.message, re);
+    return true;
+  });
+  badPointer({ version: 1 }, /no valid "schema" \(expected 1, found none\)/);
+  badPointer({ ...base, schema: '1' }, /no valid "schema"/);
+  badPointer({ ...noUrl }, /does not name a model file \(no "url"\)/);
+  badPointer({ ...base, checksum: 'nothex' }, /no valid "checksum"/);
+  badPointer({ ...base, checksum: hex.toUpperCase() }, /lowercase hex/);
+  badPointer({ ...base, size: '10' }, /no valid "size" \(a byte count is required, found "10"\)/);
+  badPointer([], /not a JSON object/);
+  // The spellings the lax reader used to accept are not the layout's keys: refused, not guessed.
+  badPointer({ schema: 1, blob_url: 'm.bin', checksum: hex, size: 5 }, /no "url"/);
+  badPointer({ schema: 1, url: 'm.bin', sha256: hex, size: 5 }, /no valid "checksum"/);
+  badPointer({ schema: 1, url: 'm.bin', checksum: `sha256:${hex}`, size: 5 }, /no valid "checksum"/);
+  badPointer({ schema: 1, url: 'm.bin', checksum: hex, size_bytes: 5 }, /no valid "size"/);
+  // A newer schema: a clear message that names it.
+  assert.equal(POINTER_SCHEMA, 1);
+  assert.throws(() => parsePointer({ ...base, schema: 2 }, 'https://b.example/latest.json'), (e) => {
+    assert.equal(e.code, 'unsupported-format');
+    assert.match(e.message, /uses schema 2, newer than this page reads \(1\)\. Update the page or the package\./);
+    return true;
+  });
+});
+
+test('MAX_MODEL_BYTES is the engine\'s limit: MAX_PAYLOAD + HEADER_LEN in crates/engine/src/format.rs', () => {
+  const src = fs.readFileSync(new URL('../../crates/engine/src/format.rs', import.meta.url), 'utf8');
+  const constant = (name) => {
+    const m = src.match(new RegExp(`pub const ${name}: \\w+ = ([0-9 +<]+);`));
+    assert.ok(m, `${name} not found in format.rs`);
+    // The two are integer expressions (shifts and sums) that read the same in JS.
+    return Function(`"use strict"; return (${m[1]});`)();
+  };
+  assert.equal(MAX_MODEL_BYTES, constant('MAX_PAYLOAD') + constant('HEADER_LEN'));
+  assert.equal(MAX_MODEL_BYTES, 2 ** 30 + 24);
+});
+
+test('a pointer claiming a giant size costs no memory before the bytes arrive', async (t) => {
+  const { blob, pointer, server } = await fixture(t);
+  // Under the limit, so the loader does download: about 1 GiB announced, 300 KB served.
+  const claimed = MAX_MODEL_BYTES - 1;
+  server.override('/latest.json', { body: JSON.stringify({ ...pointer, size: claimed }), type: 'application/json' });
+  let largest = 0;
+  const onProgress = () => {
+    largest = Math.max(largest, process.memoryUsage().arrayBuffers);
+  };
+  const before = process.memoryUsage().arrayBuffers;
+  await assert.rejects(fetchModelBytes(`${server.url}/latest.json`, { cache: false, onProgress }), (e) => {
+    assert.equal(e.code, 'size-mismatch');
+    assert.match(e.message, new RegExp(`expected ${claimed} bytes, got ${blob.length}`));
+    return true;
+  });
+  assert.ok(largest > 0, 'progress was reported while downloading');
+  assert.ok(largest - before < 64 << 20, `buffers grew by ${largest - before} bytes for a ${blob.length}-byte download`);
+});
+
+test('no WebCrypto: the load fails with a clear error instead of skipping the checksum', async (t) => {
+  const { server } = await fixture(t);
+  const saved = Object.getOwnPropertyDescriptor(globalThis, 'crypto');
+  Object.defineProperty(globalThis, 'crypto', { value: undefined, configurable: true, writable: true });
+  t.after(() => Object.defineProperty(globalThis, 'crypto', saved));
+  assert.equal(globalThis.crypto, undefined);
+  const cache = memoryCache();
+  await assert.rejects(fetchModelBytes(`${server.url}/latest.json`, { cache }), (e) => {
+    assert.ok(e instanceof ModelLoadError);
+    assert.equal(e.code, 'insecure-context');
+    assert.match(e.message, /cannot verify the model's SHA-256 checksum: the browser offers no WebCrypto/);
+    return true;
+  });
+  await assert.rejects(sha256Hex(new Uint8Array(3)), (e) => e.code === 'insecure-context');
+  assert.equal(cache.map.size, 0, 'nothing unverified was cached');
 });
 
 test('resolveSource tells pointers from blobs', () => {
@@ -132,7 +202,7 @@ test('a new model replaces the old one in the cache', async (t) => {
   const blob2 = new Uint8Array([9, 8, 7]);
   fs.mkdirSync(path.join(dir, 'models/v4'));
   fs.writeFileSync(path.join(dir, 'models/v4/model.bin'), blob2);
-  fs.writeFileSync(path.join(dir, 'latest.json'), JSON.stringify({ version: 4, url: 'models/v4/model.bin', checksum: sha(blob2), size: 3 }));
+  fs.writeFileSync(path.join(dir, 'latest.json'), JSON.stringify({ schema: 1, version: 4, url: 'models/v4/model.bin', checksum: sha(blob2), size: 3 }));
   const got = await fetchModelBytes(`${server.url}/latest.json`, { cache });
   await got.stored;
   assert.deepEqual(got.bytes, blob2);

@@ -33,7 +33,11 @@ test('static site in Chromium', async (t) => {
   makeBucket(bucket, blob, { version: 1 });
   const query = snapshot ? chooseQuery(snapshot) : { partial: process.env.PLAYALIKE_TEST_QUERY ?? 'the', name: null };
 
-  const server = await startServer({ '/': buildSite(pkgDir), '/bucket/': bucket });
+  // A second, different model (the engine's committed 40-game blob): another allowed ?model=.
+  const other = path.join(workDir, 'bucket-site-other');
+  fs.rmSync(other, { recursive: true, force: true });
+  const otherPointer = makeBucket(other, path.join(root, 'crates', 'engine', 'tests', 'data', 'format-1.0.bin'), { version: 7 });
+  const server = await startServer({ '/': buildSite(pkgDir), '/bucket/': bucket, '/other/': other });
   t.after(() => server.close());
   const browser = await launchBrowser();
   t.after(() => browser.close());
@@ -180,7 +184,7 @@ test('static site in Chromium', async (t) => {
     assert.ok((await marks()).includes('cache-checked') && !(await marks()).includes('cache-skipped'), 'a return visit looks in the cache');
 
     // The cache emptied behind the loader's back (the note still says "stored"): looked up, missed, downloaded.
-    await page.evaluate(() => caches.delete('playalike-models'));
+    await page.evaluate(async () => Promise.all((await caches.keys()).map((name) => caches.delete(name))));
     await page.reload();
     await page.waitForSelector('html[data-ready="true"]');
     assert.equal(await page.getAttribute('html', 'data-model-source'), 'network');
@@ -206,6 +210,86 @@ test('static site in Chromium', async (t) => {
     assert.equal(timing.adopted, 1, 'boot.js adopted the request the inline script made');
     assert.ok(timing.pointer < timing.boot, `the pointer was requested (${timing.pointer} ms) before boot.js ran (${timing.boot} ms)`);
     assert.match(await page.textContent('#status'), /Model v1 · /);
+    assert.deepEqual(errors, [], 'no console errors');
+  });
+
+  // The same server under another name is another origin, as a stranger's bucket would be.
+  const foreign = `http://localhost:${server.port}`;
+
+  await t.test('a ?model= on another origin is refused with a message naming it, and never requested', async (t2) => {
+    const { page, errors } = await newPage(t2);
+    const before = server.count('/bucket/latest.json');
+    await page.goto(site(`model=${encodeURIComponent(`${foreign}/bucket/latest.json`)}`));
+    await page.waitForSelector('#error:not([hidden])');
+    assert.equal(await page.getAttribute('#error', 'data-code'), 'foreign-origin');
+    assert.equal(await page.textContent('#error-title'), 'A model from another site was refused');
+    const message = await page.textContent('#error-message');
+    assert.ok(message.includes(`refused the model at ${foreign}`), message);
+    assert.match(message, /Remove \?model= from the address/);
+    assert.equal(await page.getAttribute('html', 'data-ready'), null, 'no model was loaded');
+    assert.equal(await page.evaluate(() => typeof window.playalike), 'undefined');
+    // "Try again" refuses it again, still without a request.
+    await page.click('#retry');
+    await page.waitForSelector('#error:not([hidden])');
+    assert.equal(await page.getAttribute('#error', 'data-code'), 'foreign-origin');
+    assert.equal(server.count('/bucket/latest.json'), before, 'nothing was requested from the foreign origin');
+    assert.deepEqual(errors, [], 'no console errors (no request was blocked by the CSP either)');
+  });
+
+  await t.test('a folder listed in index.html\'s playalike-model-origins (and its CSP) is allowed, and only it', async (t2) => {
+    const { page, errors } = await newPage(t2);
+    const html = fs.readFileSync(path.join(workDir, 'site', 'index.html'), 'utf8');
+    // A folder on another origin, as a bucket on a shared host (storage.googleapis.com/BUCKET/).
+    const listed = html
+      .replace('<meta name="playalike-model-origins" content="">', `<meta name="playalike-model-origins" content="${foreign}/other">`)
+      .replace("connect-src 'self'", `connect-src 'self' ${foreign}/other/`);
+    assert.notEqual(listed, html);
+    server.override('/listed.html', { status: 200, type: 'text/html', body: listed });
+    t2.after(() => server.clearOverrides());
+    await page.goto(`${server.url}/listed.html?model=${encodeURIComponent(`${foreign}/other/latest.json`)}`);
+    await page.waitForSelector('html[data-ready="true"]');
+    assert.match(await page.textContent('#status'), /Model v7 · /);
+    // Another folder of the same origin is not listed: refused.
+    const before = server.count('/bucket/latest.json');
+    await page.goto(`${server.url}/listed.html?model=${encodeURIComponent(`${foreign}/bucket/latest.json`)}`);
+    await page.waitForSelector('#error:not([hidden])');
+    assert.equal(await page.getAttribute('#error', 'data-code'), 'foreign-origin');
+    assert.equal(server.count('/bucket/latest.json'), before, 'nothing was requested from the unlisted folder');
+    assert.deepEqual(errors, [], 'no console errors');
+  });
+
+  await t.test('trying another model never evicts the cached official one', async (t2) => {
+    const { page, errors } = await newPage(t2);
+    const pointer = JSON.parse(fs.readFileSync(path.join(bucket, 'latest.json'), 'utf8'));
+    server.override('/latest.json', { status: 200, type: 'application/json', body: JSON.stringify({ ...pointer, url: blobPath }) });
+    t2.after(() => server.clearOverrides());
+    const cached = (name) => page.evaluate(async (n) => (await (await caches.open(n)).keys()).map((r) => r.url), name);
+    const official = `https://playalike.invalid/sha256/${pointer.checksum}`;
+    await page.goto(`${server.url}/`);
+    await page.waitForSelector('html[data-ready="true"]');
+    await waitForCachedModel(page);
+    assert.deepEqual(await cached('playalike-models'), [official]);
+    // Another (allowed) model: loaded and cached on its own, the official entry stays.
+    await page.goto(site('model=/other/latest.json'));
+    await page.waitForSelector('html[data-ready="true"]');
+    assert.match(await page.textContent('#status'), /Model v7 · /);
+    const otherKey = `https://playalike.invalid/sha256/${otherPointer.checksum}`;
+    // Wait until some cache holds just the other model (storing is not awaited by the load).
+    await page.waitForFunction(async (key) => {
+      for (const name of await caches.keys()) {
+        const keys = (await (await caches.open(name)).keys()).map((r) => r.url);
+        if (keys.length === 1 && keys[0] === key) return true;
+      }
+      return false;
+    }, otherKey);
+    assert.deepEqual(await cached('playalike-models'), [official], 'the official model is still cached');
+    assert.deepEqual(await cached('playalike-models-other'), [otherKey]);
+    // And the site's own model comes back from the cache.
+    const blobs = server.count(blobPath);
+    await page.goto(`${server.url}/`);
+    await page.waitForSelector('html[data-ready="true"]');
+    assert.equal(await page.getAttribute('html', 'data-model-source'), 'cache');
+    assert.equal(server.count(blobPath), blobs, 'no second download of the official model');
     assert.deepEqual(errors, [], 'no console errors');
   });
 

@@ -16,7 +16,12 @@
 //! explain, search). Input `i` is derived from its own seed only, so `--repro SEED` rebuilds
 //! exactly the input that failed.
 //!
-//! Output: progress and any panic on stderr, one JSON summary line on stdout. Exit 1 on any panic.
+//! Before fuzzing, hostile blobs built to inflate (a vocabulary of 10 million empty terms, 20 MB)
+//! are decoded under a counting allocator: each must be refused, or decode within the decoder's
+//! stated bound (`format::DECODE_MEMORY_FACTOR` × its size + `DECODE_MEMORY_SLACK`).
+//!
+//! Output: progress and any panic on stderr, one JSON summary line on stdout. Exit 1 on any panic
+//! or any hostile blob over the bound.
 //! Size: `--iters`/`PLAYALIKE_FUZZ_ITERS` inputs (default 400000, about 80 s on one core here)
 //! unless `--seconds`/`PLAYALIKE_FUZZ_SECONDS` (default 600, a guard for loaded machines) runs
 //! out first; the summary says how many were tried. `PLAYALIKE_FUZZ_SEED` (default 1).
@@ -28,6 +33,102 @@ use std::collections::BTreeMap;
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::sync::Mutex;
 use std::time::Instant;
+
+/// Counts heap bytes (for the hostile blobs' decode peak).
+#[global_allocator]
+static ALLOC: peak_alloc::PeakAlloc = peak_alloc::PeakAlloc;
+
+/// `blob` with one section's body replaced, the table and header re-laid out to match.
+fn with_section(blob: &[u8], tag: &[u8; 4], body: &[u8]) -> Option<Vec<u8>> {
+    let payload = blob.get(HEADER_LEN..)?;
+    let count = u32::from_le_bytes(payload.get(..4)?.try_into().ok()?) as usize;
+    let mut sections = Vec::new();
+    for i in 0..count {
+        let e = payload.get(4 + 12 * i..16 + 12 * i)?;
+        let off = u32::from_le_bytes(e[4..8].try_into().ok()?) as usize;
+        let len = u32::from_le_bytes(e[8..12].try_into().ok()?) as usize;
+        let t: [u8; 4] = e[..4].try_into().ok()?;
+        sections.push((t, if &t == tag { body.to_vec() } else { payload.get(off..off + len)?.to_vec() }));
+    }
+    let mut out = (count as u32).to_le_bytes().to_vec();
+    let mut at = 4 + 12 * count;
+    for (t, b) in &sections {
+        out.extend_from_slice(t);
+        out.extend_from_slice(&u32::try_from(at).ok()?.to_le_bytes());
+        out.extend_from_slice(&u32::try_from(b.len()).ok()?.to_le_bytes());
+        at += b.len();
+    }
+    sections.iter().for_each(|s| out.extend_from_slice(&s.1));
+    let mut blob = blob[..HEADER_LEN].to_vec();
+    blob[12..20].copy_from_slice(&(out.len() as u64).to_le_bytes());
+    blob[20..24].copy_from_slice(&crc32fast::hash(&out).to_le_bytes());
+    blob.extend_from_slice(&out);
+    Some(blob)
+}
+
+/// Hostile blobs that inflate on decode, valid in every other respect (CRC included): a
+/// vocabulary of `terms` terms with id 0 and an empty name (2 bytes each on the wire).
+fn hostile_blobs() -> Vec<(String, Vec<u8>)> {
+    // Three games without features: the vocabularies may then be anything, so the blob is valid.
+    let m = playalike_engine::Model {
+        games: (1..=3)
+            .map(|id| playalike_engine::Game { id, name: format!("Game {id}"), ..Default::default() })
+            .collect(),
+        ..Default::default()
+    };
+    let Ok(base) = format::encode(&m) else { return Vec::new() };
+    let mut out = Vec::new();
+    for terms in [10_000_000u32, 100_000] {
+        let mut v = vec![0u8; 5]; // genres .. player perspectives: empty
+        v.push(0xfc); // keywords: a u32 length follows (bincode standard varint)
+        v.extend_from_slice(&terms.to_le_bytes());
+        v.resize(v.len() + 2 * terms as usize, 0);
+        v.extend_from_slice(&[0; 4]); // franchises .. engines
+        if let Some(b) = with_section(&base, b"VOCB", &v) {
+            out.push((format!("{terms} empty vocabulary terms"), b));
+        }
+        // The same blob with a vocabulary of one term decodes: only the inflation is refused.
+        let mut one = vec![0u8; 5];
+        one.extend_from_slice(&[1, 0, 0]);
+        one.extend_from_slice(&[0; 4]);
+        if terms == 100_000
+            && let Some(b) = with_section(&base, b"VOCB", &one)
+        {
+            out.push(("the same blob with 1 empty term (control)".into(), b));
+        }
+    }
+    out
+}
+
+/// Decodes each hostile blob under the counting allocator: (summary, within the bound).
+fn run_hostile() -> (Vec<serde_json::Value>, bool) {
+    let mut all_ok = true;
+    let mut rows = Vec::new();
+    for (name, blob) in hostile_blobs() {
+        let bound = format::DECODE_MEMORY_FACTOR * blob.len() + format::DECODE_MEMORY_SLACK;
+        let base = ALLOC.current_usage();
+        ALLOC.reset_peak_usage();
+        let result = Engine::from_bytes(&blob).map(|e| e.len());
+        let peak = ALLOC.peak_usage().saturating_sub(base);
+        let ok = peak <= bound;
+        all_ok &= ok;
+        let outcome = match &result {
+            Ok(n) => format!("decoded ({n} games)"),
+            Err(e) => format!("refused: {}", kind(e)),
+        };
+        eprintln!(
+            "fuzz_decode: hostile blob, {name}: {} bytes, {outcome}, decode peak {peak} bytes ({:.2}x; bound {bound}){}",
+            blob.len(),
+            peak as f64 / blob.len() as f64,
+            if ok { "" } else { " OVER THE BOUND" }
+        );
+        rows.push(serde_json::json!({
+            "name": name, "bytes": blob.len(), "outcome": outcome, "peakBytes": peak,
+            "ratio": peak as f64 / blob.len() as f64, "bound": bound, "withinBound": ok,
+        }));
+    }
+    (rows, all_ok)
+}
 
 /// The last panic's message and location (the hook stores it; the default hook would spam).
 static LAST_PANIC: Mutex<String> = Mutex::new(String::new());
@@ -279,6 +380,7 @@ fn kind(e: &Error) -> &'static str {
         Error::UnknownGame(_) => "UnknownGame",
         Error::InvalidQuery(_) => "InvalidQuery",
         Error::Encode(_) => "Encode",
+        Error::TooLarge { .. } => "TooLarge",
         _ => "other",
     }
 }
@@ -432,6 +534,8 @@ fn main() {
         std::process::exit(1);
     }
 
+    let (hostile, hostile_ok) = if opts.repro.is_none() { run_hostile() } else { (Vec::new(), true) };
+
     std::panic::set_hook(Box::new(|info| {
         if let Ok(mut last) = LAST_PANIC.lock() {
             *last = info.to_string();
@@ -521,10 +625,12 @@ fn main() {
         "panicMessages": panics.iter().map(|p| p.1.clone()).collect::<Vec<_>>(),
         "seconds": secs,
         "profile": if cfg!(debug_assertions) { "dev (overflow checks on)" } else { "release" },
+        "hostile": hostile,
+        "hostileWithinBound": hostile_ok,
     });
     println!("{summary}");
     eprintln!("fuzz_decode: {tried} inputs in {secs:.1} s, {ok} decoded, {} panics", panics.len());
-    if !panics.is_empty() {
+    if !panics.is_empty() || !hostile_ok {
         std::process::exit(1);
     }
 }

@@ -48,6 +48,17 @@ pub enum Error {
     /// The payload is well-checksummed but structurally invalid.
     #[error("model blob is malformed: {0}")]
     Malformed(String),
+    /// Decoding the blob would take more memory than its size allows
+    /// ([`crate::format::DECODE_MEMORY_FACTOR`] × its bytes): an inflated or forged blob.
+    #[error(
+        "model blob is refused: decoding it would need {needed} bytes of memory, more than the {limit} allowed for its size (inflated or forged counts)"
+    )]
+    TooLarge {
+        /// Bytes the decoded parts would take, as far as the decoder got.
+        needed: u64,
+        /// Bytes allowed for a blob of this size.
+        limit: u64,
+    },
     /// A query named a game id the model does not hold.
     #[error("unknown game id {0}")]
     UnknownGame(u32),

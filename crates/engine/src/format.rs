@@ -31,8 +31,12 @@
 //!   deltas (order preserved).
 //!
 //! The decoder never panics and never allocates from an unchecked count: every count is bounded
-//! by the bytes left before anything is reserved. Format 0.x blobs (bincode of the whole model)
-//! are refused with [`Error::ObsoleteVersion`] (see docs/decisions/102-blob-format-1.md).
+//! by the bytes left before anything is reserved, and every reservation is charged to a budget of
+//! [`DECODE_MEMORY_FACTOR`] × the blob's size (+ [`DECODE_MEMORY_SLACK`]) before it is made, so
+//! a blob whose counts inflate (a vocabulary of empty terms: 2 bytes on the wire, 32 in memory)
+//! is refused with [`Error::TooLarge`] instead of decoded (docs/decisions/509-bounded-decoder.md).
+//! Format 0.x blobs (bincode of the whole model) are refused with [`Error::ObsoleteVersion`]
+//! (see docs/decisions/102-blob-format-1.md).
 
 use crate::catalog::{Catalog, Csr, Strings, flag};
 use crate::error::{Error, Result};
@@ -48,6 +52,13 @@ pub const FORMAT_MINOR: u16 = 0;
 pub const HEADER_LEN: usize = 8 + 2 + 2 + 8 + 4;
 /// Largest payload the decoder accepts (1 GiB), so a forged length cannot make it allocate.
 pub const MAX_PAYLOAD: u64 = 1 << 30;
+
+/// Decoding a blob of `len` bytes holds at most `DECODE_MEMORY_FACTOR × len +
+/// DECODE_MEMORY_SLACK` bytes on the heap (the input itself not counted), or refuses it with
+/// [`Error::TooLarge`] before allocating (see docs/decisions/509-bounded-decoder.md).
+pub const DECODE_MEMORY_FACTOR: usize = 4;
+/// The fixed allowance on top of [`DECODE_MEMORY_FACTOR`] (small blobs, section table, metadata).
+pub const DECODE_MEMORY_SLACK: usize = 64 << 10;
 
 const RATING: u8 = 4;
 const GAME_TYPE: u8 = 8;
@@ -278,6 +289,39 @@ pub fn verify(bytes: &[u8]) -> Result<(Header, &[u8])> {
     Ok((Header { major, minor, payload_len, crc32: crc }, payload))
 }
 
+/// What decoding may still allocate: charged before each reservation, refused past the limit.
+struct Budget {
+    used: u64,
+    limit: u64,
+}
+
+impl Budget {
+    fn for_blob(len: usize) -> Budget {
+        let limit = (DECODE_MEMORY_FACTOR as u64)
+            .saturating_mul(len as u64)
+            .saturating_add(DECODE_MEMORY_SLACK as u64);
+        Budget { used: 0, limit }
+    }
+
+    /// Charges `count` values of `T` (saturating: a count that overflows is over any limit).
+    fn charge<T>(&mut self, count: usize) -> Result<()> {
+        self.bytes((count as u64).saturating_mul(std::mem::size_of::<T>() as u64))
+    }
+
+    fn bytes(&mut self, bytes: u64) -> Result<()> {
+        self.used = self.used.saturating_add(bytes);
+        if self.used > self.limit {
+            return Err(Error::TooLarge { needed: self.used, limit: self.limit });
+        }
+        Ok(())
+    }
+
+    /// Returns what a dropped temporary held.
+    fn refund<T>(&mut self, count: usize) {
+        self.used = self.used.saturating_sub((count as u64).saturating_mul(std::mem::size_of::<T>() as u64));
+    }
+}
+
 /// A bounds-checked cursor over one section.
 struct Reader<'a> {
     buf: &'a [u8],
@@ -357,10 +401,11 @@ impl<'a> Reader<'a> {
     }
 
     /// `m` strings: m varint lengths, then the bytes.
-    fn strings(&mut self, m: usize) -> Result<Strings> {
+    fn strings(&mut self, m: usize, budget: &mut Budget) -> Result<Strings> {
         if m > self.left() {
             return Err(self.err("more strings than bytes"));
         }
+        budget.charge::<u32>(m + 1)?;
         let mut offs = Vec::with_capacity(m + 1);
         offs.push(0u32);
         let mut total = 0u64;
@@ -371,7 +416,9 @@ impl<'a> Reader<'a> {
             }
             offs.push(total as u32);
         }
-        let raw = self.take(total as usize)?;
+        let raw =
+            self.take(usize::try_from(total).map_err(|_| self.err("string lengths exceed the section"))?)?;
+        budget.charge::<u8>(raw.len())?;
         let bytes = std::str::from_utf8(raw).map_err(|_| self.err("text is not UTF-8"))?;
         if offs.iter().any(|&o| !bytes.is_char_boundary(o as usize)) {
             return Err(self.err("a string boundary splits a character"));
@@ -380,12 +427,18 @@ impl<'a> Reader<'a> {
     }
 
     /// `m` f32 values stored as byte planes.
-    fn planes(&mut self, m: usize) -> Result<Vec<f32>> {
+    fn planes(&mut self, m: usize, budget: &mut Budget) -> Result<Vec<f32>> {
         let raw = self.take(m.checked_mul(4).ok_or_else(|| self.err("too many numbers"))?)?;
+        budget.charge::<f32>(m)?;
         Ok((0..m).map(|i| f32::from_le_bytes([raw[i], raw[m + i], raw[2 * m + i], raw[3 * m + i]])).collect())
     }
 
-    fn csr(&mut self, n: usize, delta: impl Fn(Option<u32>, u64) -> Option<u32>) -> Result<Csr> {
+    fn csr(
+        &mut self,
+        n: usize,
+        budget: &mut Budget,
+        delta: impl Fn(Option<u32>, u64) -> Option<u32>,
+    ) -> Result<Csr> {
         let total = self.count(1)?;
         if total == 0 {
             return Ok(Csr::default());
@@ -393,16 +446,19 @@ impl<'a> Reader<'a> {
         if n > self.left() {
             return Err(self.err("more rows than bytes"));
         }
+        budget.charge::<u32>(n + 1)?;
         let mut offs = Vec::with_capacity(n + 1);
         offs.push(0u32);
         let mut sum = 0usize;
         for _ in 0..n {
-            sum += self.count(1)?;
+            // Checked: on wasm32 `usize` is 32 bits, and n counts of up to 1 GiB each could wrap.
+            sum = sum.checked_add(self.count(1)?).ok_or_else(|| self.err("too many values"))?;
             offs.push(u32::try_from(sum).map_err(|_| self.err("too many values"))?);
         }
         if sum != total || total > self.left() {
             return Err(self.err("row lengths do not add up"));
         }
+        budget.charge::<u32>(total)?;
         let mut vals = Vec::with_capacity(total);
         for w in offs.windows(2) {
             let mut prev = None;
@@ -415,6 +471,52 @@ impl<'a> Reader<'a> {
         }
         Ok(Csr { offs, vals })
     }
+}
+
+/// bincode's standard variable-length integer (what [`config`] writes for lengths and ids):
+/// below 251 one byte, else a marker (251, 252, 253) and a 2-, 4- or 8-byte little-endian value.
+fn bin_varint(r: &mut Reader<'_>, max_marker: u8) -> Result<u64> {
+    let marker = r.take(1)?[0];
+    let le = |b: &[u8]| b.iter().rev().fold(0u64, |v, &x| (v << 8) | u64::from(x));
+    match marker {
+        0..=250 => Ok(u64::from(marker)),
+        251..=253 if marker <= max_marker => {
+            let width = 2usize << (marker - 251);
+            Ok(le(r.take(width)?))
+        }
+        _ => Err(r.err("invalid integer marker")),
+    }
+}
+
+/// The ten vocabularies, bincode (standard config) of `[Vec<Term>; FIELD_COUNT]`, read by hand
+/// so that each term is charged to the budget before it is stored (bincode's own limit counts
+/// string bytes only: an empty term is 2 bytes on the wire and a whole `Term` in memory).
+fn vocabularies(bytes: &[u8], budget: &mut Budget) -> Result<[Vec<Term>; FIELD_COUNT]> {
+    let mut r = Reader::new(bytes, "VOCB");
+    let mut out: [Vec<Term>; FIELD_COUNT] = Default::default();
+    for terms in &mut out {
+        let len = bin_varint(&mut r, 253)?;
+        // A term takes at least 2 bytes (an id and a name length).
+        if len > (r.left() / 2) as u64 {
+            return Err(r.err(&format!("{len} terms exceed the bytes left")));
+        }
+        let len = len as usize;
+        budget.charge::<Term>(len)?;
+        let mut v = Vec::with_capacity(len);
+        for _ in 0..len {
+            let id = bin_varint(&mut r, 252)?;
+            let igdb_id = u32::try_from(id).map_err(|_| r.err("term id exceeds 32 bits"))?;
+            let name_len = bin_varint(&mut r, 253)?;
+            let name_len = usize::try_from(name_len).map_err(|_| r.err("term name too long"))?;
+            let raw = r.take(name_len)?;
+            let name = std::str::from_utf8(raw).map_err(|_| r.err("term name is not UTF-8"))?;
+            budget.charge::<u8>(name.len())?;
+            v.push(Term { igdb_id, name: name.to_owned() });
+        }
+        *terms = v;
+    }
+    r.end()?;
+    Ok(out)
 }
 
 fn unbin<T: serde::de::DeserializeOwned>(bytes: &[u8], what: &str) -> Result<T> {
@@ -430,6 +532,7 @@ fn unbin<T: serde::de::DeserializeOwned>(bytes: &[u8], what: &str) -> Result<T> 
 /// version, length, checksum and structure.
 pub fn decode_catalog(bytes: &[u8]) -> Result<(Header, Catalog)> {
     let (header, payload) = verify(bytes)?;
+    let budget = &mut Budget::for_blob(bytes.len());
     let mut table = Reader::new(payload, "table");
     let count =
         u32::from_le_bytes(table.take(4)?.try_into().map_err(|_| Error::Malformed("section table".into()))?)
@@ -437,6 +540,7 @@ pub fn decode_catalog(bytes: &[u8]) -> Result<(Header, Catalog)> {
     if count > table.left() / 12 {
         return Err(Error::Malformed(format!("section table announces {count} sections")));
     }
+    budget.charge::<([u8; 4], &[u8])>(count)?;
     let mut sections: Vec<([u8; 4], &[u8])> = Vec::with_capacity(count);
     for _ in 0..count {
         let e = table.take(12)?;
@@ -456,12 +560,20 @@ pub fn decode_catalog(bytes: &[u8]) -> Result<(Header, Catalog)> {
             .ok_or_else(|| Error::Malformed(format!("section {what} is missing")))
     };
     let raw = |tag: &[u8; 4], what: &'static str| get(tag, what).map(|r| r.buf);
-    let metadata: Metadata = unbin(raw(b"META", "META")?, "META")?;
-    let params: Params = unbin(raw(b"PARM", "PARM")?, "PARM")?;
-    let vocab: [Vec<Term>; FIELD_COUNT] = unbin(raw(b"VOCB", "VOCB")?, "VOCB")?;
+    // META and PARM go through bincode, which grows its containers as it reads: charged at a
+    // multiple of their size that covers that (a metrics map entry is >= 10 bytes on the wire and
+    // under 80 in a B-tree; a `Vec<f32>` peaks at 3x while it doubles).
+    let meta = raw(b"META", "META")?;
+    budget.bytes((meta.len() as u64).saturating_mul(8))?;
+    let metadata: Metadata = unbin(meta, "META")?;
+    let parm = raw(b"PARM", "PARM")?;
+    budget.bytes((parm.len() as u64).saturating_mul(3))?;
+    let params: Params = unbin(parm, "PARM")?;
+    let vocab = vocabularies(raw(b"VOCB", "VOCB")?, budget)?;
 
     let mut r = get(b"GAME", "GAME")?;
     let n = r.count(1)?;
+    budget.charge::<u32>(n)?;
     let mut ids = Vec::with_capacity(n);
     let mut prev = 0u32;
     for i in 0..n {
@@ -480,13 +592,16 @@ pub fn decode_catalog(bytes: &[u8]) -> Result<(Header, Catalog)> {
     let with = |bit: u8| flags_raw.iter().filter(|&&f| f & bit != 0).count();
 
     let mut r = get(b"NAME", "NAME")?;
-    let names = r.strings(n)?;
+    let names = r.strings(n, budget)?;
     r.end()?;
     // Slugs and covers: stored only for flagged games; spread back to one entry per game.
-    let spread = |tag: &[u8; 4], what: &'static str, bit: u8| -> Result<Strings> {
+    let spread = |tag: &[u8; 4], what: &'static str, bit: u8, budget: &mut Budget| -> Result<Strings> {
         let mut r = get(tag, what)?;
-        let some = r.strings(with(bit))?;
+        let m = with(bit);
+        let some = r.strings(m, budget)?;
         r.end()?;
+        budget.charge::<u8>(some.bytes.len())?;
+        budget.charge::<u32>(n + 1)?;
         let mut all =
             Strings { bytes: String::with_capacity(some.bytes.len()), offs: Vec::with_capacity(n + 1) };
         all.offs.push(0);
@@ -499,29 +614,33 @@ pub fn decode_catalog(bytes: &[u8]) -> Result<(Header, Catalog)> {
                 all.push("")?;
             }
         }
+        budget.refund::<u8>(some.bytes.len());
+        budget.refund::<u32>(m + 1);
         Ok(all)
     };
-    let slugs = spread(b"SLUG", "SLUG", flag::SLUG)?;
-    let covers = spread(b"COVR", "COVR", flag::COVER)?;
+    let slugs = spread(b"SLUG", "SLUG", flag::SLUG, budget)?;
+    let covers = spread(b"COVR", "COVR", flag::COVER, budget)?;
 
     let mut r = get(b"ALTN", "ALTN")?;
     if n > r.left() {
         return Err(r.err("more games than bytes"));
     }
+    budget.charge::<u32>(n + 1)?;
     let mut alt_offs = Vec::with_capacity(n + 1);
     alt_offs.push(0u32);
     let mut total = 0usize;
     for _ in 0..n {
-        total += r.count(1)?;
+        total = total.checked_add(r.count(1)?).ok_or_else(|| r.err("too many names"))?;
         alt_offs.push(u32::try_from(total).map_err(|_| r.err("too many names"))?);
     }
-    let alts = r.strings(total)?;
+    let alts = r.strings(total, budget)?;
     r.end()?;
 
     let mut r = get(b"YEAR", "YEAR")?;
     if n > r.left() {
         return Err(r.err("more games than bytes"));
     }
+    budget.charge::<u16>(n)?;
     let mut year = Vec::with_capacity(n);
     for _ in 0..n {
         year.push(u16::try_from(r.varint()?).map_err(|_| r.err("year exceeds 16 bits"))?);
@@ -531,14 +650,17 @@ pub fn decode_catalog(bytes: &[u8]) -> Result<(Header, Catalog)> {
     if n > r.left() {
         return Err(r.err("more games than bytes"));
     }
+    budget.charge::<u32>(n)?;
     let mut rating_count = Vec::with_capacity(n);
     for _ in 0..n {
         rating_count.push(r.u32()?);
     }
     r.end()?;
     let mut r = get(b"RATE", "RATE")?;
-    let some = r.planes(with(RATING))?;
+    let rated = with(RATING);
+    let some = r.planes(rated, budget)?;
     r.end()?;
+    budget.charge::<f32>(n)?;
     let mut some = some.into_iter();
     let rating: Vec<f32> = flags_raw
         .iter()
@@ -547,13 +669,16 @@ pub fn decode_catalog(bytes: &[u8]) -> Result<(Header, Catalog)> {
     if flags_raw.iter().zip(&rating).any(|(&f, r)| f & RATING != 0 && r.is_nan()) {
         return Err(Error::Malformed("section RATE: a rating is not a number".into()));
     }
+    budget.refund::<f32>(rated);
     let mut r = get(b"POPL", "POPL")?;
-    let popularity = r.planes(n)?;
+    let popularity = r.planes(n, budget)?;
     r.end()?;
     let gt = raw(b"GTYP", "GTYP")?;
     if gt.len() != with(GAME_TYPE) {
         return Err(Error::Malformed("section GTYP: wrong length".into()));
     }
+    budget.charge::<u8>(n)?; // game types
+    budget.charge::<u8>(n)?; // flags
     let mut gt = gt.iter();
     let game_type: Vec<u8> = flags_raw
         .iter()
@@ -567,7 +692,7 @@ pub fn decode_catalog(bytes: &[u8]) -> Result<(Header, Catalog)> {
         ["F000", "F001", "F002", "F003", "F004", "F005", "F006", "F007", "F008", "F009"];
     for fi in 0..FIELD_COUNT {
         let mut r = get(&TAGS[fi], WHAT[fi])?;
-        features[fi] = r.csr(n, |prev, d| {
+        features[fi] = r.csr(n, budget, |prev, d| {
             let d = u32::try_from(d).ok()?;
             match prev {
                 None => Some(d),
@@ -578,7 +703,7 @@ pub fn decode_catalog(bytes: &[u8]) -> Result<(Header, Catalog)> {
         r.end()?;
     }
     let mut r = get(b"SIMI", "SIMI")?;
-    let similar = r.csr(n, |prev, d| {
+    let similar = r.csr(n, budget, |prev, d| {
         let delta = ((d >> 1) as i64) ^ -((d & 1) as i64);
         u32::try_from(i64::from(prev.unwrap_or(0)).checked_add(delta)?).ok()
     })?;

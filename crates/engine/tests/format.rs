@@ -203,3 +203,17 @@ proptest! {
         let _ = format::decode(&reseal(&bytes));
     }
 }
+
+/// The vocabulary section is read by hand (to charge each term to the decode budget): it must
+/// read every integer width bincode writes, and long names, exactly as bincode did.
+#[test]
+fn vocabulary_ids_and_names_of_every_width_round_trip() {
+    let mut m = tiny_model();
+    m.vocab[Field::Keywords.index()] = [0u32, 250, 251, 65_535, 65_536, u32::MAX]
+        .into_iter()
+        .enumerate()
+        .map(|(i, igdb_id)| Term { igdb_id, name: "é".repeat(i * 70) })
+        .collect();
+    let blob = format::encode(&m).unwrap();
+    assert_eq!(format::decode(&blob).unwrap(), m);
+}
