@@ -48,7 +48,7 @@ cargo test -p playalike-engine --target wasm32-unknown-unknown --lib --tests
 step "build the npm package (scripts/build-wasm.sh)"
 ./scripts/build-wasm.sh
 
-step "JS tests: native and wasm engines answer identically (node --test tests/node)"
+step "JS tests: native and wasm engines answer identically; npm pack lists README and LICENSE (node --test tests/node)"
 # A real blob from the 4k IGDB sample when the data and the trainer are there; otherwise (a
 # fresh machine without ../shared/data) a synthetic catalogue, and the output says so.
 cargo build -q -p playalike-engine --example query
