@@ -4,7 +4,7 @@
 //!   (`../shared/data/igdb-sample-4k`, or `$PLAYALIKE_DATA_DIR/igdb-sample-4k`) when present;
 //!   otherwise the project's own catalogue from `playalike generate` (4000 games), dressed with a
 //!   few editions and adult games so that the fetch filters have something to filter. Generated
-//!   once per target directory and shared by every test process.
+//!   once per build of the binary and shared by every test process.
 //! - [`real_sample_or_skip`]: tests that measure quality on the real sample. Without it they are
 //!   skipped, by name and with the reason on stderr; in CI (`CI=true`) that is a failure instead.
 #![allow(dead_code, clippy::unwrap_used, clippy::expect_used)]
@@ -58,7 +58,13 @@ pub fn igdb_sample() -> PathBuf {
     if let Some(d) = shared_sample() {
         return d;
     }
-    let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("generated-igdb-4k");
+    // Keyed by the binary's build time: a rebuilt generator never serves a stale catalogue.
+    let built = std::fs::metadata(env!("CARGO_BIN_EXE_playalike"))
+        .and_then(|m| m.modified())
+        .ok()
+        .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok())
+        .map_or(0, |d| d.as_secs());
+    let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join(format!("generated-igdb-4k-{built}"));
     if !dir.join("games.json.gz").is_file() {
         make_generated(&dir);
     }
