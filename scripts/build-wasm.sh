@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Builds the npm package in pkg/: release wasm → wasm-bindgen (--target web) → wasm-opt -O3 --converge
 # (npm binaryen; never Debian's, whose output fails at run time) → pkg/package.json.
-# pkg/index.js, index.d.ts, loader.js and loader.d.ts are hand-written and committed; the rest of pkg/ is generated.
+# pkg/index.js, index.d.ts, loader.js, loader.d.ts and README.md are hand-written and committed; the rest of pkg/
+# is generated (package.json here, LICENSE-* copied from the top level).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -32,20 +33,28 @@ wasm-bindgen --target web --out-name playalike --out-dir pkg "$raw"
 mv pkg/playalike_bg.wasm.opt pkg/playalike_bg.wasm
 
 version=$(awk -F'"' '/^\[workspace.package\]/ { inws = 1 } inws && /^version/ { print $2; exit }' Cargo.toml)
+repository=$(awk -F'"' '/^\[workspace.package\]/ { inws = 1 } inws && /^repository/ { print $2; exit }' Cargo.toml)
+# The licence texts live at the top of the repository; the package carries copies (gitignored).
+cp LICENSE-MIT LICENSE-APACHE pkg/
 cat > pkg/package.json <<JSON
 {
   "name": "playalike",
   "version": "$version",
   "description": "Game recommendations in the browser: the playalike engine compiled to WebAssembly",
+  "keywords": ["recommender", "recommendations", "games", "igdb", "wasm", "webassembly", "search"],
   "license": "MIT OR Apache-2.0",
+  "repository": { "type": "git", "url": "git+$repository.git", "directory": "pkg" },
+  "homepage": "$repository#readme",
+  "engines": { "node": ">=20.16" },
   "type": "module",
   "main": "./index.js",
   "types": "./index.d.ts",
   "exports": {
     ".": { "types": "./index.d.ts", "default": "./index.js" },
-    "./playalike_bg.wasm": "./playalike_bg.wasm"
+    "./playalike_bg.wasm": "./playalike_bg.wasm",
+    "./package.json": "./package.json"
   },
-  "files": ["index.js", "index.d.ts", "loader.js", "loader.d.ts", "playalike.js", "playalike.d.ts", "playalike_bg.wasm", "playalike_bg.wasm.d.ts"],
+  "files": ["index.js", "index.d.ts", "loader.js", "loader.d.ts", "playalike.js", "playalike.d.ts", "playalike_bg.wasm", "playalike_bg.wasm.d.ts", "README.md", "LICENSE-MIT", "LICENSE-APACHE"],
   "sideEffects": ["./index.js"]
 }
 JSON

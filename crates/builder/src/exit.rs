@@ -21,6 +21,9 @@ pub enum ExitCode {
     Publish = 13,
     /// Authentication failed (IGDB or the bucket): wrong or missing credentials.
     Auth = 14,
+    /// `status --max-age` / `--min-recall`: the live model is too old or too weak, or nothing is
+    /// live.
+    Unhealthy = 15,
 }
 
 /// An error that knows which exit code it deserves.

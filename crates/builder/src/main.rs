@@ -29,7 +29,8 @@ Exit codes:
   11  training or evaluation failed
   12  validation gate refused the model
   13  publishing failed (nothing was changed, or another publisher won)
-  14  authentication failed (IGDB or bucket credentials)";
+  14  authentication failed (IGDB or bucket credentials)
+  15  status check failed (live model older than --max-age, below --min-recall, or none)";
 
 /// playalike: game recommendations that run in the browser.
 ///

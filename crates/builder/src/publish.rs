@@ -608,10 +608,36 @@ pub async fn rollback(args: RollbackArgs) -> anyhow::Result<()> {
 pub struct StatusArgs {
     #[command(flatten)]
     pub target: BucketArgs,
+    /// Exit 15 when the live version was published more than HOURS ago (or nothing is live):
+    /// the check for an uptime monitor or a CI step after the nightly run. Positive; fractions
+    /// allowed.
+    #[arg(long, env = "PLAYALIKE_MAX_AGE", value_name = "HOURS", value_parser = parse_max_age)]
+    pub max_age: Option<f64>,
+    /// Exit 15 when the live model's recall@10 is below R, or it carries no recall@10 (or nothing
+    /// is live). Range 0..=1.
+    #[arg(long, env = "PLAYALIKE_MIN_RECALL", value_name = "R", value_parser = parse_min_recall)]
+    pub min_recall: Option<f64>,
     /// Print one JSON line instead of text.
     #[arg(long, env = "PLAYALIKE_JSON")]
     pub json: bool,
 }
+
+fn parse_max_age(s: &str) -> Result<f64, String> {
+    match s.trim().parse::<f64>() {
+        Ok(h) if h.is_finite() && h > 0.0 => Ok(h),
+        _ => Err(format!("{s:?} is not a positive number of hours")),
+    }
+}
+
+fn parse_min_recall(s: &str) -> Result<f64, String> {
+    match s.trim().parse::<f64>() {
+        Ok(r) if (0.0..=1.0).contains(&r) => Ok(r),
+        _ => Err(format!("{s:?} is not a recall between 0 and 1")),
+    }
+}
+
+/// The metric `--min-recall` reads.
+pub const STATUS_RECALL: &str = "recall@10";
 
 /// One version in `status`.
 #[derive(Debug, Clone, Serialize)]
@@ -626,6 +652,18 @@ pub struct StatusEntry {
     pub live: bool,
 }
 
+/// One check `status` was asked to make (`--max-age`, `--min-recall`).
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct StatusCheck {
+    /// `maxAge` or `minRecall`.
+    pub check: String,
+    /// Passed.
+    pub ok: bool,
+    /// What was measured against what.
+    pub detail: String,
+}
+
 /// What `status` found.
 #[derive(Debug, Clone, Serialize)]
 #[serde(rename_all = "camelCase")]
@@ -634,22 +672,94 @@ pub struct StatusSummary {
     pub bucket: String,
     /// The pointer, None when nothing was published yet.
     pub latest: Option<Latest>,
-    /// Seconds since the live version was trained (None when unknown).
+    /// Seconds since the live version was published (`latest.publishedAt`): the model's
+    /// staleness, what `--max-age` measures. None when unknown.
     pub age_seconds: Option<i64>,
+    /// Seconds since the live model's `createdAt`: by default the newest record of the data it
+    /// was trained on ("data as of"). None when unknown.
+    pub data_age_seconds: Option<i64>,
+    /// The checks asked for; empty without `--max-age` / `--min-recall`.
+    pub checks: Vec<StatusCheck>,
+    /// False when a check failed (the command then exits 15).
+    pub healthy: bool,
     /// History, oldest first.
     pub versions: Vec<StatusEntry>,
 }
 
-/// Reads the live version, its metrics and the history.
+fn seconds_since(rfc3339: &str, now: chrono::DateTime<chrono::Utc>) -> Option<i64> {
+    chrono::DateTime::parse_from_rfc3339(rfc3339)
+        .ok()
+        .map(|t| (now - t.with_timezone(&chrono::Utc)).num_seconds())
+}
+
+/// The `--max-age` and `--min-recall` verdicts on the live pointer.
+fn status_checks(
+    latest: Option<&Latest>,
+    age_seconds: Option<i64>,
+    max_age: Option<f64>,
+    min_recall: Option<f64>,
+) -> Vec<StatusCheck> {
+    let mut checks = Vec::new();
+    if let Some(hours) = max_age {
+        let (ok, detail) = match (latest, age_seconds) {
+            (None, _) => (false, "nothing is live (no latest.json)".to_string()),
+            (Some(l), None) => (
+                false,
+                format!("the live v{} has no readable publish time ({:?})", l.version, l.published_at),
+            ),
+            (Some(l), Some(age)) => {
+                let age_h = age as f64 / 3600.0;
+                let ok = age_h <= hours;
+                let verb = if ok { "within" } else { "older than" };
+                (
+                    ok,
+                    format!(
+                        "live v{} published {} ({age_h:.1} h ago): {verb} --max-age {hours} h",
+                        l.version, l.published_at
+                    ),
+                )
+            }
+        };
+        checks.push(StatusCheck { check: "maxAge".into(), ok, detail });
+    }
+    if let Some(min) = min_recall {
+        let (ok, detail) = match latest {
+            None => (false, "nothing is live (no latest.json)".to_string()),
+            Some(l) => match l.metrics.get(STATUS_RECALL) {
+                Some(r) if r.is_finite() => {
+                    let ok = *r >= min;
+                    let verb = if ok { "at or above" } else { "below" };
+                    (ok, format!("live v{} {STATUS_RECALL} = {r:.4}: {verb} --min-recall {min}", l.version))
+                }
+                _ => (
+                    false,
+                    format!(
+                        "live v{} carries no {STATUS_RECALL} (metrics: {})",
+                        l.version,
+                        if l.metrics.is_empty() {
+                            "none".to_string()
+                        } else {
+                            l.metrics.keys().cloned().collect::<Vec<_>>().join(", ")
+                        }
+                    ),
+                ),
+            },
+        };
+        checks.push(StatusCheck { check: "minRecall".into(), ok, detail });
+    }
+    checks
+}
+
+/// Reads the live version, its metrics and the history, and makes the checks asked for.
 pub async fn execute_status(args: &StatusArgs) -> anyhow::Result<StatusSummary> {
     let (target, bucket) = open(&args.target, false).await?;
     let state = read_state(&bucket, &target).await?;
+    let now = chrono::Utc::now();
     let live = state.latest.as_ref().map(|l| l.version);
-    let age_seconds = state
-        .latest
-        .as_ref()
-        .and_then(|l| chrono::DateTime::parse_from_rfc3339(&l.created_at).ok())
-        .map(|t| (chrono::Utc::now() - t.with_timezone(&chrono::Utc)).num_seconds());
+    let age_seconds = state.latest.as_ref().and_then(|l| seconds_since(&l.published_at, now));
+    let data_age_seconds = state.latest.as_ref().and_then(|l| seconds_since(&l.created_at, now));
+    let checks = status_checks(state.latest.as_ref(), age_seconds, args.max_age, args.min_recall);
+    let healthy = checks.iter().all(|c| c.ok);
     let versions = state
         .versions
         .versions
@@ -660,7 +770,15 @@ pub async fn execute_status(args: &StatusArgs) -> anyhow::Result<StatusSummary> 
             live: Some(e.version) == live,
         })
         .collect();
-    Ok(StatusSummary { bucket: target.to_string(), latest: state.latest, age_seconds, versions })
+    Ok(StatusSummary {
+        bucket: target.to_string(),
+        latest: state.latest,
+        age_seconds,
+        data_age_seconds,
+        checks,
+        healthy,
+        versions,
+    })
 }
 
 fn human_age(secs: i64) -> String {
@@ -673,25 +791,57 @@ fn human_age(secs: i64) -> String {
     }
 }
 
-/// Runs `playalike status`.
+fn ago(secs: Option<i64>) -> String {
+    match secs {
+        Some(s) if s < 0 => human_age(s),
+        Some(s) => format!("{} ago", human_age(s)),
+        None => "age unknown".into(),
+    }
+}
+
+/// Runs `playalike status`; exits 15 when a `--max-age` / `--min-recall` check fails (after
+/// printing the status, so the log shows why).
 pub async fn status(args: StatusArgs) -> anyhow::Result<()> {
     let s = execute_status(&args).await?;
     if args.json {
         println!("{}", serde_json::to_string(&s)?);
+    } else {
+        print_status(&s);
+    }
+    let failed: Vec<&str> = s.checks.iter().filter(|c| !c.ok).map(|c| c.detail.as_str()).collect();
+    if failed.is_empty() {
         return Ok(());
     }
+    Err(anyhow::Error::new(StageError {
+        code: ExitCode::Unhealthy,
+        source: anyhow::anyhow!("{}: unhealthy: {}", s.bucket, failed.join("; ")),
+    }))
+}
+
+fn print_status(s: &StatusSummary) {
     let Some(l) = &s.latest else {
         println!("{}: nothing published yet (no latest.json)", s.bucket);
-        return Ok(());
+        for c in &s.checks {
+            println!("  check {}: FAILED ({})", c.check, c.detail);
+        }
+        return;
     };
-    let age = s.age_seconds.map(human_age).unwrap_or_else(|| "unknown".into());
+    println!("{}: live v{} ({} games, {} bytes)", s.bucket, l.version, l.games, l.size);
+    println!("  published    {}  ({})", l.published_at, ago(s.age_seconds));
+    if l.updated_at != l.published_at {
+        println!("  live since   {}  (pointer moved: publish or rollback)", l.updated_at);
+    }
     println!(
-        "{}: live v{} ({} games, {} bytes, trained {} — {age} ago)",
-        s.bucket, l.version, l.games, l.size, l.created_at
+        "  data as of   {}  ({}; the model's createdAt, by default its data's newest record)",
+        l.created_at,
+        ago(s.data_age_seconds)
     );
     println!("  blob {} sha256 {}", l.absolute_url.as_deref().unwrap_or(&l.url), l.checksum);
     for (k, v) in &l.metrics {
         println!("  {k} = {v:.4}");
+    }
+    for c in &s.checks {
+        println!("  check {}: {} ({})", c.check, if c.ok { "ok" } else { "FAILED" }, c.detail);
     }
     println!("history:");
     for v in &s.versions {
@@ -699,14 +849,14 @@ pub async fn status(args: StatusArgs) -> anyhow::Result<()> {
         let gone = if v.available { "" } else { " (deleted)" };
         let metrics: Vec<String> = v.entry.metrics.iter().map(|(k, x)| format!("{k}={x:.3}")).collect();
         println!(
-            " {mark} v{:<4} published {}  {} games  {}{gone}",
+            " {mark} v{:<4} published {}  data as of {}  {} games  {}{gone}",
             v.entry.version,
             v.entry.published_at,
+            v.entry.created_at,
             v.entry.games,
             metrics.join(" ")
         );
     }
-    Ok(())
 }
 
 #[cfg(test)]
@@ -760,6 +910,66 @@ mod tests {
         s.objects.clear();
         assert_eq!(s.highest(), 2);
         assert!(!s.complete(1));
+    }
+
+    fn latest(published_at: &str, metrics: &[(&str, f64)]) -> Latest {
+        Latest::pointing_at(
+            &VersionMetadata {
+                schema: layout::SCHEMA,
+                version: 7,
+                created_at: "2023-07-09T00:00:00Z".into(),
+                published_at: published_at.into(),
+                games: 3,
+                metrics: metrics.iter().map(|(k, v)| (k.to_string(), *v)).collect(),
+                checksum: "00".into(),
+                size: 1,
+                encoding: "identity".into(),
+                format_version: "1.0".into(),
+                source: "test".into(),
+                builder_version: "0".into(),
+                publisher_version: "0".into(),
+            },
+            None,
+            published_at,
+        )
+    }
+
+    #[test]
+    fn status_checks_measure_the_publish_time_and_recall_at_10() {
+        let now = chrono::DateTime::parse_from_rfc3339("2026-12-01T12:00:00Z").unwrap().to_utc();
+        let l = latest("2026-12-01T00:00:00Z", &[("recall@10", 0.40), ("recall@20", 0.9)]);
+        let age = seconds_since(&l.published_at, now);
+        assert_eq!(age, Some(12 * 3600));
+        // Data from 2023 does not make a model published 12 h ago stale.
+        let c = status_checks(Some(&l), age, Some(26.0), Some(0.35));
+        assert!(c.iter().all(|c| c.ok), "{c:?}");
+        let c = status_checks(Some(&l), age, Some(11.5), Some(0.45));
+        assert_eq!(
+            c.iter().map(|c| (c.check.as_str(), c.ok)).collect::<Vec<_>>(),
+            [("maxAge", false), ("minRecall", false)]
+        );
+        assert!(c[0].detail.contains("older than --max-age 11.5 h"), "{}", c[0].detail);
+        assert!(c[1].detail.contains("0.4000: below --min-recall 0.45"), "{}", c[1].detail);
+        // Unknown is a failure, never a pass: no recall@10, no publish time, nothing live.
+        let c = status_checks(Some(&latest("x", &[("recall@20", 0.9)])), None, Some(26.0), Some(0.1));
+        assert!(c.iter().all(|c| !c.ok), "{c:?}");
+        assert!(c[1].detail.contains("no recall@10 (metrics: recall@20)"), "{}", c[1].detail);
+        let c = status_checks(None, None, Some(26.0), Some(0.1));
+        assert!(c.iter().all(|c| !c.ok && c.detail.contains("nothing is live")), "{c:?}");
+        assert!(status_checks(Some(&l), age, None, None).is_empty());
+    }
+
+    #[test]
+    fn status_flags_reject_nonsense() {
+        assert_eq!(parse_max_age("26"), Ok(26.0));
+        assert_eq!(parse_max_age("0.5"), Ok(0.5));
+        for bad in ["0", "-1", "NaN", "inf", "soon"] {
+            assert!(parse_max_age(bad).is_err(), "{bad}");
+        }
+        assert_eq!(parse_min_recall("0.3"), Ok(0.3));
+        for bad in ["1.5", "-0.1", "NaN", "high"] {
+            assert!(parse_min_recall(bad).is_err(), "{bad}");
+        }
     }
 
     #[test]

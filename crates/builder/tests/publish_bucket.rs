@@ -231,7 +231,9 @@ fn rollback_moves_the_pointer_back_and_status_shows_it() {
         assert_eq!(st["latest"]["version"], 3);
         assert_eq!(st["versions"].as_array().map(Vec::len), Some(3));
         assert_eq!(st["versions"][2]["live"], true);
-        assert!(st["ageSeconds"].as_i64().is_some_and(|a| a > 0));
+        // Staleness is measured on the publish time (seconds ago), not on the data's date.
+        assert!(st["ageSeconds"].as_i64().is_some_and(|a| (0..3600).contains(&a)), "{st}");
+        assert!(st["dataAgeSeconds"].as_i64().is_some_and(|a| a > 3600), "{st}");
         let out = output(&mut s.cmd("status"));
         eprintln!("{}", show(&out));
         let text = String::from_utf8_lossy(&out.stdout);
@@ -241,6 +243,68 @@ fn rollback_moves_the_pointer_back_and_status_shows_it() {
             show(&out)
         );
     }
+}
+
+/// `status --max-age HOURS --min-recall R`: the monitoring check. Exit 15 with the reason when the
+/// live version was published too long ago, its recall@10 is too low, or nothing is live; exit 0
+/// otherwise, however old the data the model was trained on.
+#[test]
+fn status_max_age_and_min_recall_exit_15_when_the_live_model_is_stale_or_weak() {
+    let s = Store::new(Kind::File);
+    let check = |args: &[&str]| output(s.cmd("status").args(args));
+    let fails_with = |out: &std::process::Output, words: &[&str]| {
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(15), "{}", show(out));
+        assert!(words.iter().all(|w| err.contains(w)), "{words:?} not in {}", show(out));
+    };
+
+    // No bucket at all: an error too (exit 13, the bucket cannot be read), never a pass.
+    let out = check(&["--max-age", "26"]);
+    assert_eq!(out.status.code(), Some(13), "{}", show(&out));
+    // Nothing published: both checks fail; plain status still succeeds.
+    std::fs::create_dir_all(s.work().join("bucket")).expect("bucket folder");
+    fails_with(&check(&["--max-age", "26"]), &["unhealthy", "nothing is live"]);
+    fails_with(&check(&["--min-recall", "0.1"]), &["nothing is live"]);
+    assert!(check(&[]).status.success());
+
+    // Freshly published (its data dates from 2026-11-28): healthy. recall@10 of seed 1 is 0.51.
+    assert!(s.publish(1, &[]).status.success());
+    let out = check(&["--max-age", "26", "--min-recall", "0.5", "--json"]);
+    assert!(out.status.success(), "{}", show(&out));
+    let st: serde_json::Value = serde_json::from_slice(&out.stdout).expect("JSON");
+    assert_eq!(st["healthy"], true, "{st}");
+    assert_eq!(st["checks"].as_array().map(Vec::len), Some(2), "{st}");
+    let out = check(&[]);
+    let text = String::from_utf8_lossy(&out.stdout);
+    for label in ["published    ", "data as of   2026-11-28T02:00:00Z", "recall@10"] {
+        assert!(text.contains(label), "{label:?} not in {}", show(&out));
+    }
+
+    // Weak: recall@10 0.51 < 0.6. The JSON is still printed, then the exit code says it.
+    let out = check(&["--min-recall", "0.6", "--json"]);
+    fails_with(&out, &["recall@10 = 0.5100: below --min-recall 0.6"]);
+    let st: serde_json::Value = serde_json::from_slice(&out.stdout).expect("JSON");
+    assert_eq!((st["healthy"].as_bool(), st["checks"][0]["ok"].as_bool()), (Some(false), Some(false)));
+    // Also from the environment, like every flag.
+    let out = output(s.cmd("status").env("PLAYALIKE_MIN_RECALL", "0.6"));
+    fails_with(&out, &["below --min-recall 0.6"]);
+
+    // Stale: the live version was published three days ago (the nightly job stopped).
+    let path = s.work().join("bucket").join("latest.json");
+    let mut latest: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(&path).expect("latest.json")).expect("JSON");
+    let three_days_ago = chrono::Utc::now() - chrono::Duration::hours(72);
+    latest["publishedAt"] = three_days_ago.to_rfc3339_opts(chrono::SecondsFormat::Secs, true).into();
+    std::fs::write(&path, serde_json::to_vec(&latest).expect("JSON")).expect("write latest.json");
+    fails_with(&check(&["--max-age", "26"]), &["older than --max-age 26 h", "(72.0 h ago)"]);
+    assert!(check(&["--max-age", "73"]).status.success());
+    let out = check(&["--max-age", "26", "--min-recall", "0.6"]);
+    fails_with(&out, &["older than --max-age", "below --min-recall"]);
+    assert!(String::from_utf8_lossy(&out.stdout).contains("check maxAge: FAILED"), "{}", show(&out));
+
+    // Nonsense thresholds are usage errors, not a silent pass.
+    assert_eq!(check(&["--max-age", "0"]).status.code(), Some(2));
+    assert_eq!(check(&["--min-recall", "2"]).status.code(), Some(2));
 }
 
 #[test]

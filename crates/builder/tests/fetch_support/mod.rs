@@ -11,21 +11,13 @@ use std::process::{Child, Command, Output, Stdio};
 
 pub const BIN: &str = env!("CARGO_BIN_EXE_playalike");
 
-/// `../shared/data` (or `PLAYALIKE_DATA_DIR`); fails with a clear message when absent.
-pub fn data_dir() -> PathBuf {
-    let d = std::env::var_os("PLAYALIKE_DATA_DIR")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/data"));
-    assert!(
-        d.join("igdb-sample-4k").is_dir(),
-        "the test data is missing: {} has no igdb-sample-4k (set PLAYALIKE_DATA_DIR to ../shared/data)",
-        d.display()
-    );
-    d
-}
+#[path = "../data_support/mod.rs"]
+mod data_support;
 
+/// The IGDB-shaped 4k sample: `../shared/data/igdb-sample-4k` (or under `PLAYALIKE_DATA_DIR`),
+/// else the generated stand-in (see `data_support`).
 pub fn sample() -> PathBuf {
-    data_dir().join("igdb-sample-4k")
+    data_support::igdb_sample()
 }
 
 /// A `playalike sandbox` process; killed on drop.
