@@ -239,12 +239,14 @@ pub fn score_lists(
 
 /// Measures a split model (held-out lists already removed) through `Engine::recommend`.
 /// `raw_popularity`: the popularity signal per game in model order, before any learned prior.
+/// Coverage is NaN unless `full_coverage` (every game's top k: minutes at 333k games).
 pub fn evaluate(
     split_model: &Model,
     split: &Split,
     k: usize,
     threads: usize,
     raw_popularity: &[f32],
+    full_coverage: bool,
 ) -> Result<Evaluation> {
     let start = Instant::now();
     let mut m = split_model.clone();
@@ -261,8 +263,8 @@ pub fn evaluate(
             .map(|h| h.id)
             .collect())
     })?;
-    let all = all_lists(&engine, k, threads)?;
-    let mut e = score_lists(split_model, split, k, &held, Some(&all), raw_popularity);
+    let all = if full_coverage { Some(all_lists(&engine, k, threads)?) } else { None };
+    let mut e = score_lists(split_model, split, k, &held, all.as_deref(), raw_popularity);
     e.seconds = start.elapsed().as_secs_f64();
     Ok(e)
 }
@@ -305,7 +307,7 @@ pub async fn execute(args: &Args) -> Result<Summary> {
         holdout: if args.common.holdout > 0.0 { args.common.holdout } else { 0.2 },
         ..args.common.clone()
     };
-    let trained = crate::train::train_snapshot(&args.snapshot, &common).stage(ExitCode::Train)?;
+    let trained = crate::train::train_snapshot(&args.snapshot, &common, true).stage(ExitCode::Train)?;
     let train_seconds = start.elapsed().as_secs_f64() - trained.eval.as_ref().map_or(0.0, |e| e.seconds);
     let mut results = BTreeMap::new();
     let e = trained

@@ -86,6 +86,10 @@ pub struct CommonArgs {
     #[arg(long, env = "PLAYALIKE_MAX_QUERIES", default_value_t = learn::DEFAULT_MAX_QUERIES as u32,
           value_parser = clap::value_parser!(u32).range(30..=1_000_000))]
     pub max_queries: u32,
+    /// Measure coverage@k over the whole catalogue (every game's top k through the engine) at any
+    /// size; by default only up to 60,000 games (minutes at 333k with rich features).
+    #[arg(long, env = "PLAYALIKE_FULL_COVERAGE")]
+    pub full_coverage: bool,
 }
 
 impl CommonArgs {
@@ -113,6 +117,7 @@ impl CommonArgs {
             no_indegree: self.no_indegree,
             threads: self.threads,
             max_queries: self.max_queries as usize,
+            exact_coverage_max: if self.full_coverage { usize::MAX } else { learn::EXACT_COVERAGE_MAX },
         })
     }
 
@@ -162,8 +167,9 @@ pub struct Trained {
     pub raw_popularity: Vec<f32>,
 }
 
-/// Reads, splits, learns and measures; returns the model to write.
-pub fn train_snapshot(dir: &Path, common: &CommonArgs) -> Result<Trained> {
+/// Reads, splits, learns and measures; returns the model to write. `eval_full_coverage`:
+/// measure the held-out evaluation's coverage over the whole catalogue at any size (`eval`).
+pub fn train_snapshot(dir: &Path, common: &CommonArgs, eval_full_coverage: bool) -> Result<Trained> {
     let mut timings = BTreeMap::new();
     let t = Instant::now();
     let snap = features::load(dir).with_context(|| format!("while reading snapshot {}", dir.display()))?;
@@ -191,7 +197,8 @@ pub fn train_snapshot(dir: &Path, common: &CommonArgs) -> Result<Trained> {
         let mut m = split_model;
         m.params = learned.params.clone();
         learn::apply_popularity(&mut m, learned.indegree_mix);
-        Some(eval::evaluate(&m, &split, common.k, common.threads, &raw_popularity)?)
+        let full = eval_full_coverage || common.full_coverage || m.games.len() <= learn::EXACT_COVERAGE_MAX;
+        Some(eval::evaluate(&m, &split, common.k, common.threads, &raw_popularity, full)?)
     };
     timings.insert("eval_seconds".into(), t.elapsed().as_secs_f64());
     model.params = learned.params.clone();
@@ -215,7 +222,7 @@ pub fn train_snapshot(dir: &Path, common: &CommonArgs) -> Result<Trained> {
 /// Runs `playalike train` and returns what it did.
 pub async fn execute(args: &Args) -> Result<Summary> {
     let start = Instant::now();
-    let mut trained = train_snapshot(&args.snapshot, &args.common).stage(ExitCode::Train)?;
+    let mut trained = train_snapshot(&args.snapshot, &args.common, false).stage(ExitCode::Train)?;
     let meta = &mut trained.model.metadata;
     meta.created_at = created_at(args.created_at.as_deref(), &args.snapshot).stage(ExitCode::Usage)?;
     meta.source = args.source.clone().unwrap_or_else(|| {

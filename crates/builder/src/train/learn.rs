@@ -45,6 +45,9 @@ pub struct LearnConfig {
     pub threads: usize,
     /// Most tune queries (the check set gets half as many).
     pub max_queries: usize,
+    /// Largest catalogue whose served coverage is measured exactly (every game's top k through
+    /// the engine); above it the floor holds on the pooled estimate alone.
+    pub exact_coverage_max: usize,
 }
 
 impl Default for LearnConfig {
@@ -57,6 +60,7 @@ impl Default for LearnConfig {
             no_indegree: false,
             threads: 0,
             max_queries: DEFAULT_MAX_QUERIES,
+            exact_coverage_max: EXACT_COVERAGE_MAX,
         }
     }
 }
@@ -141,6 +145,9 @@ impl Report {
     }
 }
 
+/// Largest catalogue whose served coverage is measured exactly by default: every game's top k
+/// costs ~1 ms per game with rich features, minutes at 333k games.
+pub const EXACT_COVERAGE_MAX: usize = 60_000;
 /// Seed offset of the inner validation split.
 const INNER_SEED: u64 = 0x1A2B_3C4D_5E6F_7081;
 /// Seed offset of the coverage sample.
@@ -156,9 +163,11 @@ const COVERAGE_SAMPLE: usize = 4000;
 /// Content candidates pooled per query.
 const POOL_CONTENT: usize = 100;
 /// Globally most popular candidates pooled per query (per popularity signal).
-const POOL_POPULAR: usize = 30;
+const POOL_POPULAR: usize = 50;
 /// Coverage margin over the floor while tuning (the pooled estimate is not the served figure).
 const COVERAGE_MARGIN: f64 = 0.01;
+/// Searches again at most this many times when the served coverage falls short of the floor.
+const CALIBRATIONS: usize = 2;
 /// Fewest inner queries worth learning from.
 const MIN_QUERIES: usize = 30;
 /// Regularisation: objective cost of each doubling (or halving) of a parameter away from its
@@ -457,10 +466,20 @@ fn year_lut(th: &Theta) -> Vec<f32> {
 fn top_k(pools: &Pools, q: usize, th: &Theta, prior: &[f32], lut: &[f32], k: usize) -> Vec<(f32, u32)> {
     let mut out: Vec<(f32, u32)> = Vec::with_capacity(k + 1);
     let before = |x: &(f32, u32), y: &(f32, u32)| x.0 > y.0 || (x.0 == y.0 && x.1 < y.1);
+    // Only the fields with weight: the others add exact zeros.
+    let mut active = [0usize; FIELD_COUNT];
+    let mut na = 0;
+    for (fi, &w) in th.field.iter().enumerate() {
+        if w != 0.0 {
+            active[na] = fi;
+            na += 1;
+        }
+    }
+    let active = &active[..na];
     for (j, &b) in pools.cand[q].iter().enumerate() {
         let cos = &pools.cos[q][j];
         let mut s = 0.0f32;
-        for fi in 0..FIELD_COUNT {
+        for &fi in active {
             s += th.field[fi] * cos[fi];
         }
         s += lut[pools.dyear[q][j] as usize] + prior[b as usize];
@@ -750,19 +769,67 @@ pub fn learn(train: &Model, cfg: &LearnConfig) -> Result<Report> {
     }
     let start_beta = if cfg.no_indegree { 0.0 } else { 1.0 };
     let base = theta_of(&defaults, start_beta);
-    let mut best: Option<(f64, f32, Theta, f64, f64)> = None;
+    let search =
+        |pools: &Pools, floor: f64, start: Theta| -> Result<(Theta, f64, f64, f64, usize, Vec<(f64, f64)>)> {
+            let mut s = Search {
+                pools,
+                priors: &priors,
+                queries: &queries,
+                coverage_pools: &coverage_pools,
+                n,
+                k: cfg.k,
+                threads: cfg.threads,
+                floor,
+                base,
+                evals: 0,
+                frozen: frozen.clone(),
+                seen: Vec::new(),
+            };
+            let (th, obj, r, c) = s.run(start, 4)?;
+            Ok((th, obj, r, c, s.evals, s.seen))
+        };
+    let weights_for = |gamma: f32| match &lift_w {
+        Some(l) if gamma != 0.0 => feature_weights(&idf_w, l, gamma),
+        _ => idf_w.clone(),
+    };
+    // Weights of the served model come from the whole training view.
+    let train_idf = idf(train);
+    let train_lift = if cfg.lift.iter().any(|&g| g != 0.0) { Some(lift(train)) } else { None };
+    let served_w = |gamma: f32| -> [Vec<f32>; FIELD_COUNT] {
+        match &train_lift {
+            Some(l) if gamma != 0.0 => feature_weights(&train_idf, l, gamma),
+            _ => train_idf.clone(),
+        }
+    };
+    let exact = n <= cfg.exact_coverage_max;
+    let served = |th: &Theta, gamma: f32| -> Result<f64> {
+        eval::served_coverage(&serve(train, th, &served_w(gamma))?, cfg.k, cfg.threads)
+    };
+    // The pooled coverage estimate is on another scale than the served one (a sample of queries,
+    // a bounded pool each): pairs (pooled, served) measured at the same parameters map the
+    // served floor onto the pooled one, by a secant through the last two pairs.
+    let mut pairs: Vec<(f64, f64)> = Vec::new();
+    let target = cfg.min_coverage + COVERAGE_MARGIN;
+    let pooled_floor = |pairs: &[(f64, f64)]| -> f64 {
+        match pairs {
+            [] => target,
+            [(p, s)] => p + (target - s),
+            [.., (p0, s0), (p1, s1)] => {
+                let slope =
+                    if (p1 - p0).abs() > 1e-6 { ((s1 - s0) / (p1 - p0)).clamp(0.2, 5.0) } else { 1.0 };
+                p1 + (target - s1) / slope
+            }
+        }
+    };
+    let mut best: Option<(f64, f32, Theta, f64, f64, Pools)> = None;
     let mut before = f64::NAN;
     let (mut evals, mut tradeoff) = (0, Vec::new());
     let mut theta = base;
     for &gamma in &cfg.lift {
         let t = std::time::Instant::now();
-        let w = match &lift_w {
-            Some(l) if gamma != 0.0 => feature_weights(&idf_w, l, gamma),
-            _ => idf_w.clone(),
-        };
-        let pools = build_pools(&inner_model, &w, &pooled, &popular, cfg.threads)?;
+        let pools = build_pools(&inner_model, &weights_for(gamma), &pooled, &popular, cfg.threads)?;
         tracing::debug!("gamma {gamma}: {} pools in {:.2} s", pooled.len(), t.elapsed().as_secs_f64());
-        let mut s = Search {
+        let mut probe = Search {
             pools: &pools,
             priors: &priors,
             queries: &queries,
@@ -770,66 +837,107 @@ pub fn learn(train: &Model, cfg: &LearnConfig) -> Result<Report> {
             n,
             k: cfg.k,
             threads: cfg.threads,
-            floor: cfg.min_coverage + COVERAGE_MARGIN,
+            floor: 0.0,
             base,
             evals: 0,
             frozen: frozen.clone(),
             seen: Vec::new(),
         };
         if before.is_nan() {
-            before = s.objective(&theta_of(&defaults, 0.0), f64::NEG_INFINITY)?.1;
+            before = probe.objective(&theta_of(&defaults, 0.0), f64::NEG_INFINITY)?.1;
         }
-        let (th, obj, r, c) = s.run(theta, 4)?;
+        if exact && pairs.is_empty() {
+            // The reference pair, at the search's start.
+            let prior = prior_vec(&priors, &theta);
+            let p0 = probe.coverage(&theta, &prior)?;
+            let s0 = served(&theta, gamma)?;
+            tracing::debug!("reference: pooled coverage {p0:.4}, served {s0:.4}");
+            pairs.push((p0, s0));
+        }
+        let (th, obj, r, c, e, seen) = search(&pools, pooled_floor(&pairs), theta)?;
         tracing::debug!(
-            "gamma {gamma}: recall {r:.4} coverage {c:.4} after {} evaluations, {:.2} s",
-            s.evals,
+            "gamma {gamma}: recall {r:.4} coverage {c:.4} after {e} evaluations, {:.2} s",
             t.elapsed().as_secs_f64()
         );
-        evals += s.evals;
-        tradeoff.extend(s.seen);
+        evals += e;
+        tradeoff.extend(seen);
         theta = th;
         if best.as_ref().is_none_or(|b| obj > b.0) {
-            best = Some((obj, gamma, th, r, c));
+            best = Some((obj, gamma, th, r, c, pools));
         }
     }
-    let Some((_, gamma, learned_th, r, c)) = best else { anyhow::bail!("learning evaluated nothing") };
+    let Some((_, gamma, mut learned_th, mut r, mut c, pools)) = best else {
+        anyhow::bail!("learning evaluated nothing")
+    };
+
+    // Calibrate against the served model: search again with the pooled floor moved by what the
+    // served coverage missed (or left unused), and keep the best that meets the floor.
+    let mut good: Option<(Theta, f64, f64, f64)> = None;
+    let mut attempt = 0;
+    let learned_cov = loop {
+        if !exact {
+            break f64::NAN;
+        }
+        let learned_cov = served(&learned_th, gamma)?;
+        pairs.push((c, learned_cov));
+        tracing::debug!(
+            "calibration {attempt}: pooled coverage {c:.4}, served {learned_cov:.4}, recall {r:.4}"
+        );
+        if learned_cov >= cfg.min_coverage && good.is_none_or(|g| r > g.1) {
+            good = Some((learned_th, r, c, learned_cov));
+        }
+        let close = learned_cov >= cfg.min_coverage && learned_cov <= target + 0.02;
+        if close || attempt == CALIBRATIONS {
+            break learned_cov;
+        }
+        attempt += 1;
+        let (th, _, r2, c2, e, seen) = search(&pools, pooled_floor(&pairs), learned_th)?;
+        evals += e;
+        tradeoff.extend(seen);
+        if th == learned_th {
+            break learned_cov; // recall, not coverage, holds the search where it is
+        }
+        (learned_th, r, c) = (th, r2, c2);
+    };
+    let learned_cov = match good {
+        Some((th, r2, c2, cov)) => {
+            (learned_th, r, c) = (th, r2, c2);
+            cov
+        }
+        None => learned_cov,
+    };
+    drop(pools);
 
     // The choice, on the check queries through the engine (inner model: the check games are cold).
-    let inner_w = match &lift_w {
-        Some(l) if gamma != 0.0 => feature_weights(&idf_w, l, gamma),
-        _ => idf_w.clone(),
-    };
+    let inner_w = weights_for(gamma);
     let check: Vec<(u32, Vec<u32>)> = check_ids.iter().map(|id| (*id, truth_of(id))).collect();
     let mut options: Vec<(String, Theta, bool)> = vec![
         ("learned".into(), learned_th, true),
         ("defaults".into(), theta_of(&defaults, 0.0), false),
         ("tfidf".into(), tfidf_theta(&present), false),
     ];
-    // Weights of the served model come from the whole training view.
-    let train_idf = idf(train);
-    let final_w = |uses_lift: bool| -> [Vec<f32>; FIELD_COUNT] {
-        if uses_lift && gamma != 0.0 {
-            feature_weights(&train_idf, &lift(train), gamma)
-        } else {
-            train_idf.clone()
-        }
-    };
+    let final_w = |uses_lift: bool| served_w(if uses_lift { gamma } else { 0.0 });
     let mut measured: Vec<(Candidate, Theta, bool)> = Vec::new();
     for (name, th, is_learned) in options.drain(..) {
         let w = if is_learned { &inner_w } else { &idf_w };
         let rc = engine_recall(&inner_model, &th, w, &check, cfg.k, cfg.threads)?;
-        measured.push((
-            Candidate { name, check_recall: rc, coverage: f64::NAN, chosen: false },
-            th,
-            is_learned,
-        ));
+        let coverage = if is_learned { learned_cov } else { f64::NAN };
+        measured.push((Candidate { name, check_recall: rc, coverage, chosen: false }, th, is_learned));
     }
     measured.sort_by(|a, b| b.0.check_recall.total_cmp(&a.0.check_recall));
     let mut chosen: Option<usize> = None;
     let mut i = 0;
     while i < measured.len() {
         let (th, is_learned) = (measured[i].1, measured[i].2);
-        let cov = eval::served_coverage(&serve(train, &th, &final_w(is_learned))?, cfg.k, cfg.threads)?;
+        if !exact {
+            chosen = Some(i); // the best on the check set; its coverage is the pooled estimate's
+            break;
+        }
+        let cov = if measured[i].0.coverage.is_nan() {
+            eval::served_coverage(&serve(train, &th, &final_w(is_learned))?, cfg.k, cfg.threads)?
+        } else {
+            measured[i].0.coverage
+        };
         measured[i].0.coverage = cov;
         if cov >= cfg.min_coverage {
             chosen = Some(i);
@@ -871,7 +979,13 @@ pub fn learn(train: &Model, cfg: &LearnConfig) -> Result<Report> {
         coverage_sample.len(),
         chosen_name,
         check.len(),
-        if floor_met {
+        if !exact {
+            format!(
+                "; coverage floor {:.2} held on the pooled estimate ({c:.3}): the catalogue's {n} games exceed {} for an exact served measurement",
+                cfg.min_coverage + COVERAGE_MARGIN,
+                cfg.exact_coverage_max
+            )
+        } else if floor_met {
             format!(" with served coverage@{} {served_coverage:.3} ≥ {:.2}", cfg.k, cfg.min_coverage)
         } else {
             format!(
