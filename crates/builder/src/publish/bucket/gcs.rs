@@ -324,11 +324,11 @@ impl GcsStore {
     }
 
     /// Downloads an object; a body cut short is downloaded again (reads are safe to repeat).
-    pub async fn get(&self, name: &str) -> Result<Option<(Vec<u8>, i64)>, StoreError> {
+    pub async fn get(&self, name: &str, max: u64) -> Result<Option<(Vec<u8>, i64)>, StoreError> {
         let mut attempt = 0;
         loop {
             attempt += 1;
-            match self.get_once(name).await {
+            match self.get_once(name, max).await {
                 Err(Interrupted(msg)) if attempt < ATTEMPTS => {
                     tracing::warn!("{msg}; retrying");
                     tokio::time::sleep(Duration::from_millis(250 << attempt)).await;
@@ -339,7 +339,11 @@ impl GcsStore {
         }
     }
 
-    async fn get_once(&self, name: &str) -> Result<Result<Option<(Vec<u8>, i64)>, StoreError>, Interrupted> {
+    async fn get_once(
+        &self,
+        name: &str,
+        max: u64,
+    ) -> Result<Result<Option<(Vec<u8>, i64)>, StoreError>, Interrupted> {
         let what = format!("downloading {name}");
         let resp = match self
             .send(&what, true, || self.http.get(self.object_url(name)).query(&[("alt", "media")]))
@@ -357,11 +361,27 @@ impl GcsStore {
         let header = |h: &str| resp.headers().get(h).and_then(|v| v.to_str().ok()).map(str::to_string);
         let generation_header = header("x-goog-generation").and_then(|g| g.parse::<i64>().ok());
         let gzipped = header("content-encoding").is_some_and(|e| e.eq_ignore_ascii_case("gzip"));
-        let bytes = resp
-            .bytes()
+        // Bounded: an announced length over the cap is refused before the body is read, and the
+        // body is read chunk by chunk, stopping one chunk past the cap.
+        if resp.content_length().is_some_and(|n| n > max) {
+            return Ok(Err(super::too_large(
+                &format!("{name}, announced {:?} bytes", resp.content_length()),
+                max,
+            )));
+        }
+        let mut resp = resp;
+        let mut bytes = Vec::new();
+        while let Some(chunk) = resp
+            .chunk()
             .await
-            .map_err(|e| Interrupted(format!("download interrupted while {what}: {}", error_chain(&e))))?;
-        Ok(self.finish_get(name, &bytes, gzipped, generation_header).await)
+            .map_err(|e| Interrupted(format!("download interrupted while {what}: {}", error_chain(&e))))?
+        {
+            bytes.extend_from_slice(&chunk);
+            if bytes.len() as u64 > max {
+                return Ok(Err(super::too_large(name, max)));
+            }
+        }
+        Ok(self.finish_get(name, &bytes, gzipped, generation_header, max).await)
     }
 
     async fn finish_get(
@@ -370,10 +390,11 @@ impl GcsStore {
         bytes: &[u8],
         gzipped: bool,
         generation_header: Option<i64>,
+        max: u64,
     ) -> Result<Option<(Vec<u8>, i64)>, StoreError> {
         // Cloud Storage decompresses gzip-encoded objects for clients that do not ask for gzip
         // (reqwest here does not); decode ourselves in case a server sends them encoded anyway.
-        let bytes = if gzipped { super::gunzip(bytes)? } else { bytes.to_vec() };
+        let bytes = if gzipped { super::gunzip(bytes, max)? } else { bytes.to_vec() };
         let generation = match generation_header {
             Some(g) => g,
             // Without the header, read the generation separately. If the object changed in
