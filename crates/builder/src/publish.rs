@@ -135,9 +135,11 @@ fn store<T>(r: Result<T, StoreError>, step: impl FnOnce() -> String) -> anyhow::
 
 /// Test hook: `PLAYALIKE_FAILPOINT=STEP` makes the process exit at once (code 86, no cleanup)
 /// right after STEP (`after-blob`, `after-metadata`, `after-latest`, `after-versions`), as a
-/// crash would. `PLAYALIKE_FAILPOINT=wait-after-read:DIR:N` makes the process, after reading the
-/// bucket state, drop a file in DIR and wait until N files are there: a barrier that makes
-/// concurrent publishers read the same state before either writes (the race test).
+/// crash would. `PLAYALIKE_FAILPOINT=wait-STEP:DIR:N` makes the process, at STEP, drop a file in
+/// DIR and wait until N files are there: a barrier. `after-read` (publish and rollback, after
+/// reading the bucket state) makes concurrent publishers read the same state before either
+/// writes; `before-pointer` holds a rollback after it checked its target and before it moves
+/// the pointer (the race tests).
 pub(crate) async fn failpoint(step: &str) {
     let Ok(fp) = std::env::var("PLAYALIKE_FAILPOINT") else { return };
     if fp == step {

@@ -813,3 +813,56 @@ fn oversized_bucket_documents_are_refused_before_they_are_read_whole() {
         assert!(s.read("models/v2/model.bin").is_none(), "{kind:?}: nothing published");
     }
 }
+
+/// A server that answers every request with 200 and a body of `len` spaces (announced), like a
+/// hostile or broken endpoint streaming far more than any answer needs.
+fn flooding_server(len: usize) -> String {
+    use std::io::{Read, Write};
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+    let addr = listener.local_addr().expect("addr");
+    std::thread::spawn(move || {
+        for stream in listener.incoming() {
+            let Ok(mut stream) = stream else { continue };
+            let mut buf = Vec::new();
+            let mut chunk = [0u8; 4096];
+            while !buf.windows(4).any(|w| w == b"\r\n\r\n") {
+                match stream.read(&mut chunk) {
+                    Ok(0) | Err(_) => break,
+                    Ok(n) => buf.extend_from_slice(&chunk[..n]),
+                }
+            }
+            let head = format!(
+                "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: {len}\r\nConnection: close\r\n\r\n"
+            );
+            if stream.write_all(head.as_bytes()).is_err() {
+                continue;
+            }
+            let spaces = vec![b' '; 1 << 20];
+            let mut sent = 0;
+            while sent < len {
+                let n = spaces.len().min(len - sent);
+                if stream.write_all(&spaces[..n]).is_err() {
+                    break; // the client stopped reading: what we want
+                }
+                sent += n;
+            }
+        }
+    });
+    format!("http://{addr}")
+}
+
+#[test]
+fn an_endpoint_flooding_its_answers_is_refused_before_they_are_read_whole() {
+    let tmp = tempfile::tempdir().expect("tmp");
+    let model = model_file(tmp.path(), 1);
+    let endpoint = flooding_server(64 << 20);
+    let out = output(
+        playalike()
+            .args(["publish", "--bucket", "gs://playalike-test", "--model"])
+            .arg(&model)
+            .env("PLAYALIKE_GCS_ENDPOINT", &endpoint),
+    );
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(13), "{}", show(&out));
+    assert!(err.contains("listing") && err.contains("larger than"), "names the step and the cap: {err}");
+}

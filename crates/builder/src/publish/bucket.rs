@@ -258,16 +258,15 @@ pub fn gunzip(bytes: &[u8], max: u64) -> Result<Vec<u8>, StoreError> {
         .read_to_end(&mut out)
         .map_err(|e| StoreError::Other(format!("gunzip failed: {e}")))?;
     if out.len() as u64 > max {
-        return Err(too_large("gzip-decoded", max));
+        return Err(too_large("the gzip-decoded object", max));
     }
     Ok(out)
 }
 
-/// The error for an object over its size cap (the caller's context names the object).
+/// The error for something read from the bucket over its size cap (the caller's context names
+/// the step).
 pub fn too_large(what: &str, max: u64) -> StoreError {
-    StoreError::Other(format!(
-        "the object is larger than the {max} bytes allowed ({what}); refusing to read it"
-    ))
+    StoreError::Other(format!("{what}: larger than the {max} bytes allowed; refusing to read it"))
 }
 
 #[cfg(test)]
