@@ -271,8 +271,11 @@ async fn open(args: &BucketArgs, create: bool) -> anyhow::Result<(Target, Bucket
 pub struct LiveBlob {
     /// The live version.
     pub version: u32,
-    /// Its blob as downloaded (not yet checked).
-    pub bytes: Vec<u8>,
+    /// Its blob as downloaded (not yet checked); None when latest.json's `url` names another
+    /// object than `models/vN/model.bin` (not downloaded: nothing but our own blob is read).
+    pub bytes: Option<Vec<u8>>,
+    /// The blob URL latest.json gives (what visitors' loaders download).
+    pub url: String,
     /// The SHA-256 latest.json says the blob has: compare before trusting `bytes`.
     pub checksum: String,
 }
@@ -295,21 +298,15 @@ pub async fn live_blob(args: &BucketArgs, code: ExitCode) -> anyhow::Result<Opti
     let latest: Latest = serde_json::from_slice(&latest)
         .with_context(|| format!("while parsing latest.json from {target}"))
         .stage(code)?;
-    // The pointer names its own blob; anything else (another path, `..`) is not ours to read.
+    // The pointer must name its own blob; any other object is not downloaded (the gate reports
+    // such a pointer as a broken live model).
     let expected = layout::blob_name(latest.version);
-    if latest.url != expected {
-        return Err(anyhow::anyhow!(
-            "latest.json of {target} names the blob `{}`, not {expected} (v{}'s); fix latest.json by hand \
-             or roll back",
-            latest.url,
-            latest.version
-        ))
-        .stage(code);
+    let live = LiveBlob { version: latest.version, bytes: None, checksum: latest.checksum, url: latest.url };
+    if live.url != expected {
+        return Ok(Some(live));
     }
     match bucket.get(&expected, layout::MAX_BLOB).await {
-        Ok(Some((bytes, _))) => {
-            Ok(Some(LiveBlob { version: latest.version, bytes, checksum: latest.checksum }))
-        }
+        Ok(Some((bytes, _))) => Ok(Some(LiveBlob { bytes: Some(bytes), ..live })),
         Ok(None) => {
             Err(anyhow::anyhow!("latest.json of {target} names {expected}, which is missing")).stage(code)
         }
@@ -965,6 +962,48 @@ mod tests {
         s.objects.clear();
         assert_eq!(s.highest(), 2);
         assert!(!s.complete(1));
+    }
+
+    #[test]
+    fn version_numbers_are_checked() {
+        let target = Target::parse("file:///tmp/x").unwrap();
+        assert_eq!(next_version(&state(&[1, 2], &[1, 2, 3]), &target).unwrap(), 4);
+        let full = state(&[1], &[1, u32::MAX]);
+        let err = next_version(&full, &target).unwrap_err();
+        assert_eq!(crate::exit::code_of(&err), ExitCode::Publish);
+        assert!(format!("{err:#}").contains("v4294967295"), "{err:#}");
+    }
+
+    #[test]
+    fn history_gains_only_live_versions() {
+        let mut s = state(&[1, 2], &[1, 2, 3]);
+        assert!(s.missing_live_entries().is_empty(), "no pointer: nothing to add");
+        let meta = |v: u32| VersionMetadata {
+            schema: 1,
+            version: v,
+            created_at: String::new(),
+            published_at: String::new(),
+            games: 1,
+            metrics: BTreeMap::new(),
+            checksum: format!("c{v}"),
+            size: 1,
+            encoding: "identity".into(),
+            format_version: "1.0".into(),
+            source: String::new(),
+            builder_version: String::new(),
+            publisher_version: String::new(),
+        };
+        s.latest = Some(Latest::pointing_at(&meta(2), None, ""));
+        assert!(s.missing_live_entries().is_empty(), "the live v2 is recorded already");
+        // v3 went live but its publisher crashed before recording it.
+        s.latest = Some(Latest::pointing_at(&meta(3), None, ""));
+        let missing = s.missing_live_entries();
+        assert_eq!(missing.iter().map(|e| (e.version, e.checksum.as_str())).collect::<Vec<_>>(), [(3, "c3")]);
+        let mut entries = missing;
+        entries.push(HistoryEntry::of(&meta(4)));
+        let h = with_entries(&s.versions, &entries);
+        assert_eq!(h.versions.iter().map(|e| e.version).collect::<Vec<_>>(), [1, 2, 3, 4]);
+        assert_eq!(with_entries(&h, &entries), h, "adding twice changes nothing");
     }
 
     #[test]

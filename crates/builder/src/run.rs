@@ -173,7 +173,7 @@ fn gate(new_bytes: &[u8], live: Option<publish::LiveBlob>, args: &Args) -> anyho
     if new.is_empty() {
         return Err(anyhow::anyhow!("the new model holds no games")).stage(ExitCode::Validate);
     }
-    let Some(publish::LiveBlob { version: live_version, bytes: live_bytes, checksum }) = live else {
+    let Some(publish::LiveBlob { version: live_version, bytes: live_bytes, checksum, url }) = live else {
         v.checks.push("live model: none yet (first publish)".into());
         return Ok(v);
     };
@@ -182,6 +182,17 @@ fn gate(new_bytes: &[u8], live: Option<publish::LiveBlob>, args: &Args) -> anyho
         tracing::warn!("{problem}; publishing the new model without comparing it with the live one");
         v.checks.push(format!("live model: BROKEN ({problem}), replaced without comparison"));
         v.live_problem = Some(problem);
+    };
+    let Some(live_bytes) = live_bytes else {
+        let own = crate::publish::layout::blob_name(live_version);
+        broken(
+            &mut v,
+            format!(
+                "latest.json names `{url}` as the live v{live_version}'s blob, not {own} (visitors' loaders \
+                 download the wrong object)"
+            ),
+        );
+        return Ok(v);
     };
     let actual = crate::publish::layout::sha256_hex(&live_bytes);
     if !actual.eq_ignore_ascii_case(&checksum) {
@@ -431,7 +442,8 @@ mod tests {
 
     fn live_blob(version: u32, bytes: Vec<u8>) -> publish::LiveBlob {
         let checksum = crate::publish::layout::sha256_hex(&bytes);
-        publish::LiveBlob { version, bytes, checksum }
+        let url = crate::publish::layout::blob_name(version);
+        publish::LiveBlob { version, bytes: Some(bytes), checksum, url }
     }
 
     #[test]
@@ -452,6 +464,11 @@ mod tests {
         // A live blob that matches its checksum but does not decode.
         let v = gate(&new, Some(live_blob(4, b"garbage".to_vec())), &a).expect("replaced");
         assert!(v.live_problem.as_deref().is_some_and(|p| p.contains("does not decode")), "{v:?}");
+        // A pointer whose url names another object: nothing was downloaded.
+        let mut live = live_blob(6, blob(100, 0.30, 6));
+        (live.bytes, live.url) = (None, "latest.json".into());
+        let v = gate(&new, Some(live), &a).expect("replaced");
+        assert!(v.live_problem.as_deref().is_some_and(|p| p.contains("`latest.json`")), "{v:?}");
         // A sound live model is compared as before, with no problem reported.
         let v = gate(&new, Some(live_blob(5, blob(100, 0.30, 5))), &a).expect("accepted");
         assert_eq!(v.live_problem, None);

@@ -209,3 +209,27 @@ fn a_live_blob_that_does_not_match_its_checksum_is_reported_and_replaced() {
     assert!(sum["validate"]["liveProblem"].as_str().is_some_and(|p| p.contains("v2")), "{sum}");
     assert_eq!(s.live(), Some(3));
 }
+
+#[test]
+fn a_pointer_naming_another_object_than_its_blob_is_reported_and_replaced() {
+    let s = Site::new(false);
+    generate(&s.path("igdb"), 150);
+    let sandbox = s.path("igdb").display().to_string();
+    let out = s.run("snapshot", &["--sandbox", &sandbox]);
+    assert!(out.status.success(), "{}", show(&out));
+    // latest.json's url points at another object of the bucket (here latest.json itself): the
+    // gate must not read it as the live model; visitors get the wrong object, so the site is
+    // broken and a verified new version replaces it, loudly.
+    let path = s.path("bucket/latest.json");
+    let mut latest: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(&path).expect("latest.json")).expect("JSON");
+    latest["url"] = "latest.json".into();
+    std::fs::write(&path, serde_json::to_vec(&latest).expect("JSON")).expect("write");
+    let out = s.run("snapshot", &["--skip-fetch"]);
+    assert!(out.status.success(), "{}", show(&out));
+    let sum = summary(&out);
+    assert_eq!(sum["version"], 2, "{sum}");
+    let problem = sum["validate"]["liveProblem"].as_str().unwrap_or_default();
+    assert!(problem.contains("`latest.json`") && problem.contains("models/v1/model.bin"), "{sum}");
+    assert_eq!(s.live(), Some(2));
+}
