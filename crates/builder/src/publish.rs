@@ -3,17 +3,19 @@
 //!
 //! The publish sequence (DESIGN.md, docs/decisions/401-bucket-layout.md):
 //! 1. read `versions.json`, `latest.json` (keeping their generations) and the `models/` listing;
-//!    the new version is N = the highest number seen anywhere + 1;
+//!    the new version is N = the highest number seen anywhere + 1 (checked: no wrap-around);
 //! 2. upload `models/vN/model.bin`, then `models/vN/metadata.json`, both create-only
 //!    (`ifGenerationMatch=0`), immutable, cached for a year;
-//! 3. rewrite `versions.json` under the generation read in step 1;
-//! 4. rewrite `latest.json` last, under its generation: the only step visitors see.
+//! 3. rewrite `latest.json` under its generation: the only step visitors see;
+//! 4. only then add vN to `versions.json`, under its generation (re-read and retried when it
+//!    changed), so the history never names a version that was never live.
 //!
 //! A crash anywhere leaves `latest.json` naming the previous complete version (it only ever
 //! changes in one atomic write, after everything it names exists). A concurrent publisher makes
 //! one of the conditional writes fail with HTTP 412; the loser stops with "another publisher won"
-//! (exit 13) having overwritten nothing. Retention (`--keep K`) runs only after the pointer moved
-//! and never deletes the live version.
+//! (exit 13) having overwritten nothing. Retention (`--keep K`) runs only after the pointer moved,
+//! from a fresh read of the bucket, and never deletes the version the pointer names at that
+//! moment (a rollback may have landed meanwhile).
 
 pub mod bucket;
 pub mod layout;
@@ -132,10 +134,12 @@ fn store<T>(r: Result<T, StoreError>, step: impl FnOnce() -> String) -> anyhow::
 }
 
 /// Test hook: `PLAYALIKE_FAILPOINT=STEP` makes the process exit at once (code 86, no cleanup)
-/// right after STEP (`after-blob`, `after-metadata`, `after-versions`, `after-latest`), as a
-/// crash would. `PLAYALIKE_FAILPOINT=wait-after-read:DIR:N` makes the process, after reading the
-/// bucket state, drop a file in DIR and wait until N files are there: a barrier that makes
-/// concurrent publishers read the same state before either writes (the race test).
+/// right after STEP (`after-blob`, `after-metadata`, `after-latest`, `after-versions`), as a
+/// crash would. `PLAYALIKE_FAILPOINT=wait-STEP:DIR:N` makes the process, at STEP, drop a file in
+/// DIR and wait until N files are there: a barrier. `after-read` (publish and rollback, after
+/// reading the bucket state) makes concurrent publishers read the same state before either
+/// writes; `before-pointer` holds a rollback after it checked its target and before it moves
+/// the pointer (the race tests).
 pub(crate) async fn failpoint(step: &str) {
     let Ok(fp) = std::env::var("PLAYALIKE_FAILPOINT") else { return };
     if fp == step {
@@ -176,6 +180,25 @@ impl State {
         h.max(l).max(o)
     }
 
+    /// The entries `versions.json` lacks for the versions this state shows were live: the
+    /// pointer's. A publisher that crashed between moving the pointer and recording the history
+    /// left its (live) version out; the next one puts it back.
+    fn missing_live_entries(&self) -> Vec<HistoryEntry> {
+        let Some(l) = &self.latest else { return Vec::new() };
+        if self.versions.versions.iter().any(|e| e.version == l.version) {
+            return Vec::new();
+        }
+        vec![HistoryEntry {
+            version: l.version,
+            created_at: l.created_at.clone(),
+            published_at: l.published_at.clone(),
+            checksum: l.checksum.clone(),
+            size: l.size,
+            games: l.games,
+            metrics: l.metrics.clone(),
+        }]
+    }
+
     /// True when the version's blob and metadata both exist.
     fn complete(&self, version: u32) -> bool {
         self.objects.get(&version).is_some_and(|names| {
@@ -184,12 +207,28 @@ impl State {
     }
 }
 
+/// N for a new version: the highest number seen anywhere + 1, checked (a stray
+/// `models/v4294967295/` object leaves no number to take).
+fn next_version(state: &State, target: &Target) -> anyhow::Result<u32> {
+    let highest = state.highest();
+    highest
+        .checked_add(1)
+        .with_context(|| {
+            format!(
+                "{target} already holds v{highest}, the highest version number possible: no version number \
+                 is left for a new one (remove the stray objects under models/v{highest}/ by hand)"
+            )
+        })
+        .stage(ExitCode::Publish)
+}
+
 async fn read_json<T: serde::de::DeserializeOwned>(
     bucket: &Bucket,
     target: &Target,
     name: &str,
 ) -> anyhow::Result<Option<(T, i64)>> {
-    let got = store(bucket.get(name).await, || format!("reading {name} from {target}"))?;
+    let max = if name == layout::VERSIONS { layout::MAX_HISTORY } else { layout::MAX_DOCUMENT };
+    let got = store(bucket.get(name, max).await, || format!("reading {name} from {target}"))?;
     let Some((bytes, generation)) = got else { return Ok(None) };
     let doc = serde_json::from_slice(&bytes)
         .with_context(|| format!("while parsing {name} from {target} (fix or delete it by hand)"))
@@ -227,17 +266,31 @@ async fn open(args: &BucketArgs, create: bool) -> anyhow::Result<(Target, Bucket
     Ok((target, bucket))
 }
 
+/// The live model as latest.json names it.
+#[derive(Debug, Clone)]
+pub struct LiveBlob {
+    /// The live version.
+    pub version: u32,
+    /// Its blob as downloaded (not yet checked); None when latest.json's `url` names another
+    /// object than `models/vN/model.bin` (not downloaded: nothing but our own blob is read).
+    pub bytes: Option<Vec<u8>>,
+    /// The blob URL latest.json gives (what visitors' loaders download).
+    pub url: String,
+    /// The SHA-256 latest.json says the blob has: compare before trusting `bytes`.
+    pub checksum: String,
+}
+
 /// The live version and its blob, downloaded through latest.json; None when nothing is
 /// published yet (or a local bucket folder does not exist yet). Failures are tagged `code`
 /// (the caller's stage), refused credentials 14.
-pub async fn live_blob(args: &BucketArgs, code: ExitCode) -> anyhow::Result<Option<(u32, Vec<u8>)>> {
+pub async fn live_blob(args: &BucketArgs, code: ExitCode) -> anyhow::Result<Option<LiveBlob>> {
     let target = args.target()?;
     let bucket = match Bucket::open(&target, &args.connection(), false).await {
         Ok(b) => b,
         Err(StoreError::NoBucket { .. }) if !target.is_gcs() => return Ok(None),
         Err(e) => return Err(tag_store_error(e, &format!("opening {target}"), code)),
     };
-    let latest = match bucket.get(layout::LATEST).await {
+    let latest = match bucket.get(layout::LATEST, layout::MAX_DOCUMENT).await {
         Ok(Some((bytes, _))) => bytes,
         Ok(None) => return Ok(None),
         Err(e) => return Err(tag_store_error(e, &format!("reading latest.json from {target}"), code)),
@@ -245,12 +298,19 @@ pub async fn live_blob(args: &BucketArgs, code: ExitCode) -> anyhow::Result<Opti
     let latest: Latest = serde_json::from_slice(&latest)
         .with_context(|| format!("while parsing latest.json from {target}"))
         .stage(code)?;
-    match bucket.get(&latest.url).await {
-        Ok(Some((blob, _))) => Ok(Some((latest.version, blob))),
+    // The pointer must name its own blob; any other object is not downloaded (the gate reports
+    // such a pointer as a broken live model).
+    let expected = layout::blob_name(latest.version);
+    let live = LiveBlob { version: latest.version, bytes: None, checksum: latest.checksum, url: latest.url };
+    if live.url != expected {
+        return Ok(Some(live));
+    }
+    match bucket.get(&expected, layout::MAX_BLOB).await {
+        Ok(Some((bytes, _))) => Ok(Some(LiveBlob { bytes: Some(bytes), ..live })),
         Ok(None) => {
-            Err(anyhow::anyhow!("latest.json of {target} names {}, which is missing", latest.url)).stage(code)
+            Err(anyhow::anyhow!("latest.json of {target} names {expected}, which is missing")).stage(code)
         }
-        Err(e) => Err(tag_store_error(e, &format!("downloading {} from {target}", latest.url), code)),
+        Err(e) => Err(tag_store_error(e, &format!("downloading {expected} from {target}"), code)),
     }
 }
 
@@ -285,7 +345,7 @@ pub async fn execute(args: &Args) -> anyhow::Result<Summary> {
     };
     failpoint("after-read").await;
 
-    let version = state.highest() + 1;
+    let version = next_version(&state, &target)?;
     // The version lives in the bucket's files *and* in the blob, so `status()` in the browser
     // reports it (docs/decisions/402-version-stamped-at-publish.md). Re-encode and check it.
     catalog.metadata.model_version = version;
@@ -322,10 +382,11 @@ pub async fn execute(args: &Args) -> anyhow::Result<Summary> {
         publisher_version: env!("CARGO_PKG_VERSION").to_string(),
     };
     let meta_json = serde_json::to_vec_pretty(&meta).context("while writing metadata.json")?;
-    let mut versions = state.versions.clone();
-    versions.schema = layout::SCHEMA;
-    versions.versions.push(HistoryEntry::of(&meta));
-    versions.versions.sort_by_key(|e| e.version);
+    // versions.json names only versions that were live: ours is added after the pointer moved
+    // (with the live one the history may lack, see `missing_live_entries`).
+    let mut new_entries = state.missing_live_entries();
+    new_entries.push(HistoryEntry::of(&meta));
+    let versions = with_entries(&state.versions, &new_entries);
     let versions_json = serde_json::to_vec_pretty(&versions).context("while writing versions.json")?;
     let blob_name = layout::blob_name(version);
     let absolute_url = bucket.as_ref().and_then(|b| b.public_url(&blob_name));
@@ -358,17 +419,6 @@ pub async fn execute(args: &Args) -> anyhow::Result<Summary> {
         ),
         (
             Put {
-                name: layout::VERSIONS,
-                bytes: &versions_json,
-                content_type: "application/json",
-                cache_control: layout::CACHE_POINTER,
-                encoding: Encoding::Identity,
-                if_generation_match: state.versions_gen,
-            },
-            "after-versions",
-        ),
-        (
-            Put {
                 name: layout::LATEST,
                 bytes: &latest_json,
                 content_type: "application/json",
@@ -377,6 +427,17 @@ pub async fn execute(args: &Args) -> anyhow::Result<Summary> {
                 if_generation_match: state.latest_gen,
             },
             "after-latest",
+        ),
+        (
+            Put {
+                name: layout::VERSIONS,
+                bytes: &versions_json,
+                content_type: "application/json",
+                cache_control: layout::CACHE_POINTER,
+                encoding: Encoding::Identity,
+                if_generation_match: state.versions_gen,
+            },
+            "after-versions",
         ),
     ];
     let writes: Vec<Write> = plan
@@ -404,6 +465,14 @@ pub async fn execute(args: &Args) -> anyhow::Result<Summary> {
     let Some(bucket) = bucket.filter(|_| !args.dry_run) else { return Ok(summary) };
 
     for (i, (put, fp)) in plan.iter().enumerate() {
+        if put.name == layout::VERSIONS {
+            // The pointer moved: v{version} is live. Record it, re-reading the history when
+            // something else changed it since (a rollback does not, another publisher might).
+            record_history(&bucket, &target, &state, &new_entries, version).await?;
+            tracing::info!("wrote {}", put.name);
+            failpoint(fp).await;
+            continue;
+        }
         store(bucket.put(put).await, || {
             format!(
                 "publishing v{version} to {target}: uploading {} (step {} of {})",
@@ -417,42 +486,109 @@ pub async fn execute(args: &Args) -> anyhow::Result<Summary> {
     }
 
     if let Some(keep) = args.keep {
-        let mut after = state;
-        after.objects.entry(version).or_default().extend([blob_name.clone(), meta_name.clone()]);
-        after.versions = versions;
-        summary.deleted = retention(&bucket, &target, &after, version, keep as usize).await?;
+        summary.deleted = retention(&bucket, &target, version, keep as usize).await?;
     }
     Ok(summary)
 }
 
-/// The versions retention deletes: every version with objects that is neither among the newest
-/// `keep` published versions nor the live one, and older than the newest published version (a
-/// higher number may be another publisher's upload in flight).
-fn doomed(state: &State, live: u32, keep: usize) -> Vec<u32> {
-    let published: BTreeSet<u32> = state.versions.versions.iter().map(|e| e.version).collect();
-    let newest = published.iter().next_back().copied().unwrap_or(live);
-    let kept: BTreeSet<u32> = published.iter().rev().take(keep).copied().chain([live]).collect();
-    state.objects.keys().copied().filter(|v| !kept.contains(v) && *v < newest).collect()
+/// `history` plus `entries` (those it lacks), by increasing version.
+fn with_entries(history: &Versions, entries: &[HistoryEntry]) -> Versions {
+    let mut versions = history.clone();
+    versions.schema = layout::SCHEMA;
+    for e in entries {
+        if !versions.versions.iter().any(|h| h.version == e.version) {
+            versions.versions.push(e.clone());
+        }
+    }
+    versions.versions.sort_by_key(|e| e.version);
+    versions
 }
 
-async fn retention(
+/// Attempts at recording the history when other writers keep changing it.
+const HISTORY_ATTEMPTS: u32 = 5;
+
+/// Adds `entries` to `versions.json` under a generation precondition, after the pointer moved.
+/// The first attempt uses the state read at the start; a lost race re-reads and tries again.
+async fn record_history(
     bucket: &Bucket,
     target: &Target,
     state: &State,
-    live: u32,
-    keep: usize,
-) -> anyhow::Result<Vec<u32>> {
-    let doomed = doomed(state, live, keep);
-    for v in &doomed {
+    entries: &[HistoryEntry],
+    version: u32,
+) -> anyhow::Result<()> {
+    let (mut history, mut generation) = (state.versions.clone(), state.versions_gen);
+    let mut attempt = 0;
+    loop {
+        attempt += 1;
+        let doc = with_entries(&history, entries);
+        if doc == history {
+            return Ok(());
+        }
+        let json = serde_json::to_vec_pretty(&doc).context("while writing versions.json")?;
+        let put = Put {
+            name: layout::VERSIONS,
+            bytes: &json,
+            content_type: "application/json",
+            cache_control: layout::CACHE_POINTER,
+            encoding: Encoding::Identity,
+            if_generation_match: generation,
+        };
+        let step = || {
+            format!(
+                "recording v{version} in {target}/versions.json (v{version} is live; the next publish \
+                 records it if this fails)"
+            )
+        };
+        match bucket.put(&put).await {
+            Ok(_) => return Ok(()),
+            Err(StoreError::PreconditionFailed { .. }) if attempt < HISTORY_ATTEMPTS => {
+                tracing::warn!("versions.json changed since it was read; re-reading it");
+                let (h, g) =
+                    read_json::<Versions>(bucket, target, layout::VERSIONS).await?.unwrap_or_default();
+                (history, generation) = (h, g);
+            }
+            Err(e) => return store(Err(e), step),
+        }
+    }
+}
+
+/// The versions retention deletes: every version with objects that is neither among the newest
+/// `keep` published versions nor `protected` (ours, and the live one), and older than the newest
+/// published version (a higher number may be another publisher's upload in flight).
+fn doomed(state: &State, protected: &[u32], keep: usize) -> Vec<u32> {
+    let published: BTreeSet<u32> = state.versions.versions.iter().map(|e| e.version).collect();
+    let newest = published.iter().next_back().copied().into_iter().chain(protected.iter().copied()).max();
+    let kept: BTreeSet<u32> =
+        published.iter().rev().take(keep).copied().chain(protected.iter().copied()).collect();
+    state.objects.keys().copied().filter(|v| !kept.contains(v) && newest.is_some_and(|n| *v < n)).collect()
+}
+
+/// Deletes old versions (`--keep`). Works from the bucket as it is *now*, not as it was when
+/// the publish began: a rollback may have moved the pointer since. The pointer is read again
+/// right before each version goes, and the version it names is never deleted
+/// (docs/decisions/408-publish-hardening.md).
+async fn retention(bucket: &Bucket, target: &Target, ours: u32, keep: usize) -> anyhow::Result<Vec<u32>> {
+    let fresh = read_state(bucket, target).await?;
+    let mut protected = vec![ours];
+    protected.extend(fresh.latest.as_ref().map(|l| l.version));
+    let mut deleted = Vec::new();
+    for v in doomed(&fresh, &protected, keep) {
+        // Re-read the pointer right before deleting: a rollback that landed since names v.
+        let live = read_json::<Latest>(bucket, target, layout::LATEST).await?.map(|(l, _)| l.version);
+        if live == Some(v) {
+            tracing::warn!("retention: v{v} became live meanwhile (a rollback); keeping it");
+            continue;
+        }
         // The blob first: a version without its blob is incomplete and never chosen again.
-        let mut names = state.objects.get(v).cloned().unwrap_or_default();
+        let mut names = fresh.objects.get(&v).cloned().unwrap_or_default();
         names.sort_by_key(|n| !n.ends_with("model.bin"));
         for name in names {
             store(bucket.delete(&name).await, || format!("deleting {name} from {target} (retention)"))?;
         }
         tracing::info!("retention: deleted v{v}");
+        deleted.push(v);
     }
-    Ok(doomed)
+    Ok(deleted)
 }
 
 /// Runs `playalike publish`.
@@ -557,14 +693,20 @@ pub async fn execute_rollback(args: &RollbackArgs) -> anyhow::Result<RollbackSum
         .stage(ExitCode::Publish);
     }
     let meta_name = layout::metadata_name(to);
-    let (meta, _) = read_json::<VersionMetadata>(&bucket, &target, &meta_name)
-        .await?
-        .with_context(|| format!("{meta_name} vanished from {target}"))
+    let (meta_bytes, _) = store(bucket.get(&meta_name, layout::MAX_DOCUMENT).await, || {
+        format!("reading {meta_name} from {target}")
+    })?
+    .with_context(|| format!("{meta_name} vanished from {target}"))
+    .stage(ExitCode::Publish)?;
+    let meta: VersionMetadata = serde_json::from_slice(&meta_bytes)
+        .with_context(|| format!("while parsing {meta_name} from {target}"))
         .stage(ExitCode::Publish)?;
     let blob_name = layout::blob_name(to);
-    let (blob, _) = store(bucket.get(&blob_name).await, || format!("downloading {blob_name} from {target}"))?
-        .with_context(|| format!("{blob_name} vanished from {target}"))
-        .stage(ExitCode::Publish)?;
+    let (blob, _) = store(bucket.get(&blob_name, layout::MAX_BLOB).await, || {
+        format!("downloading {blob_name} from {target}")
+    })?
+    .with_context(|| format!("{blob_name} vanished from {target}"))
+    .stage(ExitCode::Publish)?;
     let checksum = layout::sha256_hex(&blob);
     if checksum != meta.checksum {
         return Err(anyhow::anyhow!(
@@ -586,10 +728,66 @@ pub async fn execute_rollback(args: &RollbackArgs) -> anyhow::Result<RollbackSum
         encoding: Encoding::Identity,
         if_generation_match: state.latest_gen,
     };
+    failpoint("before-pointer").await;
     store(bucket.put(&put).await, || {
         format!("rolling {target} back from v{live} to v{to}: uploading latest.json")
     })?;
+    // Retention (of a publisher that read the pointer before this write) may have deleted v{to}
+    // after it was checked above: the pointer would name a 404. Put back what vanished, from the
+    // verified bytes in hand (create-only, so nothing is overwritten).
+    restore_if_deleted(&bucket, &target, to, &blob, &meta_bytes, &meta).await?;
     Ok(RollbackSummary { bucket: target.to_string(), from: live, to, checksum })
+}
+
+/// Re-creates v{to}'s objects when they vanished after the rollback checked them.
+async fn restore_if_deleted(
+    bucket: &Bucket,
+    target: &Target,
+    to: u32,
+    blob: &[u8],
+    meta_bytes: &[u8],
+    meta: &VersionMetadata,
+) -> anyhow::Result<()> {
+    let prefix = format!("{}v{to}/", layout::MODELS_PREFIX);
+    let present: Vec<String> =
+        store(bucket.list(&prefix).await, || format!("checking {target}/{prefix} after the rollback"))?
+            .into_iter()
+            .map(|o| o.name)
+            .collect();
+    let encoding = if target.is_gcs() && meta.encoding == Encoding::Gzip.name() {
+        Encoding::Gzip
+    } else {
+        Encoding::Identity
+    };
+    let (blob_name, meta_name) = (layout::blob_name(to), layout::metadata_name(to));
+    let objects = [
+        (&blob_name, blob, "application/octet-stream", encoding),
+        (&meta_name, meta_bytes, "application/json", Encoding::Identity),
+    ];
+    for (name, bytes, content_type, encoding) in objects {
+        if present.contains(name) {
+            continue;
+        }
+        tracing::warn!("{name} was deleted (by retention) while rolling back to v{to}; restored it");
+        let put = Put {
+            name,
+            bytes,
+            content_type,
+            cache_control: layout::CACHE_IMMUTABLE,
+            encoding,
+            if_generation_match: 0,
+        };
+        match bucket.put(&put).await {
+            // Someone else put it back first: immutable objects, so it holds the same bytes.
+            Ok(_) | Err(StoreError::PreconditionFailed { .. }) => {}
+            Err(e) => {
+                return store(Err(e), || {
+                    format!("restoring {name} in {target}: latest.json names v{to}, which is now incomplete")
+                });
+            }
+        }
+    }
+    Ok(())
 }
 
 /// Runs `playalike rollback`.
@@ -899,7 +1097,11 @@ mod tests {
         ];
         for (published, objects, live, keep, want) in cases {
             let s = state(published, objects);
-            assert_eq!(doomed(&s, *live, *keep), *want, "{published:?} {objects:?} live {live} keep {keep}");
+            assert_eq!(
+                doomed(&s, &[*live], *keep),
+                *want,
+                "{published:?} {objects:?} live {live} keep {keep}"
+            );
         }
     }
 
@@ -970,6 +1172,48 @@ mod tests {
         for bad in ["1.5", "-0.1", "NaN", "high"] {
             assert!(parse_min_recall(bad).is_err(), "{bad}");
         }
+    }
+
+    #[test]
+    fn version_numbers_are_checked() {
+        let target = Target::parse("file:///tmp/x").unwrap();
+        assert_eq!(next_version(&state(&[1, 2], &[1, 2, 3]), &target).unwrap(), 4);
+        let full = state(&[1], &[1, u32::MAX]);
+        let err = next_version(&full, &target).unwrap_err();
+        assert_eq!(crate::exit::code_of(&err), ExitCode::Publish);
+        assert!(format!("{err:#}").contains("v4294967295"), "{err:#}");
+    }
+
+    #[test]
+    fn history_gains_only_live_versions() {
+        let mut s = state(&[1, 2], &[1, 2, 3]);
+        assert!(s.missing_live_entries().is_empty(), "no pointer: nothing to add");
+        let meta = |v: u32| VersionMetadata {
+            schema: 1,
+            version: v,
+            created_at: String::new(),
+            published_at: String::new(),
+            games: 1,
+            metrics: BTreeMap::new(),
+            checksum: format!("c{v}"),
+            size: 1,
+            encoding: "identity".into(),
+            format_version: "1.0".into(),
+            source: String::new(),
+            builder_version: String::new(),
+            publisher_version: String::new(),
+        };
+        s.latest = Some(Latest::pointing_at(&meta(2), None, ""));
+        assert!(s.missing_live_entries().is_empty(), "the live v2 is recorded already");
+        // v3 went live but its publisher crashed before recording it.
+        s.latest = Some(Latest::pointing_at(&meta(3), None, ""));
+        let missing = s.missing_live_entries();
+        assert_eq!(missing.iter().map(|e| (e.version, e.checksum.as_str())).collect::<Vec<_>>(), [(3, "c3")]);
+        let mut entries = missing;
+        entries.push(HistoryEntry::of(&meta(4)));
+        let h = with_entries(&s.versions, &entries);
+        assert_eq!(h.versions.iter().map(|e| e.version).collect::<Vec<_>>(), [1, 2, 3, 4]);
+        assert_eq!(with_entries(&h, &entries), h, "adding twice changes nothing");
     }
 
     #[test]

@@ -92,6 +92,10 @@ pub struct Validation {
     pub unchanged: bool,
     /// The checks run, each `name: verdict`.
     pub checks: Vec<String>,
+    /// What is wrong with the live model, when its blob fails latest.json's checksum or does not
+    /// decode: it was replaced without comparison (and a warning was logged).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub live_problem: Option<String>,
 }
 
 /// The job's summary: the one JSON line at the end.
@@ -156,8 +160,11 @@ fn recall_key(metrics: &BTreeMap<String, f64>) -> Option<(&String, f64)> {
 
 /// Compares the new model with the live one. Refuses (exit 12) a model with no games, one that
 /// shrank below `min_games_ratio` of the live one, or whose held-out recall dropped by more than
-/// `max_recall_drop`. A live model that does not decode is replaced without comparison.
-fn gate(new_bytes: &[u8], live: Option<(u32, Vec<u8>)>, args: &Args) -> anyhow::Result<Validation> {
+/// `max_recall_drop`. A live blob that fails latest.json's checksum or does not decode is broken
+/// for every visitor already (their loaders verify the checksum): it is not compared against,
+/// and the new model, which passed the checks that need no live model, replaces it, with a
+/// warning and `liveProblem` in the summary (docs/decisions/408-publish-hardening.md).
+fn gate(new_bytes: &[u8], live: Option<publish::LiveBlob>, args: &Args) -> anyhow::Result<Validation> {
     let new =
         Engine::from_bytes(new_bytes).context("the new model does not decode").stage(ExitCode::Validate)?;
     let mut v =
@@ -166,18 +173,43 @@ fn gate(new_bytes: &[u8], live: Option<(u32, Vec<u8>)>, args: &Args) -> anyhow::
     if new.is_empty() {
         return Err(anyhow::anyhow!("the new model holds no games")).stage(ExitCode::Validate);
     }
-    let Some((live_version, live_bytes)) = live else {
+    let Some(publish::LiveBlob { version: live_version, bytes: live_bytes, checksum, url }) = live else {
         v.checks.push("live model: none yet (first publish)".into());
         return Ok(v);
     };
     v.live_version = Some(live_version);
+    let broken = |v: &mut Validation, problem: String| {
+        tracing::warn!("{problem}; publishing the new model without comparing it with the live one");
+        v.checks.push(format!("live model: BROKEN ({problem}), replaced without comparison"));
+        v.live_problem = Some(problem);
+    };
+    let Some(live_bytes) = live_bytes else {
+        let own = crate::publish::layout::blob_name(live_version);
+        broken(
+            &mut v,
+            format!(
+                "latest.json names `{url}` as the live v{live_version}'s blob, not {own} (visitors' loaders \
+                 download the wrong object)"
+            ),
+        );
+        return Ok(v);
+    };
+    let actual = crate::publish::layout::sha256_hex(&live_bytes);
+    if !actual.eq_ignore_ascii_case(&checksum) {
+        broken(
+            &mut v,
+            format!(
+                "the live v{live_version}'s blob has sha256 {actual}, but latest.json's checksum is {checksum} \
+                 (visitors' loaders refuse it)"
+            ),
+        );
+        return Ok(v);
+    }
+    v.checks.push(format!("live model v{live_version} checksum: ok"));
     let live = match Engine::from_bytes(&live_bytes) {
         Ok(e) => e,
         Err(e) => {
-            tracing::warn!(
-                "the live model v{live_version} does not decode ({e}); replacing it without comparison"
-            );
-            v.checks.push(format!("live model v{live_version} decodes: no ({e}), replaced"));
+            broken(&mut v, format!("the live v{live_version}'s blob does not decode ({e})"));
             return Ok(v);
         }
     };
@@ -293,7 +325,7 @@ async fn stages(args: &Args, summary: &mut Summary) -> anyhow::Result<()> {
     summary.failed_stage = Some("publish".into());
     let live = publish::live_blob(&args.target, ExitCode::Publish).await?;
     summary.failed_stage = Some("validate".into());
-    summary.previous_version = live.as_ref().map(|(v, _)| *v);
+    summary.previous_version = live.as_ref().map(|l| l.version);
     let validation = gate(&new_bytes, live, args);
     summary.durations.validate = t.elapsed().as_secs_f64();
     let validation = validation?;
@@ -398,7 +430,7 @@ mod tests {
             (100, 0.20, Some((100, 0.30)), false),
         ];
         for (games, recall, live, ok) in cases {
-            let live = live.map(|(g, r)| (3, blob(g, r, 3)));
+            let live = live.map(|(g, r)| live_blob(3, blob(g, r, 3)));
             let got = gate(&blob(games, recall, 0), live, &a);
             assert_eq!(got.is_ok(), ok, "{games} {recall} {got:?}");
             if let Err(e) = got {
@@ -406,6 +438,41 @@ mod tests {
             }
         }
         assert!(gate(b"garbage", None, &a).is_err());
+    }
+
+    fn live_blob(version: u32, bytes: Vec<u8>) -> publish::LiveBlob {
+        let checksum = crate::publish::layout::sha256_hex(&bytes);
+        let url = crate::publish::layout::blob_name(version);
+        publish::LiveBlob { version, bytes: Some(bytes), checksum, url }
+    }
+
+    #[test]
+    fn gate_reports_a_broken_live_model_and_replaces_it() {
+        let a = args();
+        let new = blob(100, 0.30, 0);
+        // The live blob is a much bigger, better model, but not what latest.json's checksum says:
+        // it is not compared against (which would refuse the new model), and the report says why.
+        let mut live = live_blob(3, blob(1000, 0.9, 3));
+        live.checksum = "00".repeat(32);
+        let v = gate(&new, Some(live), &a).expect("replaced");
+        assert!(
+            v.live_problem.as_deref().is_some_and(|p| p.contains("checksum") && p.contains("v3")),
+            "{v:?}"
+        );
+        assert!(v.checks.iter().any(|c| c.contains("BROKEN")), "{v:?}");
+        assert!(!v.unchanged);
+        // A live blob that matches its checksum but does not decode.
+        let v = gate(&new, Some(live_blob(4, b"garbage".to_vec())), &a).expect("replaced");
+        assert!(v.live_problem.as_deref().is_some_and(|p| p.contains("does not decode")), "{v:?}");
+        // A pointer whose url names another object: nothing was downloaded.
+        let mut live = live_blob(6, blob(100, 0.30, 6));
+        (live.bytes, live.url) = (None, "latest.json".into());
+        let v = gate(&new, Some(live), &a).expect("replaced");
+        assert!(v.live_problem.as_deref().is_some_and(|p| p.contains("`latest.json`")), "{v:?}");
+        // A sound live model is compared as before, with no problem reported.
+        let v = gate(&new, Some(live_blob(5, blob(100, 0.30, 5))), &a).expect("accepted");
+        assert_eq!(v.live_problem, None);
+        assert!(v.unchanged);
     }
 
     #[test]

@@ -420,8 +420,8 @@ fn a_crash_at_any_step_leaves_latest_complete() {
         for (step, moved) in [
             ("after-blob", false),
             ("after-metadata", false),
-            ("after-versions", false),
             ("after-latest", true),
+            ("after-versions", true),
         ] {
             seed += 1;
             let before = s.live();
@@ -436,6 +436,9 @@ fn a_crash_at_any_step_leaves_latest_complete() {
         let out = s.publish(99, &["--keep", "1"]);
         assert!(out.status.success(), "{kind:?}: {}", show(&out));
         assert_eq!(s.assert_latest_complete(), 6, "{kind:?}: v2..v5 were taken by the crashed runs");
+        // The history names the versions that were live (v4 crashed before recording itself;
+        // the next publish recorded it), never the ones that were not (v2, v3).
+        assert_eq!(history(&s), [1, 4, 5, 6], "{kind:?}");
     }
 }
 
@@ -671,4 +674,259 @@ fn an_upload_whose_answer_was_lost_is_retried_and_recognised() {
         let bytes = s.read(name).expect("bytes");
         assert_eq!(o["metadata"]["playalike-sha256"], sha256_hex(&bytes), "{name}");
     }
+}
+
+/// Starts `cmd` with a barrier failpoint at `step` (`wait-STEP:DIR:2`) and returns once the
+/// child has reached it. No time limit: a child that exits before reaching the barrier fails the
+/// test at once.
+fn pause(step: &str, barrier: &Path, cmd: &mut Command) -> std::process::Child {
+    let mut child = cmd
+        .env("PLAYALIKE_FAILPOINT", format!("wait-{step}:{}:2", barrier.display()))
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("spawn");
+    loop {
+        if let Some(status) = child.try_wait().expect("poll child") {
+            let out = child.wait_with_output().expect("wait");
+            panic!("the child exited ({status}) before reaching {step}: {}", show(&out));
+        }
+        if std::fs::read_dir(barrier).map(|d| d.count()).unwrap_or(0) >= 1 {
+            return child;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+}
+
+/// Lets a child held by [`pause`] go on, and waits for it.
+fn release(barrier: &Path, child: std::process::Child) -> std::process::Output {
+    std::fs::write(barrier.join("release"), b"").expect("release the barrier");
+    child.wait_with_output().expect("wait")
+}
+
+/// Runs `cmd` up to the barrier at `step`, runs `meanwhile`, then lets it finish.
+fn paused_at(
+    step: &str,
+    barrier: &Path,
+    cmd: &mut Command,
+    meanwhile: impl FnOnce(),
+) -> std::process::Output {
+    let child = pause(step, barrier, cmd);
+    meanwhile();
+    release(barrier, child)
+}
+
+/// The version numbers versions.json names.
+fn history(s: &Store) -> Vec<u64> {
+    s.json("versions.json")["versions"]
+        .as_array()
+        .expect("list")
+        .iter()
+        .map(|e| e["version"].as_u64().expect("version"))
+        .collect()
+}
+
+#[test]
+fn retention_never_deletes_what_a_concurrent_rollback_made_live() {
+    for kind in KINDS {
+        let s = Store::new(kind);
+        for seed in 1..=3 {
+            assert!(s.publish(seed, &[]).status.success());
+        }
+        // The publisher moved the pointer to v4 and is about to apply --keep 1 (from the state it
+        // read before writing: v1..v3 doomed). A rollback to v2 lands in between.
+        let model = model_file(s.work(), 4);
+        let out = paused_at(
+            "after-latest",
+            &s.work().join("barrier"),
+            s.cmd("publish").arg("--model").arg(&model).args(["--keep", "1", "--json"]),
+            || {
+                let r = output(s.cmd("rollback").args(["--version", "2"]));
+                assert!(r.status.success(), "{kind:?} rollback: {}", show(&r));
+            },
+        );
+        assert!(out.status.success(), "{kind:?}: {}", show(&out));
+        assert_eq!(s.assert_latest_complete(), 2, "{kind:?}: the rolled-back-to version survives retention");
+        let summary: serde_json::Value = serde_json::from_slice(&out.stdout).expect("JSON");
+        let deleted = summary["deleted"].as_array().expect("deleted").clone();
+        assert!(!deleted.contains(&serde_json::json!(2)), "{kind:?}: {summary}");
+        assert!(!deleted.contains(&serde_json::json!(4)), "{kind:?}: v4 is its own fresh version: {summary}");
+        assert!(s.read("models/v4/model.bin").is_some(), "{kind:?}");
+    }
+}
+
+#[test]
+fn a_publisher_that_loses_the_pointer_leaves_the_history_alone() {
+    for kind in KINDS {
+        let s = Store::new(kind);
+        assert!(s.publish(1, &[]).status.success());
+        assert!(s.publish(2, &[]).status.success());
+        // The publisher has uploaded v3's objects; a rollback to v1 moves the pointer first.
+        let model = model_file(s.work(), 3);
+        let out = paused_at(
+            "after-metadata",
+            &s.work().join("barrier"),
+            s.cmd("publish").arg("--model").arg(&model),
+            || {
+                let r = output(s.cmd("rollback").arg("--previous"));
+                assert!(r.status.success(), "{kind:?} rollback: {}", show(&r));
+            },
+        );
+        assert_eq!(out.status.code(), Some(13), "{kind:?}: {}", show(&out));
+        assert!(String::from_utf8_lossy(&out.stderr).contains("another publisher won"), "{}", show(&out));
+        assert_eq!(s.assert_latest_complete(), 1, "{kind:?}");
+        assert_eq!(history(&s), [1, 2], "{kind:?}: v3 was never live, so the history does not name it");
+        // The next publish lands above the loser's leftovers and enters the history.
+        let out = s.publish(4, &[]);
+        assert!(out.status.success(), "{kind:?}: {}", show(&out));
+        assert_eq!(s.assert_latest_complete(), 4);
+        assert_eq!(history(&s), [1, 2, 4], "{kind:?}");
+    }
+}
+
+#[test]
+fn the_highest_possible_version_number_is_a_clear_error() {
+    for kind in KINDS {
+        let s = Store::new(kind);
+        assert!(s.publish(1, &[]).status.success());
+        // An object at v4294967295 (u32::MAX): there is no next number.
+        let name = "models/v4294967295/model.bin";
+        match &s.emu {
+            Some(e) => {
+                let url = format!(
+                    "{}/upload/storage/v1/b/{BUCKET}/o?uploadType=media&name=site/{name}",
+                    e.endpoint
+                );
+                let r = http("POST", &url, Some(b"junk".to_vec())).expect("upload");
+                assert!(r.status < 300, "{}", String::from_utf8_lossy(&r.body));
+            }
+            None => {
+                let path = s.work().join("bucket").join(name);
+                std::fs::create_dir_all(path.parent().expect("parent")).expect("mkdir");
+                std::fs::write(&path, b"junk").expect("write");
+            }
+        }
+        for extra in [&["--dry-run"][..], &[][..]] {
+            let out = s.publish(2, extra);
+            assert_eq!(out.status.code(), Some(13), "{kind:?} {extra:?}: {}", show(&out));
+            let err = String::from_utf8_lossy(&out.stderr);
+            assert!(err.contains("v4294967295") && err.contains("no version number"), "{kind:?}: {err}");
+        }
+        assert_eq!(s.assert_latest_complete(), 1, "{kind:?}: nothing changed");
+        assert_eq!(history(&s), [1]);
+    }
+}
+
+#[test]
+fn a_rollback_whose_target_retention_deleted_meanwhile_restores_it() {
+    for kind in KINDS {
+        let s = Store::new(kind);
+        for seed in 1..=3 {
+            assert!(s.publish(seed, &[]).status.success());
+        }
+        // A publisher has moved the pointer to v4 and is about to apply --keep 1.
+        let model = model_file(s.work(), 4);
+        let publisher = pause(
+            "after-latest",
+            &s.work().join("barrier-publish"),
+            s.cmd("publish").arg("--model").arg(&model).args(["--keep", "1", "--json"]),
+        );
+        // A rollback to v2 reads the pointer (v4), checks v2's blob, and stops before moving it.
+        let barrier = s.work().join("barrier-rollback");
+        let rollback = pause("before-pointer", &barrier, s.cmd("rollback").args(["--version", "2"]));
+        // Retention sees v4 live and deletes v1..v3; then the rollback points at v2.
+        let p = release(&s.work().join("barrier-publish"), publisher);
+        assert!(p.status.success(), "{kind:?}: {}", show(&p));
+        let r = release(&barrier, rollback);
+        assert!(r.status.success(), "{kind:?}: {}", show(&r));
+        assert_eq!(s.assert_latest_complete(), 2, "{kind:?}: the live version is complete, not a 404");
+        assert!(String::from_utf8_lossy(&r.stderr).contains("restored"), "{kind:?} says so: {}", show(&r));
+    }
+}
+
+#[test]
+fn oversized_bucket_documents_are_refused_before_they_are_read_whole() {
+    for kind in KINDS {
+        let s = Store::new(kind);
+        assert!(s.publish(1, &[]).status.success());
+        // latest.json padded to 2 MiB (still valid JSON): far beyond what a pointer needs.
+        let mut big = s.read("latest.json").expect("latest.json");
+        big.extend(std::iter::repeat_n(b' ', 2 << 20));
+        match &s.emu {
+            Some(e) => {
+                let url = format!(
+                    "{}/upload/storage/v1/b/{BUCKET}/o?uploadType=media&name=site/latest.json",
+                    e.endpoint
+                );
+                let r = http("POST", &url, Some(big)).expect("upload");
+                assert!(r.status < 300, "{}", String::from_utf8_lossy(&r.body));
+            }
+            None => std::fs::write(s.work().join("bucket/latest.json"), &big).expect("write"),
+        }
+        for sub in [&["publish", "--model"][..], &["rollback", "--version", "1"][..]] {
+            let mut c = s.cmd(sub[0]);
+            c.args(&sub[1..]);
+            if sub[0] == "publish" {
+                c.arg(model_file(s.work(), 2));
+            }
+            let out = output(&mut c);
+            assert_eq!(out.status.code(), Some(13), "{kind:?} {sub:?}: {}", show(&out));
+            let err = String::from_utf8_lossy(&out.stderr);
+            assert!(err.contains("latest.json") && err.contains("larger than"), "{kind:?} {sub:?}: {err}");
+        }
+        assert!(s.read("models/v2/model.bin").is_none(), "{kind:?}: nothing published");
+    }
+}
+
+/// A server that answers every request with 200 and a body of `len` spaces (announced), like a
+/// hostile or broken endpoint streaming far more than any answer needs.
+fn flooding_server(len: usize) -> String {
+    use std::io::{Read, Write};
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+    let addr = listener.local_addr().expect("addr");
+    std::thread::spawn(move || {
+        for stream in listener.incoming() {
+            let Ok(mut stream) = stream else { continue };
+            let mut buf = Vec::new();
+            let mut chunk = [0u8; 4096];
+            while !buf.windows(4).any(|w| w == b"\r\n\r\n") {
+                match stream.read(&mut chunk) {
+                    Ok(0) | Err(_) => break,
+                    Ok(n) => buf.extend_from_slice(&chunk[..n]),
+                }
+            }
+            let head = format!(
+                "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: {len}\r\nConnection: close\r\n\r\n"
+            );
+            if stream.write_all(head.as_bytes()).is_err() {
+                continue;
+            }
+            let spaces = vec![b' '; 1 << 20];
+            let mut sent = 0;
+            while sent < len {
+                let n = spaces.len().min(len - sent);
+                if stream.write_all(&spaces[..n]).is_err() {
+                    break; // the client stopped reading: what we want
+                }
+                sent += n;
+            }
+        }
+    });
+    format!("http://{addr}")
+}
+
+#[test]
+fn an_endpoint_flooding_its_answers_is_refused_before_they_are_read_whole() {
+    let tmp = tempfile::tempdir().expect("tmp");
+    let model = model_file(tmp.path(), 1);
+    let endpoint = flooding_server(64 << 20);
+    let out = output(
+        playalike()
+            .args(["publish", "--bucket", "gs://playalike-test", "--model"])
+            .arg(&model)
+            .env("PLAYALIKE_GCS_ENDPOINT", &endpoint),
+    );
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(13), "{}", show(&out));
+    assert!(err.contains("listing") && err.contains("larger than"), "names the step and the cap: {err}");
 }

@@ -173,3 +173,63 @@ fn a_failed_stage_publishes_nothing_and_names_itself() {
     );
     assert!(s.read("latest.json").is_none(), "nothing was published anywhere");
 }
+
+#[test]
+fn a_live_blob_that_does_not_match_its_checksum_is_reported_and_replaced() {
+    let s = Site::new(false);
+    generate(&s.path("igdb"), 200);
+    let sandbox = s.path("igdb").display().to_string();
+    let out = s.run("snapshot", &["--sandbox", &sandbox]);
+    assert!(out.status.success(), "{}", show(&out));
+    assert_eq!(s.live(), Some(1));
+    // Someone swaps the live blob for another one (here: the same model without its version
+    // stamp). latest.json's checksum no longer matches what visitors download.
+    let swapped = std::fs::read(s.path("work/model.bin")).expect("work model");
+    std::fs::write(s.path("bucket/models/v1/model.bin"), &swapped).expect("swap");
+    // The same snapshot again: the gate must not compare against (or call "unchanged") a live
+    // blob that fails its checksum. It publishes a verified v2 and says loudly why.
+    let out = s.run("snapshot", &["--skip-fetch"]);
+    assert!(out.status.success(), "{}", show(&out));
+    let sum = summary(&out);
+    assert_eq!(sum["status"], "published", "{sum}");
+    assert_eq!(sum["version"], 2, "{sum}");
+    let problem = sum["validate"]["liveProblem"].as_str().unwrap_or_default();
+    assert!(problem.contains("checksum") && problem.contains("v1"), "{sum}");
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("WARN") && err.contains("checksum"), "a warning on stderr: {}", show(&out));
+    assert_eq!(s.live(), Some(2));
+    // A live blob that does not decode (and fails its checksum) is reported the same way.
+    std::fs::write(s.path("bucket/models/v2/model.bin"), b"not a model").expect("break");
+    generate(&s.path("other"), 210);
+    let other = s.path("other").display().to_string();
+    let out = s.run("snapshot-other", &["--sandbox", &other]);
+    assert!(out.status.success(), "{}", show(&out));
+    let sum = summary(&out);
+    assert_eq!(sum["version"], 3, "{sum}");
+    assert!(sum["validate"]["liveProblem"].as_str().is_some_and(|p| p.contains("v2")), "{sum}");
+    assert_eq!(s.live(), Some(3));
+}
+
+#[test]
+fn a_pointer_naming_another_object_than_its_blob_is_reported_and_replaced() {
+    let s = Site::new(false);
+    generate(&s.path("igdb"), 150);
+    let sandbox = s.path("igdb").display().to_string();
+    let out = s.run("snapshot", &["--sandbox", &sandbox]);
+    assert!(out.status.success(), "{}", show(&out));
+    // latest.json's url points at another object of the bucket (here latest.json itself): the
+    // gate must not read it as the live model; visitors get the wrong object, so the site is
+    // broken and a verified new version replaces it, loudly.
+    let path = s.path("bucket/latest.json");
+    let mut latest: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(&path).expect("latest.json")).expect("JSON");
+    latest["url"] = "latest.json".into();
+    std::fs::write(&path, serde_json::to_vec(&latest).expect("JSON")).expect("write");
+    let out = s.run("snapshot", &["--skip-fetch"]);
+    assert!(out.status.success(), "{}", show(&out));
+    let sum = summary(&out);
+    assert_eq!(sum["version"], 2, "{sum}");
+    let problem = sum["validate"]["liveProblem"].as_str().unwrap_or_default();
+    assert!(problem.contains("`latest.json`") && problem.contains("models/v1/model.bin"), "{sum}");
+    assert_eq!(s.live(), Some(2));
+}

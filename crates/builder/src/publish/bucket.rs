@@ -197,10 +197,12 @@ impl Bucket {
     }
 
     /// Reads an object: `None` when it does not exist, else its decoded bytes and generation.
-    pub async fn get(&self, name: &str) -> Result<Option<(Vec<u8>, i64)>, StoreError> {
+    /// An object larger than `max` bytes (stored, or decoded) is an error, found before it is
+    /// read whole: nothing from the bucket is trusted with memory.
+    pub async fn get(&self, name: &str, max: u64) -> Result<Option<(Vec<u8>, i64)>, StoreError> {
         match self {
-            Bucket::File(s) => s.get(name),
-            Bucket::Gcs(s) => s.get(name).await,
+            Bucket::File(s) => s.get(name, max),
+            Bucket::Gcs(s) => s.get(name, max).await,
         }
     }
 
@@ -246,14 +248,25 @@ pub fn gzip(bytes: &[u8]) -> Result<Vec<u8>, StoreError> {
         .map_err(|e| StoreError::Other(format!("gzip failed: {e}")))
 }
 
-/// Decodes gzip bytes.
-pub fn gunzip(bytes: &[u8]) -> Result<Vec<u8>, StoreError> {
+/// Decodes gzip bytes, refusing output larger than `max` bytes (a small gzip bomb can inflate
+/// to gigabytes).
+pub fn gunzip(bytes: &[u8], max: u64) -> Result<Vec<u8>, StoreError> {
     use std::io::Read;
     let mut out = Vec::new();
     flate2::read::GzDecoder::new(bytes)
+        .take(max.saturating_add(1))
         .read_to_end(&mut out)
         .map_err(|e| StoreError::Other(format!("gunzip failed: {e}")))?;
+    if out.len() as u64 > max {
+        return Err(too_large("the gzip-decoded object", max));
+    }
     Ok(out)
+}
+
+/// The error for something read from the bucket over its size cap (the caller's context names
+/// the step).
+pub fn too_large(what: &str, max: u64) -> StoreError {
+    StoreError::Other(format!("{what}: larger than the {max} bytes allowed; refusing to read it"))
 }
 
 #[cfg(test)]
@@ -297,7 +310,17 @@ mod tests {
         let data = b"hello hello hello hello".repeat(10);
         let z = gzip(&data).unwrap();
         assert!(z.len() < data.len());
-        assert_eq!(gunzip(&z).unwrap(), data);
-        assert!(gunzip(b"not gzip").is_err());
+        assert_eq!(gunzip(&z, data.len() as u64).unwrap(), data);
+        assert!(gunzip(b"not gzip", 1000).is_err());
+    }
+
+    #[test]
+    fn gunzip_output_is_capped() {
+        // 64 MiB of zeros compress to about 64 KiB: a small bomb.
+        let bomb = gzip(&vec![0u8; 64 << 20]).unwrap();
+        assert!(bomb.len() < 1 << 20);
+        let err = gunzip(&bomb, 1 << 20).expect_err("over the cap");
+        assert!(err.to_string().contains("larger than the 1048576 bytes allowed"), "{err}");
+        assert_eq!(gunzip(&bomb, 64 << 20).map(|b| b.len()).ok(), Some(64 << 20));
     }
 }

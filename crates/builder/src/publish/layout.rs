@@ -14,6 +14,13 @@ pub const MODELS_PREFIX: &str = "models/";
 /// Schema version of the three JSON documents (bumped on incompatible changes).
 pub const SCHEMA: u32 = 1;
 
+/// Largest `latest.json` or `metadata.json` read from a bucket (a few hundred bytes in practice).
+pub const MAX_DOCUMENT: u64 = 1 << 20;
+/// Largest `versions.json` read from a bucket (about 500 bytes a version: decades of nightly runs).
+pub const MAX_HISTORY: u64 = 16 << 20;
+/// Largest blob read from a bucket: the largest the engine decodes.
+pub const MAX_BLOB: u64 = playalike_engine::format::HEADER_LEN as u64 + playalike_engine::format::MAX_PAYLOAD;
+
 /// Versioned objects never change once written: cache them for a year.
 pub const CACHE_IMMUTABLE: &str = "public, max-age=31536000, immutable";
 /// The pointer and the history change on publish and rollback: a visitor (or CDN) may keep them

@@ -67,20 +67,28 @@ impl FileStore {
         Ok(self.dir.join(rel))
     }
 
-    pub fn get(&self, name: &str) -> Result<Option<(Vec<u8>, i64)>, StoreError> {
+    pub fn get(&self, name: &str, max: u64) -> Result<Option<(Vec<u8>, i64)>, StoreError> {
+        use std::io::Read;
         let path = self.path_of(name)?;
-        match fs::read(&path) {
-            Ok(bytes) => {
-                let g = content_generation(&bytes);
-                Ok(Some((bytes, g)))
-            }
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
-            Err(e) => Err(io_err("could not read", &path, e)),
+        let file = match fs::File::open(&path) {
+            Ok(f) => f,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+            Err(e) => return Err(io_err("could not read", &path, e)),
+        };
+        // Read at most one byte past the cap: the file may grow between a size check and the read.
+        let mut bytes = Vec::new();
+        file.take(max.saturating_add(1))
+            .read_to_end(&mut bytes)
+            .map_err(|e| io_err("could not read", &path, e))?;
+        if bytes.len() as u64 > max {
+            return Err(super::too_large(&format!("{}", path.display()), max));
         }
+        let g = content_generation(&bytes);
+        Ok(Some((bytes, g)))
     }
 
     pub fn stat(&self, name: &str) -> Result<Option<ObjectInfo>, StoreError> {
-        Ok(self.get(name)?.map(|(bytes, generation)| ObjectInfo {
+        Ok(self.get(name, super::super::layout::MAX_BLOB)?.map(|(bytes, generation)| ObjectInfo {
             name: name.to_string(),
             generation,
             size: bytes.len() as u64,
@@ -202,18 +210,18 @@ mod tests {
         let tmp = tempfile::tempdir().unwrap();
         let s = FileStore::open(tmp.path(), None, false).unwrap();
         let g1 = s.put(&put("a/b.json", b"one", 0)).unwrap();
-        assert_eq!(s.get("a/b.json").unwrap(), Some((b"one".to_vec(), g1)));
+        assert_eq!(s.get("a/b.json", 100).unwrap(), Some((b"one".to_vec(), g1)));
         // Create-only refuses an existing object.
         assert!(matches!(s.put(&put("a/b.json", b"two", 0)), Err(StoreError::PreconditionFailed { .. })));
         // A stale generation loses; the current one wins.
         let g2 = s.put(&put("a/b.json", b"two", g1)).unwrap();
         assert_ne!(g1, g2);
         assert!(matches!(s.put(&put("a/b.json", b"three", g1)), Err(StoreError::PreconditionFailed { .. })));
-        assert_eq!(s.get("a/b.json").unwrap().unwrap().0, b"two");
+        assert_eq!(s.get("a/b.json", 100).unwrap().unwrap().0, b"two");
         let names: Vec<_> = s.list("a/").unwrap().into_iter().map(|o| o.name).collect();
         assert_eq!(names, ["a/b.json"]);
         s.delete("a/b.json").unwrap();
-        assert_eq!(s.get("a/b.json").unwrap(), None);
+        assert_eq!(s.get("a/b.json", 100).unwrap(), None);
         assert!(!tmp.path().join("a").exists(), "empty folders are removed");
         assert!(tmp.path().exists());
     }

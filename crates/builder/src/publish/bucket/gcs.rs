@@ -27,6 +27,10 @@ const SCOPE: &str = "https://www.googleapis.com/auth/devstorage.read_write";
 /// Attempts for requests that are safe to repeat (reads, deletes, uploads under a generation
 /// precondition, and any request that never reached the server).
 const ATTEMPTS: u32 = 3;
+/// Largest JSON answer of the API read (one listing page holds at most 1000 objects).
+const MAX_API_JSON: u64 = 16 << 20;
+/// How much of an error answer is read (only an excerpt is shown).
+const MAX_ERROR_BODY: u64 = 64 << 10;
 /// Custom metadata key holding the hex SHA-256 of an uploaded object's (decoded) bytes.
 const SHA256_KEY: &str = "playalike-sha256";
 
@@ -256,7 +260,7 @@ impl GcsStore {
     /// Turns a non-success status into the right [`StoreError`].
     async fn fail(&self, resp: reqwest::Response, what: &str, expected_gen: i64, name: &str) -> StoreError {
         let status = resp.status().as_u16();
-        let body = resp.text().await.unwrap_or_default();
+        let body = error_body(resp).await;
         match status {
             401 | 403 => StoreError::Auth {
                 target: self.target(),
@@ -285,7 +289,7 @@ impl GcsStore {
 
     /// A 404 on an object URL means "no such object" unless the body says the bucket is missing.
     async fn missing_object_or_bucket(&self, resp: reqwest::Response, what: &str) -> Result<(), StoreError> {
-        let body = resp.text().await.unwrap_or_default();
+        let body = error_body(resp).await;
         let lower = body.to_ascii_lowercase();
         if lower.contains("bucket") && !lower.contains("object") {
             return Err(StoreError::NoBucket {
@@ -316,19 +320,16 @@ impl GcsStore {
         if !resp.status().is_success() {
             return Err(self.fail(resp, &what, 0, name).await);
         }
-        let obj: ObjectResource = resp
-            .json()
-            .await
-            .map_err(|e| StoreError::Other(format!("malformed object metadata while {what}: {e}")))?;
+        let obj: ObjectResource = api_json(resp, &what, "object metadata").await?;
         Ok(Some(obj))
     }
 
     /// Downloads an object; a body cut short is downloaded again (reads are safe to repeat).
-    pub async fn get(&self, name: &str) -> Result<Option<(Vec<u8>, i64)>, StoreError> {
+    pub async fn get(&self, name: &str, max: u64) -> Result<Option<(Vec<u8>, i64)>, StoreError> {
         let mut attempt = 0;
         loop {
             attempt += 1;
-            match self.get_once(name).await {
+            match self.get_once(name, max).await {
                 Err(Interrupted(msg)) if attempt < ATTEMPTS => {
                     tracing::warn!("{msg}; retrying");
                     tokio::time::sleep(Duration::from_millis(250 << attempt)).await;
@@ -339,7 +340,11 @@ impl GcsStore {
         }
     }
 
-    async fn get_once(&self, name: &str) -> Result<Result<Option<(Vec<u8>, i64)>, StoreError>, Interrupted> {
+    async fn get_once(
+        &self,
+        name: &str,
+        max: u64,
+    ) -> Result<Result<Option<(Vec<u8>, i64)>, StoreError>, Interrupted> {
         let what = format!("downloading {name}");
         let resp = match self
             .send(&what, true, || self.http.get(self.object_url(name)).query(&[("alt", "media")]))
@@ -357,11 +362,14 @@ impl GcsStore {
         let header = |h: &str| resp.headers().get(h).and_then(|v| v.to_str().ok()).map(str::to_string);
         let generation_header = header("x-goog-generation").and_then(|g| g.parse::<i64>().ok());
         let gzipped = header("content-encoding").is_some_and(|e| e.eq_ignore_ascii_case("gzip"));
-        let bytes = resp
-            .bytes()
-            .await
-            .map_err(|e| Interrupted(format!("download interrupted while {what}: {}", error_chain(&e))))?;
-        Ok(self.finish_get(name, &bytes, gzipped, generation_header).await)
+        let bytes = match read_body(resp, max).await {
+            Ok(b) => b,
+            Err(BodyError::TooLarge(n)) => return Ok(Err(super::too_large(&format!("{name}, {n}"), max))),
+            Err(BodyError::Cut(e)) => {
+                return Err(Interrupted(format!("download interrupted while {what}: {}", error_chain(&e))));
+            }
+        };
+        Ok(self.finish_get(name, &bytes, gzipped, generation_header, max).await)
     }
 
     async fn finish_get(
@@ -370,10 +378,11 @@ impl GcsStore {
         bytes: &[u8],
         gzipped: bool,
         generation_header: Option<i64>,
+        max: u64,
     ) -> Result<Option<(Vec<u8>, i64)>, StoreError> {
         // Cloud Storage decompresses gzip-encoded objects for clients that do not ask for gzip
         // (reqwest here does not); decode ourselves in case a server sends them encoded anyway.
-        let bytes = if gzipped { super::gunzip(bytes)? } else { bytes.to_vec() };
+        let bytes = if gzipped { super::gunzip(bytes, max)? } else { bytes.to_vec() };
         let generation = match generation_header {
             Some(g) => g,
             // Without the header, read the generation separately. If the object changed in
@@ -437,10 +446,7 @@ impl GcsStore {
         if !resp.status().is_success() {
             return Err(self.fail(resp, &what, put.if_generation_match, put.name).await);
         }
-        let obj: ObjectResource = resp
-            .json()
-            .await
-            .map_err(|e| StoreError::Other(format!("malformed upload answer while {what}: {e}")))?;
+        let obj: ObjectResource = api_json(resp, &what, "upload answer").await?;
         Ok(as_i64(&obj.generation))
     }
 
@@ -463,10 +469,7 @@ impl GcsStore {
             if !resp.status().is_success() {
                 return Err(self.fail(resp, &what, 0, prefix).await);
             }
-            let list: ListResponse = resp
-                .json()
-                .await
-                .map_err(|e| StoreError::Other(format!("malformed listing while {what}: {e}")))?;
+            let list: ListResponse = api_json(resp, &what, "listing").await?;
             out.extend(list.items.into_iter().map(|o| ObjectInfo {
                 name: self.relative_name(&o.name),
                 generation: as_i64(&o.generation),
@@ -493,6 +496,62 @@ impl GcsStore {
         }
         Ok(())
     }
+}
+
+/// Why a body was not read.
+enum BodyError {
+    /// Over the cap (what was seen: the announced length or the bytes read so far).
+    TooLarge(String),
+    /// The connection failed mid-body.
+    Cut(reqwest::Error),
+}
+
+/// Reads a body of at most `max` bytes: an announced `Content-Length` over the cap is refused
+/// before anything is read, and the body is read chunk by chunk, stopping one chunk past it.
+async fn read_body(mut resp: reqwest::Response, max: u64) -> Result<Vec<u8>, BodyError> {
+    if let Some(n) = resp.content_length().filter(|n| *n > max) {
+        return Err(BodyError::TooLarge(format!("announced as {n} bytes")));
+    }
+    let mut bytes = Vec::new();
+    while let Some(chunk) = resp.chunk().await.map_err(BodyError::Cut)? {
+        bytes.extend_from_slice(&chunk);
+        if bytes.len() as u64 > max {
+            return Err(BodyError::TooLarge(format!("more than {max} bytes sent")));
+        }
+    }
+    Ok(bytes)
+}
+
+/// Parses a JSON answer of the API, read with a cap.
+async fn api_json<T: serde::de::DeserializeOwned>(
+    resp: reqwest::Response,
+    what: &str,
+    kind: &str,
+) -> Result<T, StoreError> {
+    let bytes = match read_body(resp, MAX_API_JSON).await {
+        Ok(b) => b,
+        Err(BodyError::TooLarge(n)) => {
+            return Err(super::too_large(&format!("{kind} while {what}, {n}"), MAX_API_JSON));
+        }
+        Err(BodyError::Cut(e)) => {
+            return Err(StoreError::Other(format!("{kind} cut short while {what}: {}", error_chain(&e))));
+        }
+    };
+    serde_json::from_slice(&bytes)
+        .map_err(|e| StoreError::Other(format!("malformed {kind} while {what}: {e}")))
+}
+
+/// The start of an error answer (enough for an excerpt), never more than [`MAX_ERROR_BODY`].
+async fn error_body(mut resp: reqwest::Response) -> String {
+    let mut bytes = Vec::new();
+    while let Ok(Some(chunk)) = resp.chunk().await {
+        bytes.extend_from_slice(&chunk);
+        if bytes.len() as u64 >= MAX_ERROR_BODY {
+            bytes.truncate(MAX_ERROR_BODY as usize);
+            break;
+        }
+    }
+    String::from_utf8_lossy(&bytes).into_owned()
 }
 
 /// A download whose body was cut short (worth another attempt), with its message.
