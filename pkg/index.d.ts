@@ -114,6 +114,11 @@ export class Recommender {
    */
   prepareSearch(): void;
   recommend(query: RecommendQuery, options?: RecommendOptions): Hit[];
+  /**
+   * Where a visitor with nothing typed yet could start: the games passing `filters` with the
+   * highest popularity plus rating (both priors in 0..1), best first (`k` 1..1000, default 10).
+   */
+  popular(options?: { k?: number; filters?: Filters }): Hit[];
   explain(a: number, b: number): Reason[];
   /** The game, or null for an unknown id. */
   game(id: number): Game | null;

@@ -122,7 +122,8 @@ function enginePathSite() {
   const src = path.join(dir, 'web');
   fs.rmSync(dir, { recursive: true, force: true });
   fs.mkdirSync(src, { recursive: true });
-  fs.copyFileSync(path.join(root, 'web', 'boot.js'), path.join(src, 'boot.js'));
+  // boot.js and what it imports (i18n.js: the refusal message).
+  for (const f of ['boot.js', 'i18n.js']) fs.copyFileSync(path.join(root, 'web', f), path.join(src, f));
   fs.writeFileSync(
     path.join(src, 'main.js'),
     `import { loading } from './boot.js';

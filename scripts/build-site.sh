@@ -4,7 +4,8 @@
 #   main.js (+ main.js.map): web/main.js bundled by esbuild with everything it imports (boot.js,
 #     app.js, config.js and the npm package's JS), so a first visit waits for one script instead
 #     of a chain of modules (docs/decisions/507-site-bundle.md),
-#   pkg/playalike_bg.wasm: the engine (from scripts/build-wasm.sh).
+#   pkg/playalike_bg.wasm: the engine (from scripts/build-wasm.sh),
+#   sw.js: the service worker that serves the site offline (docs/decisions/511-site-offline.md).
 # Usage: scripts/build-site.sh [OUT_DIR]   (default out/site)
 #   PLAYALIKE_PKG_DIR: take the package from another folder (default pkg/).
 #   PLAYALIKE_WEB_DIR: take the page's sources from another folder (default web/; the benchmark
@@ -44,6 +45,8 @@ cp "$pkg/index.js" "$pkg/loader.js" "$pkg/playalike.js" "$tmp/src/pkg/"
 "$esbuild" "$tmp/src/main.js" --bundle --format=esm --minify --sourcemap --legal-comments=none \
   --log-level=warning --outfile="$tmp/site/main.js"
 cp "$web/index.html" "$web/style.css" "$tmp/site/"
+# The service worker is its own script (a worker cannot be bundled into the page's).
+if [ -f "$web/sw.js" ]; then cp "$web/sw.js" "$tmp/site/"; fi
 cp "$pkg/playalike_bg.wasm" "$tmp/site/pkg/"
 
 rm -rf "$out.old"

@@ -1,9 +1,12 @@
 // The playalike page: loads the model once, then answers search and recommendations locally.
 // Plain ES module, no framework. State lives in the query string so every view is shareable:
-//   ?model=URL  game=ID  liked=ID,ID  platform=ID  from=YEAR  to=YEAR  rating=N  main=1
+//   ?model=URL  game=ID  liked=ID,ID  platform=ID  from=YEAR  to=YEAR  rating=N  main=1  lang=en|sv
+// The liked list is also remembered in localStorage, so a visit without `liked=` gets it back.
+// Every string shown is in i18n.js.
 
 import config from './config.js';
 import * as boot from './boot.js';
+import { lang, t, translatePage } from './i18n.js';
 
 const $ = (id) => document.getElementById(id);
 const els = {
@@ -34,6 +37,9 @@ const els = {
   recsHeading: $('recs-heading'),
   recsEmpty: $('recs-empty'),
   recs: $('recs'),
+  startSection: $('start-section'),
+  start: $('start'),
+  langSwitch: $('lang-switch'),
 };
 
 /** @type {any} the loaded Recommender */
@@ -42,6 +48,26 @@ let firstRecsShown = false;
 
 // ---------------------------------------------------------------------------------------------
 // State <-> URL
+
+/** localStorage key of the liked list (ids, comma separated). */
+const LIKED_KEY = 'playalike:liked';
+
+function storedLiked() {
+  try {
+    return localStorage.getItem(LIKED_KEY) ?? '';
+  } catch {
+    return ''; // storage disabled: the list lives in the address only
+  }
+}
+
+function storeLiked(ids) {
+  try {
+    if (ids.length) localStorage.setItem(LIKED_KEY, ids.join(','));
+    else localStorage.removeItem(LIKED_KEY);
+  } catch {
+    // storage disabled or full: the address still carries the list
+  }
+}
 
 function readState() {
   const q = new URLSearchParams(location.search);
@@ -52,7 +78,8 @@ function readState() {
   const ids = (v) => (v ?? '').split(',').map((s) => int(s)).filter((n) => n !== null);
   return {
     game: int(q.get('game')),
-    liked: [...new Set(ids(q.get('liked')))],
+    // The address wins (a shared link); without `liked=`, the list this browser remembers.
+    liked: [...new Set(ids(q.has('liked') ? q.get('liked') : storedLiked()))],
     platform: int(q.get('platform')),
     from: int(q.get('from')),
     to: int(q.get('to')),
@@ -67,6 +94,7 @@ function writeState(push) {
   const q = new URLSearchParams();
   const current = new URLSearchParams(location.search);
   if (current.get('model')) q.set('model', current.get('model'));
+  if (current.get('lang')) q.set('lang', current.get('lang'));
   if (state.game !== null) q.set('game', String(state.game));
   if (state.liked.length) q.set('liked', state.liked.join(','));
   if (state.platform !== null) q.set('platform', String(state.platform));
@@ -74,10 +102,22 @@ function writeState(push) {
   if (state.to !== null) q.set('to', String(state.to));
   if (state.rating !== null) q.set('rating', String(state.rating));
   if (state.main) q.set('main', '1');
+  storeLiked(state.liked);
   const search = q.toString();
   const url = `${location.pathname}${search ? `?${search}` : ''}`;
+  updateLangSwitch(search);
   if (url === `${location.pathname}${location.search}`) return;
   history[push ? 'pushState' : 'replaceState'](null, '', url);
+}
+
+/** The switch to the other language: this view's address with `lang=` set to it. */
+function updateLangSwitch(search = location.search.slice(1)) {
+  const other = lang === 'sv' ? 'en' : 'sv';
+  const q = new URLSearchParams(search);
+  q.set('lang', other);
+  els.langSwitch.href = `${location.pathname}?${q}`;
+  els.langSwitch.lang = other;
+  els.langSwitch.hreflang = other;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -87,7 +127,7 @@ function showProgress({ loaded, total }) {
   if (total) {
     els.progress.max = total;
     els.progress.value = Math.min(loaded, total);
-    els.progressText.textContent = `${formatBytes(loaded)} of ${formatBytes(total)}`;
+    els.progressText.textContent = t('progressOf', { loaded: formatBytes(loaded), total: formatBytes(total) });
   } else {
     els.progress.removeAttribute('value');
     els.progressText.textContent = formatBytes(loaded);
@@ -102,7 +142,7 @@ function showProgress({ loaded, total }) {
 function grouped(n) {
   const x = Math.round(Number(n));
   if (!Number.isFinite(x)) return String(n);
-  return String(x).replace(/\B(?=(\d{3})+(?!\d))/g, ',');
+  return String(x).replace(/\B(?=(\d{3})+(?!\d))/g, t('thousands'));
 }
 
 function formatBytes(n) {
@@ -111,30 +151,15 @@ function formatBytes(n) {
   return `${(n / 1024 / 1024).toFixed(1)} MB`;
 }
 
-const ERROR_TITLES = {
-  'not-found': 'No model found',
-  offline: 'You are offline',
-  network: 'The model could not be reached',
-  'checksum-mismatch': 'The model download is corrupt',
-  'size-mismatch': 'The model download is corrupt',
-  'too-large': 'The model is too large',
-  corrupt: 'The model file is damaged',
-  'unsupported-format': 'This model is too new for this page',
-  'bad-pointer': 'The model address is not usable',
-  'foreign-origin': 'A model from another site was refused',
-  'insecure-context': 'The model cannot be verified here',
-  package: 'The page is incomplete',
-  engine: 'The page is incomplete',
-};
-
 function showError(err) {
   const code = err && err.code;
-  els.errorTitle.textContent = ERROR_TITLES[code] ?? 'The model could not be loaded';
+  const titles = t('errors');
+  els.errorTitle.textContent = code && Object.hasOwn(titles, code) ? titles[code] : t('errorDefault');
   els.errorMessage.textContent = err && err.message ? err.message : String(err);
   els.error.dataset.code = code ?? 'unknown';
   els.error.hidden = false;
   els.loading.hidden = true;
-  els.status.textContent = 'No model loaded.';
+  els.status.textContent = t('noModel');
 }
 
 let attempts = 0;
@@ -142,14 +167,14 @@ let attempts = 0;
 async function load() {
   els.error.hidden = true;
   els.loading.hidden = false;
-  els.status.textContent = 'Loading the model…';
+  els.status.textContent = t('loadingModel');
   // The first attempt adopts what boot.js started while the page was parsed; "Try again" starts over.
   const early = attempts++ === 0;
   let Recommender;
   try {
     ({ Recommender } = await (early ? boot.pkg : import('./pkg/index.js')));
   } catch (e) {
-    const err = new Error(`The playalike package could not be loaded (${e.message}). Build the site with scripts/build-site.sh.`);
+    const err = new Error(t('packageMissing', { detail: e.message }));
     err.code = 'package';
     showError(err);
     return;
@@ -190,10 +215,26 @@ async function load() {
   renderFilterSummary();
   fillBecause();
   document.documentElement.dataset.ready = 'true';
+  registerWorker();
   // The engine builds its title index on the first search; build it now, while the visitor
   // reads (at 333k games that is ~150 ms that would otherwise land on the first keystroke).
   const idle = window.requestIdleCallback ?? ((f) => setTimeout(f, 50));
   idle(() => safe(() => rec.prepareSearch(), undefined));
+}
+
+/**
+ * The service worker that keeps the site and its model pointer for offline visits (web/sw.js),
+ * registered once the page is ready so that it never competes with the first recommendations.
+ */
+function registerWorker() {
+  if (!config.serviceWorker || !('serviceWorker' in navigator)) return;
+  navigator.serviceWorker
+    .register(new URL('sw.js', document.baseURI))
+    .then(() => navigator.serviceWorker.ready)
+    .then(() => {
+      document.documentElement.dataset.offlineReady = 'true';
+    })
+    .catch((e) => console.warn('playalike: no offline support:', e));
 }
 
 /** Resolves after the next frame is painted (or soon, where frames are not produced: hidden tabs). */
@@ -219,14 +260,14 @@ function showStatus() {
   const parts = [];
   // The blob says 0 until publishing numbers it; the pointer knows the published version.
   const version = s.modelVersion || rec.source?.pointer?.version;
-  if (version !== undefined && version !== null && version !== 0) parts.push(`Model v${String(version).replace(/^v/, '')}`);
-  else parts.push('Model (unpublished)');
+  if (version !== undefined && version !== null && version !== 0) parts.push(t('modelVersion', { v: String(version).replace(/^v/, '') }));
+  else parts.push(t('modelUnpublished'));
   const created = s.createdAt ?? rec.source?.pointer?.createdAt;
   if (created) {
     const d = new Date(created);
-    parts.push(`trained ${Number.isNaN(d.getTime()) ? created : d.toISOString().slice(0, 10)}`);
+    parts.push(t('trained', { date: Number.isNaN(d.getTime()) ? created : d.toISOString().slice(0, 10) }));
   }
-  if (s.games !== undefined) parts.push(`${grouped(s.games)} games`);
+  if (s.games !== undefined) parts.push(t('games', { n: grouped(s.games) }));
   const metric = pickMetric(s.metrics);
   if (metric) parts.push(`${metric[0]} ${Number(metric[1]).toFixed(3)}`);
   els.status.textContent = parts.join(' · ');
@@ -278,7 +319,7 @@ function onSearchInput(ev) {
   suggestions = text && rec ? safe(() => rec.search(text, { k: config.suggestions }), []) : [];
   active = -1;
   renderSuggestions();
-  const count = text ? `${suggestions.length || 'No'} suggestion${suggestions.length === 1 ? '' : 's'}` : '';
+  const count = text ? t('suggestionCount', { n: suggestions.length }) : '';
   if (els.searchCount.textContent !== count) els.searchCount.textContent = count;
   if (ev && typeof ev.timeStamp === 'number') {
     // For the benchmark: event creation → suggestions in the DOM.
@@ -299,7 +340,7 @@ function renderSuggestions() {
       const li = document.createElement('li');
       li.className = 'none';
       li.setAttribute('role', 'presentation');
-      li.textContent = 'No matching title';
+      li.textContent = t('noMatch');
       ul.append(li);
       ul.hidden = false;
     }
@@ -452,7 +493,7 @@ function renderGame() {
   if (!g) {
     const p = document.createElement('p');
     p.className = 'hint';
-    p.textContent = `Game ${state.game} is not in this model.`;
+    p.textContent = t('notInModel', { id: state.game });
     section.append(p);
     return;
   }
@@ -474,13 +515,13 @@ function renderGame() {
     dd.textContent = value;
     meta.append(dt, dd);
   };
-  row('Released', g.year ? String(g.year) : 'unknown');
-  row('Platforms', names(g.platforms).join(', '));
-  row('Genres', names(g.genres).join(', '));
+  row(t('released'), g.year ? String(g.year) : t('unknown'));
+  row(t('platforms'), names(g.platforms).join(', '));
+  row(t('genres'), names(g.genres).join(', '));
   if (typeof g.rating === 'number') {
-    row('Rating', `${Math.round(g.rating)} / 100${g.ratingCount ? ` (${grouped(g.ratingCount)} ratings)` : ''}`);
+    row(t('rating'), t('ratingValue', { r: Math.round(g.rating), count: g.ratingCount ? grouped(g.ratingCount) : 0 }));
   } else {
-    row('Rating', 'not rated');
+    row(t('rating'), t('notRated'));
   }
   body.append(meta);
   const actions = document.createElement('div');
@@ -488,14 +529,14 @@ function renderGame() {
   const like = document.createElement('button');
   like.type = 'button';
   const isLiked = state.liked.includes(g.id);
-  like.textContent = isLiked ? '♥ Liked' : '♡ Add to liked games';
+  like.textContent = isLiked ? t('liked') : t('addLiked');
   like.setAttribute('aria-pressed', String(isLiked));
   like.addEventListener('click', () => toggleLiked(g.id));
   actions.append(like);
   if (g.slug) {
     const a = document.createElement('a');
     a.href = `https://www.igdb.com/games/${encodeURIComponent(g.slug)}`;
-    a.textContent = 'View on IGDB';
+    a.textContent = t('viewIgdb');
     a.rel = 'noopener';
     actions.append(a);
   }
@@ -528,7 +569,7 @@ function renderLiked() {
     remove.type = 'button';
     remove.className = 'remove';
     remove.textContent = '×';
-    remove.setAttribute('aria-label', `Remove ${g ? g.name : id} from liked games`);
+    remove.setAttribute('aria-label', t('removeLiked', { name: g ? g.name : id }));
     remove.addEventListener('click', () => toggleLiked(id));
     li.append(open, remove);
     els.liked.append(li);
@@ -552,14 +593,15 @@ function seeds() {
   return s.filter((id) => gameInfo(id));
 }
 
+/** Explain's field names → keys of i18n.js's `field` table ('' = no label). */
 const FIELD_LABELS = {
-  genres: 'genre',
-  themes: 'theme',
-  platforms: 'platform',
-  game_modes: 'mode',
-  gameModes: 'mode',
-  player_perspectives: 'view',
-  playerPerspectives: 'view',
+  genres: 'genres',
+  themes: 'themes',
+  platforms: 'platforms',
+  game_modes: 'modes',
+  gameModes: 'modes',
+  player_perspectives: 'views',
+  playerPerspectives: 'views',
   keywords: '',
   franchises: 'series',
   collections: 'series',
@@ -583,17 +625,18 @@ function because(seedIds, id) {
   const parts = [];
   for (const r of [...best].filter((x) => x && x.name).sort((a, b) => b.weight - a.weight)) {
     let text;
-    if (r.field === 'year') text = `released around the same time (${r.name})`;
-    else if (r.field === 'similar_games' || r.field === 'similar') text = 'IGDB lists it as similar';
+    if (r.field === 'year') text = t('sameTime', { year: r.name });
+    else if (r.field === 'similar_games' || r.field === 'similar') text = t('igdbSimilar');
     else {
-      const label = FIELD_LABELS[r.field] ?? r.field;
+      const key = FIELD_LABELS[r.field];
+      const label = key === undefined ? r.field : key && t(`field.${key}`);
       text = label ? `${label} ${r.name}` : r.name;
     }
     // A franchise and a collection often share a name: say it once.
     if (!parts.includes(text)) parts.push(text);
     if (parts.length === 3) break;
   }
-  return parts.length ? `because: ${parts.join(' · ')}` : 'because: similar overall';
+  return parts.length ? t('because', { reasons: parts.join(' · ') }) : t('becauseOverall');
 }
 
 /** "because" lines rendered without text, to fill in by fillBecause(): [element, seed ids, id]. */
@@ -608,6 +651,7 @@ function renderRecs({ explain = true } = {}) {
   const ids = seeds();
   pendingBecause = [];
   els.recs.replaceChildren();
+  renderStart(ids.length === 0);
   if (!ids.length) {
     els.recsSection.hidden = true;
     return;
@@ -619,7 +663,7 @@ function renderRecs({ explain = true } = {}) {
   els.recsSection.hidden = false;
   const first = gameInfo(ids[0]);
   els.recsHeading.textContent =
-    ids.length === 1 ? `Games like ${first ? first.name : ids[0]}` : `Games like your ${ids.length} picks`;
+    ids.length === 1 ? t('gamesLike', { name: first ? first.name : ids[0] }) : t('gamesLikeN', { n: ids.length });
   els.recsEmpty.hidden = results.length > 0;
   const frag = document.createDocumentFragment();
   for (const r of results) {
@@ -652,7 +696,7 @@ function renderRecs({ explain = true } = {}) {
       const meta = document.createElement('p');
       meta.className = 'rec-meta';
       const bits = [];
-      if (typeof g.rating === 'number') bits.push(`rated ${Math.round(g.rating)}`);
+      if (typeof g.rating === 'number') bits.push(t('rated', { r: Math.round(g.rating) }));
       const plats = names(g.platforms);
       if (plats.length) bits.push(plats.slice(0, 3).join(', ') + (plats.length > 3 ? ` +${plats.length - 3}` : ''));
       meta.textContent = bits.join(' · ');
@@ -664,7 +708,7 @@ function renderRecs({ explain = true } = {}) {
     const liked = state.liked.includes(r.id);
     like.textContent = liked ? '♥' : '♡';
     like.setAttribute('aria-pressed', String(liked));
-    like.setAttribute('aria-label', `${liked ? 'Remove' : 'Add'} ${r.name} ${liked ? 'from' : 'to'} liked games`);
+    like.setAttribute('aria-label', t('likeToggle', { name: r.name, liked }));
     like.addEventListener('click', () => toggleLiked(r.id));
     li.append(body, like);
     frag.append(li);
@@ -676,12 +720,52 @@ function renderRecs({ explain = true } = {}) {
   }
 }
 
+/**
+ * Before anything is picked: the catalogue's most popular and best-rated games passing the
+ * filters, chosen by the engine (`popular`), each a button that picks it as a search would.
+ */
+function renderStart(show) {
+  els.start.replaceChildren();
+  els.startSection.hidden = true;
+  if (!show || typeof rec.popular !== 'function') return;
+  const results = safe(() => rec.popular({ k: config.start, filters: currentFilters() }), []) ?? [];
+  if (!results.length) return;
+  const frag = document.createDocumentFragment();
+  for (const r of results) {
+    const g = gameInfo(r.id);
+    const li = document.createElement('li');
+    li.className = 'rec';
+    li.dataset.id = String(r.id);
+    li.append(coverNode(g ?? r, 'small'));
+    const body = document.createElement('div');
+    const title = document.createElement('button');
+    title.type = 'button';
+    title.className = 'rec-title link';
+    title.textContent = r.name;
+    title.addEventListener('click', () => pick(r.id));
+    const year = document.createElement('span');
+    year.className = 'year';
+    year.textContent = r.year ? ` ${r.year}` : '';
+    body.append(title, year);
+    if (g && typeof g.rating === 'number') {
+      const meta = document.createElement('p');
+      meta.className = 'rec-meta';
+      meta.textContent = t('rated', { r: Math.round(g.rating) });
+      body.append(meta);
+    }
+    li.append(body);
+    frag.append(li);
+  }
+  els.start.append(frag);
+  els.startSection.hidden = false;
+}
+
 function renderFilterSummary() {
   const bits = [];
   if (state.platform !== null) bits.push(els.platform.selectedOptions[0]?.textContent ?? `platform ${state.platform}`);
   if (state.from !== null || state.to !== null) bits.push(`${state.from ?? '…'}–${state.to ?? '…'}`);
   if (state.rating !== null) bits.push(`${state.rating}+`);
-  if (state.main) bits.push('main games');
+  if (state.main) bits.push(t('mainGames'));
   els.filterSummary.textContent = bits.length ? `(${bits.join(', ')})` : '';
   if (bits.length) els.filtersBox.open = true;
 }
@@ -702,7 +786,7 @@ function applyStateToForm() {
     if (id === null || [...els.platform.options].some((o) => o.value === String(id))) return;
     const o = document.createElement('option');
     o.value = String(id);
-    o.textContent = `Platform ${id}`;
+    o.textContent = t('platformN', { id });
     els.platform.append(o);
   };
   ensureOption(state.platform);
@@ -735,6 +819,13 @@ function readForm() {
 
 // ---------------------------------------------------------------------------------------------
 // Wiring
+
+translatePage();
+updateLangSwitch();
+els.langSwitch.textContent = t('langSwitch');
+els.langSwitch.setAttribute('aria-label', t('langSwitchLabel'));
+// A liked list remembered from an earlier visit goes into the address, so the view stays shareable.
+if (state.liked.length && !new URLSearchParams(location.search).has('liked')) writeState(false);
 
 els.input.addEventListener('input', onSearchInput);
 els.input.addEventListener('keydown', onSearchKey);

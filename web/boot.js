@@ -9,6 +9,8 @@
 // Failures stay in the promises for app.js to show; they are marked handled here so that an early
 // failure is not reported to the console as an unhandled rejection before app.js takes it.
 
+import { t } from './i18n.js';
+
 performance.mark('playalike:boot-started');
 
 const metaContent = (name) => document.querySelector(`meta[name="${name}"]`)?.content ?? '';
@@ -62,12 +64,11 @@ export const cache = resolved(model)?.href === resolved(defaultModel)?.href ? tr
 
 /** The error a refused `?model=` shows (code 'foreign-origin'). */
 export function refusal(ModelLoadError) {
-  return new ModelLoadError(
-    `This page loads models only from its own sources; it refused the model at ${refusedOrigin} that the address names (?model=). ` +
-      "Remove ?model= from the address to use the site's own model.",
-    'foreign-origin',
-  );
+  return new ModelLoadError(t('refused', { origin: refusedOrigin }), 'foreign-origin');
 }
+
+/** The service worker's cache (web/sw.js): the page's files and the model pointers it loaded. */
+export const SITE_CACHE = 'playalike-site';
 
 let lastProgress = null;
 const listeners = new Set();
@@ -119,7 +120,17 @@ export const loading = import('./pkg/loader.js').then(({ loadWith, mark, ModelLo
     }
     return fetch(url, init);
   };
-  return loadWith(model, { onProgress: report, fetch: fetchEarly, cache }, async (bytes) => {
+  // The pointer this page got is kept for the service worker (web/sw.js), which gives it back
+  // when the network fails: stored here because the first visit loads it before the worker runs.
+  const fetchPointer = async (url, init) => {
+    const res = await fetchEarly(url, init);
+    if (res.ok && init?.cache === 'no-cache' && globalThis.caches && /\.json$/.test(new URL(url).pathname)) {
+      const copy = res.clone();
+      setTimeout(() => caches.open(SITE_CACHE).then((c) => c.put(url, copy)).catch(() => {}), 0);
+    }
+    return res;
+  };
+  return loadWith(model, { onProgress: report, fetch: fetchPointer, cache }, async (bytes) => {
     let Recommender;
     try {
       ({ Recommender } = await pkg);

@@ -5,6 +5,10 @@
 export default {
   /** How many recommendations to show. */
   k: 10,
+  /** How many popular games a first visit shows before anything is picked. */
+  start: 12,
+  /** Register the service worker (web/sw.js) that lets a returning visitor load the site offline. */
+  serviceWorker: true,
   /** How many suggestions under the search box. */
   suggestions: 8,
   /** At most this many recommendations from one franchise or series (0 = no limit). */

@@ -19,7 +19,8 @@ test('build-site.sh bundles the page into one script beside the page, the styles
   const run = build(out);
   assert.equal(run.status, 0, run.stderr);
   const files = fs.readdirSync(out, { recursive: true }).sort();
-  assert.deepEqual(files, ['index.html', 'main.js', 'main.js.map', 'pkg', 'pkg/playalike_bg.wasm', 'style.css']);
+  assert.deepEqual(files, ['index.html', 'main.js', 'main.js.map', 'pkg', 'pkg/playalike_bg.wasm', 'style.css', 'sw.js']);
+  assert.equal(fs.readFileSync(path.join(out, 'sw.js'), 'utf8'), fs.readFileSync(path.join(root, 'web', 'sw.js'), 'utf8'));
   assert.deepEqual(fs.readFileSync(path.join(out, 'pkg', 'playalike_bg.wasm')), fs.readFileSync(path.join(pkg, 'playalike_bg.wasm')));
   const html = fs.readFileSync(path.join(out, 'index.html'), 'utf8');
   assert.match(html, /<script type="module" async src="main.js"><\/script>/);
@@ -97,4 +98,6 @@ test('index.html carries a tight Content-Security-Policy that matches its inline
     assert.ok(csp['connect-src'].some((src) => /^https?:/.test(src) && p.startsWith(src)), `${p} is an allowed model place but not in connect-src`);
   }
   assert.ok(csp['connect-src'].includes("'self'"));
+  // The service worker (sw.js, same origin) is allowed: worker-src falls back to script-src.
+  assert.ok((csp['worker-src'] ?? csp['script-src']).includes("'self'"), 'the policy lets the page register sw.js');
 });

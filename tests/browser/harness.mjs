@@ -190,6 +190,12 @@ export function nativeRecommend(blob, id, k = 10) {
   return idsFromCliJson(out).slice(0, k);
 }
 
+/** The native engine's popular games (`Engine::popular`), ids best first. */
+export function nativePopular(blob, k = 10, filters = {}) {
+  const out = execFileSync(queryBin(), [blob], { input: `${JSON.stringify({ op: 'popular', k, filters })}\n`, encoding: 'utf8' });
+  return idsFromCliJson(out);
+}
+
 /**
  * Chooses a query game from the snapshot: a well-rated, often-rated game with a plain multi-word
  * title, and a partial title to type for it.

@@ -6,6 +6,7 @@ import test from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
+import { createRequire } from 'node:module';
 import { startServer } from './server.mjs';
 import {
   root,
@@ -14,6 +15,7 @@ import {
   makeBucket,
   buildSite,
   nativeRecommend,
+  nativePopular,
   chooseQuery,
   launchBrowser,
   routeCovers,
@@ -23,6 +25,20 @@ import {
 } from './harness.mjs';
 
 const screenshots = path.join(root, 'target', 'screenshots');
+const axeSource = fs.readFileSync(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
+
+/**
+ * axe-core's serious and critical violations on the page as it is now. Its source goes in through
+ * page.evaluate (the DevTools protocol), which the page's Content-Security-Policy does not block,
+ * unlike an injected <script>.
+ */
+async function axeViolations(page) {
+  await page.evaluate(axeSource);
+  const violations = await page.evaluate(async () => (await window.axe.run(document, { resultTypes: ['violations'] })).violations);
+  return violations
+    .filter((v) => v.impact === 'serious' || v.impact === 'critical')
+    .map((v) => `${v.impact} ${v.id}: ${v.help} (${v.nodes.map((n) => n.target.join(' ')).slice(0, 3).join(', ')})`);
+}
 
 test('static site in Chromium', async (t) => {
   // PLAYALIKE_TEST_PKG_DIR: serve another build of the package (default pkg/).
@@ -37,7 +53,11 @@ test('static site in Chromium', async (t) => {
   const other = path.join(workDir, 'bucket-site-other');
   fs.rmSync(other, { recursive: true, force: true });
   const otherPointer = makeBucket(other, path.join(root, 'crates', 'engine', 'tests', 'data', 'format-1.0.bin'), { version: 7 });
-  const server = await startServer({ '/': buildSite(pkgDir), '/bucket/': bucket, '/other/': other });
+  // A bucket for the offline test, which publishes a second version.
+  const own = path.join(workDir, 'bucket-offline');
+  fs.rmSync(own, { recursive: true, force: true });
+  makeBucket(own, blob, { version: 1 });
+  const server = await startServer({ '/': buildSite(pkgDir), '/bucket/': bucket, '/other/': other, '/offline/': own });
   t.after(() => server.close());
   const browser = await launchBrowser();
   t.after(() => browser.close());
@@ -45,8 +65,11 @@ test('static site in Chromium', async (t) => {
   const site = (params) => `${server.url}/?${params}`;
   const blobPath = '/bucket/models/v1/model.bin';
 
-  async function newPage(t2, viewport = { width: 1100, height: 900 }) {
-    const context = await browser.newContext({ viewport });
+  // The service worker is blocked unless a test asks for it: with Playwright's routing the HTTP
+  // cache is off, so the worker's install fetches the page's files a second time, and these
+  // tests count requests to check the loader. The offline test allows it.
+  async function newPage(t2, viewport = { width: 1100, height: 900 }, serviceWorkers = 'block') {
+    const context = await browser.newContext({ viewport, serviceWorkers });
     t2.after(() => context.close());
     await routeCovers(context);
     const page = await context.newPage();
@@ -137,6 +160,93 @@ test('static site in Chromium', async (t) => {
     assert.equal(await page.inputValue('#f-from'), '2010');
 
     assert.deepEqual(errors, [], 'no console errors');
+  });
+
+  await t.test('a first visit shows the engine\'s popular games; picking one shows its recommendations', async (t2) => {
+    const { page, errors } = await newPage(t2);
+    await page.goto(site('model=/bucket/latest.json'));
+    await page.waitForSelector('html[data-ready="true"]');
+    assert.equal(await page.isVisible('#start-section'), true, 'something to start from before anything is typed');
+    assert.equal(await page.isVisible('#recs-section'), false);
+    const shown = await page.$$eval('#start > li', (lis) => lis.map((li) => Number(li.dataset.id)));
+    assert.equal(shown.length, 12);
+    assert.deepEqual(shown, nativePopular(blob, 12), 'the native engine\'s popular games, in order');
+    // With a filter in the address, the list respects it.
+    await page.goto(site('model=/bucket/latest.json&from=2015'));
+    await page.waitForSelector('html[data-ready="true"]');
+    const recent = await page.$$eval('#start > li', (lis) => lis.map((li) => Number(li.dataset.id)));
+    assert.deepEqual(recent, nativePopular(blob, 12, { yearMin: 2015 }));
+    assert.notDeepEqual(recent, shown);
+    // Picking one: its card and recommendations, as a search pick gives, and the start list goes.
+    await page.click('#start > li:first-child .rec-title');
+    await page.waitForSelector(`#game[data-id="${recent[0]}"]`);
+    await page.waitForSelector('#recs > li');
+    assert.match(page.url(), new RegExp(`[?&]game=${recent[0]}(&|$)`));
+    const recs = await recIds(page);
+    assert.ok(recs.length > 0 && !recs.includes(recent[0]), 'recommendations for the picked game');
+    const years = await page.evaluate((ids) => ids.map((id) => window.playalike.game(id).year), recs);
+    assert.ok(years.every((y) => y >= 2015), 'the filter still applies');
+    assert.equal(await page.isVisible('#start-section'), false);
+    assert.deepEqual(errors, [], 'no console errors');
+  });
+
+  await t.test('the liked list survives a reload without liked= in the address, and clearing it is remembered too', async (t2) => {
+    const { page, errors } = await newPage(t2);
+    const id = query.id ?? nativePopular(blob, 1)[0];
+    await page.goto(site(`model=/bucket/latest.json&game=${id}`));
+    await page.waitForSelector('html[data-ready="true"]');
+    await page.click('#game .actions button');
+    await page.waitForSelector(`#liked li`);
+    // A new visit to the bare address: the list comes back, and into the address.
+    await page.goto(site('model=/bucket/latest.json'));
+    await page.waitForSelector('html[data-ready="true"]');
+    assert.equal(await page.isVisible('#liked-section'), true, 'the liked list is back');
+    assert.equal(await page.locator('#liked li').count(), 1);
+    assert.match(page.url(), new RegExp(`[?&]liked=${id}(&|$)`));
+    assert.equal(await page.evaluate(() => localStorage.getItem('playalike:liked')), String(id));
+    await page.waitForSelector('#recs > li'); // the liked game seeds recommendations
+    await page.click('#clear-liked');
+    await page.waitForSelector('#liked-section', { state: 'hidden' });
+    await page.goto(site('model=/bucket/latest.json'));
+    await page.waitForSelector('html[data-ready="true"]');
+    assert.equal(await page.isVisible('#liked-section'), false, 'a cleared list stays cleared');
+    assert.equal(await page.isVisible('#start-section'), true);
+    assert.deepEqual(errors, [], 'no console errors');
+  });
+
+  await t.test('?lang=sv shows Swedish, the switch goes back to English, and a Swedish browser gets Swedish', async (t2) => {
+    const { page, errors } = await newPage(t2);
+    await page.goto(site('model=/bucket/latest.json&lang=sv'));
+    await page.waitForSelector('html[data-ready="true"]');
+    assert.equal(await page.getAttribute('html', 'lang'), 'sv');
+    assert.equal(await page.textContent('#search-label'), 'Hitta ett spel du gillar');
+    assert.equal(await page.textContent('#start-heading'), 'Populära spel att börja med');
+    assert.match(await page.textContent('#status'), /^Modell v1 · tränad \d{4}-\d\d-\d\d · [\d\u00a0]+ spel/);
+    assert.equal(await page.getAttribute('#search-input', 'placeholder'), 't.ex. Witcher, Portal, Zelda…');
+    assert.equal(await page.title(), 'playalike: spel som spelas likadant');
+    // Pick a game: the card and the because lines are Swedish as well; the address keeps lang=sv.
+    await page.click('#start > li:first-child .rec-title');
+    await page.waitForSelector('#recs > li .because:not(:empty)');
+    assert.match(await page.textContent('#recs-heading'), /^Spel som liknar /);
+    assert.match(await page.textContent('#recs > li .because'), /^eftersom: /);
+    assert.match(page.url(), /[?&]lang=sv(&|$)/);
+    // The visible switch: to English, on the same view.
+    assert.equal(await page.textContent('#lang-switch'), 'English');
+    await page.click('#lang-switch');
+    await page.waitForSelector('html[lang="en"][data-ready="true"]');
+    assert.equal(await page.textContent('#search-label'), 'Find a game you like');
+    assert.match(await page.textContent('#recs-heading'), /^Games like /);
+    assert.equal(await page.textContent('#lang-switch'), 'Svenska');
+    assert.deepEqual(errors, [], 'no console errors');
+
+    const context = await browser.newContext({ locale: 'sv-SE' });
+    t2.after(() => context.close());
+    await routeCovers(context);
+    const sv = await context.newPage();
+    await sv.goto(site('model=/bucket/latest.json'));
+    await sv.waitForSelector('html[data-ready="true"]');
+    assert.equal(await sv.getAttribute('html', 'lang'), 'sv', 'chosen from the browser\'s language');
+    assert.equal(await sv.textContent('#search-label'), 'Hitta ett spel du gillar');
   });
 
   await t.test('phone width', async (t2) => {
@@ -291,6 +401,58 @@ test('static site in Chromium', async (t) => {
     assert.equal(await page.getAttribute('html', 'data-model-source'), 'cache');
     assert.equal(server.count(blobPath), blobs, 'no second download of the official model');
     assert.deepEqual(errors, [], 'no console errors');
+  });
+
+  await t.test('axe-core finds no serious or critical accessibility violations (first visit, a game, Swedish)', async (t2) => {
+    const { page, errors } = await newPage(t2);
+    await page.goto(site('model=/bucket/latest.json'));
+    await page.waitForSelector('html[data-ready="true"]');
+    await page.waitForSelector('#start > li');
+    assert.deepEqual(await axeViolations(page), [], 'first visit');
+    const id = query.id ?? nativePopular(blob, 1)[0];
+    await page.goto(site(`model=/bucket/latest.json&game=${id}&lang=sv`));
+    await page.waitForSelector('html[data-ready="true"]');
+    await page.waitForSelector('#recs > li');
+    await page.click('#filters-box summary');
+    await page.locator('#search-input').pressSequentially(query.partial.slice(0, 3));
+    await page.waitForSelector('#suggestions:not([hidden])');
+    assert.deepEqual(await axeViolations(page), [], 'a game with recommendations, filters open, suggestions shown, in Swedish');
+    // The check can fail: a control without a name is a critical violation.
+    await page.evaluate(() => document.getElementById('search-label').remove());
+    assert.ok((await axeViolations(page)).some((v) => v.includes('label')), 'axe reports an unlabelled input');
+    assert.deepEqual(errors, [], 'no console errors');
+  });
+
+  await t.test('offline: a returning visitor gets the site, the engine and the model; a new model is picked up online', async (t2) => {
+    const { context, page, errors } = await newPage(t2, undefined, 'allow');
+    const id = query.id ?? nativePopular(blob, 1)[0];
+    const url = site(`model=/offline/latest.json&game=${id}`);
+    await page.goto(url);
+    await page.waitForSelector('html[data-ready="true"][data-offline-ready="true"]');
+    await waitForCachedModel(page);
+    const online = await recIds(page);
+    assert.ok(online.length > 0);
+    // The worker cached the page's files at install, the page its pointer.
+    await page.waitForFunction(async () => (await (await caches.open('playalike-site')).keys()).length >= 5);
+
+    await context.setOffline(true);
+    assert.equal(await page.evaluate(() => fetch('/offline/models/v1/model.bin').then(() => 'online', () => 'offline')), 'offline');
+    await page.reload();
+    await page.waitForSelector('html[data-ready="true"]');
+    assert.equal(await page.getAttribute('html', 'data-model-source'), 'cache');
+    assert.deepEqual(await recIds(page), online, 'the same recommendations, offline');
+    assert.match(await page.textContent('#status'), /Model v1 · /);
+    assert.equal(await page.isVisible('#error'), false);
+
+    // Back online, a new model is published: the next visit shows it (the pointer is network-first).
+    await context.setOffline(false);
+    makeBucket(own, path.join(root, 'crates', 'engine', 'tests', 'data', 'format-1.0.bin'), { version: 2 });
+    await page.goto(site('model=/offline/latest.json'));
+    await page.waitForSelector('html[data-ready="true"]');
+    // The new blob is the engine's 40-game test model (its own metadata says v7).
+    assert.match(await page.textContent('#status'), /Model v7 · .* 40 games/);
+    assert.equal(await page.getAttribute('html', 'data-model-source'), 'network');
+    assert.deepEqual(errors.filter((e) => !/ERR_INTERNET_DISCONNECTED/.test(e)), [], 'no console errors');
   });
 
   // The model failure states (missing, corrupt, damaged, truncated, oversized, offline) are in

@@ -35,6 +35,7 @@ function normalize(rows) {
 function wasmAnswer(r, q) {
   try {
     if (q.op === 'search') return r.search(q.text, { k: q.k });
+    if (q.op === 'popular') return r.popular({ k: q.k, filters: q.filters });
     return r.recommend(
       { liked: q.liked, disliked: q.disliked ?? [] },
       { k: q.k, filters: q.filters, maxPerFranchise: q.maxPerFranchise ?? 0 },
@@ -83,6 +84,10 @@ test('native and wasm answer identically', () => {
   queries.push({ op: 'recommend', liked: [[4294967295, 1]], k: 10 });
   queries.push({ op: 'recommend', liked: [[ids[0], 1]], k: 0 });
   queries.push({ op: 'search', text: '', k: 10 });
+  queries.push({ op: 'popular', k: 12 });
+  queries.push({ op: 'popular', k: 30, filters: { yearMin: 2000, gameTypes: [0] } });
+  queries.push({ op: 'popular', k: 10, filters: { platforms: [6], exclude: [ids[0]] } });
+  queries.push({ op: 'popular', k: 0 });
   const want = native(queries);
   let nonEmpty = 0;
   queries.forEach((q, i) => {
@@ -91,7 +96,9 @@ test('native and wasm answer identically', () => {
     if (Array.isArray(got) && got.length > 0) nonEmpty += 1;
   });
   assert.ok(nonEmpty > queries.length / 2, `most queries return results (${nonEmpty}/${queries.length})`);
-  assert.equal(want.at(-3).error, 'unknown game id 4294967295');
+  assert.equal(want.at(-7).error, 'unknown game id 4294967295');
+  assert.equal(want.at(-4).length, 12, 'popular returns k games');
+  assert.match(want.at(-1).error, /k must be 1\.\.=1000/);
   r.free();
 });
 

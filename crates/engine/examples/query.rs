@@ -4,6 +4,7 @@
 //! query BLOB                 JSON-lines queries on stdin, one JSON result line each:
 //!                              {"op":"recommend","liked":[[id,w]],"disliked":[],"k":10,"filters":{},"maxPerFranchise":0}
 //!                              {"op":"search","text":"zel","k":10}
+//!                              {"op":"popular","k":10,"filters":{}}
 //!                              {"op":"sample","n":30}
 //! query BLOB bench RUNS      native timings (load, recommend, search) as one JSON line
 //! query --synth N SEED OUT   writes a synthetic model blob of N games
@@ -33,6 +34,12 @@ enum Query {
         text: String,
         #[serde(default)]
         k: Option<usize>,
+    },
+    Popular {
+        #[serde(default)]
+        k: Option<usize>,
+        #[serde(default)]
+        filters: Filters,
     },
     /// `n` games spread over the catalogue (score 0), to pick query seeds.
     Sample { n: usize },
@@ -71,6 +78,10 @@ fn answer<'a>(e: &'a Engine, q: Query) -> Answer<'a> {
                 Err(err) => Answer::Error { error: err.to_string() },
             }
         }
+        Query::Popular { k, filters } => match e.popular(k.unwrap_or(10), &filters) {
+            Ok(hits) => Answer::Rows(rows(e, hits.iter().map(|h| (h.id, h.score)))),
+            Err(err) => Answer::Error { error: err.to_string() },
+        },
         Query::Sample { n } => {
             let step = (e.len() / n.max(1)).max(1);
             Answer::Rows(rows(e, (0..e.len()).step_by(step).take(n).filter_map(|i| Some((e.id_of(i)?, 0.0)))))

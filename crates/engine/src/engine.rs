@@ -914,20 +914,39 @@ impl Engine {
         for &id in &q.disliked {
             seeds.push((self.index_of(id)?, -1.0));
         }
+        Ok(self.prepared(seeds, &q.filters))
+    }
+
+    /// Compiles `filters` for [`Engine::passes`]; the seeds are excluded as well.
+    fn prepared(&self, seeds: Vec<(usize, f32)>, filters: &Filters) -> Prepared {
         let mut excluded: Vec<usize> = seeds.iter().map(|s| s.0).collect();
-        excluded.extend(q.filters.exclude.iter().filter_map(|&id| self.cat.index_of(id)));
+        excluded.extend(filters.exclude.iter().filter_map(|&id| self.cat.index_of(id)));
         excluded.sort_unstable();
         excluded.dedup();
         let allow = |want: &[u32], f: Field| {
             (!want.is_empty())
                 .then(|| self.cat.vocab[f.index()].iter().map(|t| want.contains(&t.igdb_id)).collect())
         };
-        Ok(Prepared {
+        Prepared {
             seeds,
             excluded,
-            platforms: allow(&q.filters.platforms, Field::Platforms),
-            genres: allow(&q.filters.genres, Field::Genres),
-        })
+            platforms: allow(&filters.platforms, Field::Platforms),
+            genres: allow(&filters.genres, Field::Genres),
+        }
+    }
+
+    /// Where a visitor with nothing typed yet could start: the `k` games passing `filters` with
+    /// the highest `pop + quality` (each in 0..=1: the popularity prior, and the rating damped
+    /// when few people rated; the same two priors recommendations use, with equal weights, so
+    /// the list does not depend on how the learner weighted them). Best first; ties by index.
+    /// `k` must be 1..=1000.
+    pub fn popular(&self, k: usize, filters: &Filters) -> Result<Vec<Hit>> {
+        if k == 0 || k > 1000 {
+            return Err(Error::InvalidQuery(format!("k must be 1..=1000, got {k}")));
+        }
+        let q = RecommendQuery { k, filters: filters.clone(), ..Default::default() };
+        let p = self.prepared(Vec::new(), filters);
+        Ok(self.select(&q, |m| self.top(self.len(), m, &q, &p, |b| self.pop(b) + self.quality(b))))
     }
 
     fn passes(&self, b: usize, q: &Filters, p: &Prepared) -> bool {

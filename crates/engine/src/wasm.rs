@@ -157,6 +157,15 @@ impl Recommender {
         to_js(&self.rows(hits.iter().map(|h| (h.id, h.score))))
     }
 
+    /// Where a visitor could start: the catalogue's most popular and best-rated games passing
+    /// `filters`, `{k, filters}` as for `recommend`: `[{id, name, year, score}]`, best first.
+    pub fn popular(&self, options: JsValue) -> Result<JsValue, JsError> {
+        let o: RecommendOptions = self::options(options)?;
+        let hits =
+            self.engine.popular(o.k.unwrap_or(10), &o.filters.unwrap_or_default()).map_err(into_error)?;
+        to_js(&self.rows(hits.iter().map(|h| (h.id, h.score))))
+    }
+
     /// Why `b` is similar to `a`: `[{field, name, weight}]`, strongest first.
     pub fn explain(&self, a: u32, b: u32) -> Result<JsValue, JsError> {
         to_js(&self.engine.explain(a, b).map_err(into_error)?)

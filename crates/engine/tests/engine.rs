@@ -345,3 +345,21 @@ fn search_folds_diacritics_and_alt_names() {
     assert_eq!(top("ff7"), [3]);
     assert_eq!(top("final fantasy vii"), [3]);
 }
+
+#[test]
+fn popular_ranks_by_popularity_and_rating_and_respects_filters() {
+    let e = small();
+    let ids = |k: usize, f: Filters| e.popular(k, &f).unwrap().iter().map(|h| h.id).collect::<Vec<_>>();
+    // pop + quality: Gunfight (most rated, 90) first; the unrated, unknown Lone Quest last.
+    assert_eq!(ids(10, Filters::default()), [5, 1, 2, 7, 3, 6, 4]);
+    assert_eq!(ids(2, Filters::default()), [5, 1]);
+    assert_eq!(ids(10, Filters { platforms: vec![48], ..Default::default() }), [7, 3, 4]);
+    assert_eq!(
+        ids(10, Filters { game_types: vec![0], exclude: vec![5], ..Default::default() }),
+        [1, 2, 7, 3, 4]
+    );
+    let hits = e.popular(7, &Filters::default()).unwrap();
+    assert!(hits.windows(2).all(|w| w[0].score >= w[1].score), "best first");
+    assert!(e.popular(0, &Filters::default()).is_err());
+    assert!(e.popular(1001, &Filters::default()).is_err());
+}
