@@ -76,8 +76,8 @@ pub struct Vocabulary {
     pub terms: usize,
     /// Terms carried by at least one game.
     pub used: usize,
-    /// Whether the field's term weights were learned (else IDF).
-    pub learned_weights: bool,
+    /// Whether the blob stores per-term weights for the field (else the engine uses IDF).
+    pub stored_term_weights: bool,
     /// The most frequent terms, most frequent first.
     pub top: Vec<TopTerm>,
 }
@@ -167,7 +167,7 @@ pub fn inspection(engine: &Engine, bytes: usize, top: usize) -> Inspection {
                 field: f.name(),
                 terms: vocab.len(),
                 used,
-                learned_weights: !params.feature_weights[fi].is_empty(),
+                stored_term_weights: !params.feature_weights[fi].is_empty(),
                 top: order
                     .into_iter()
                     .take(top)
@@ -212,11 +212,21 @@ fn write_inspection(out: &mut dyn Write, s: &Inspection) -> Result<()> {
     for (k, v) in &st.metrics {
         writeln!(out, "  {k:<24} {v:.4}")?;
     }
-    writeln!(out, "\nvocabulary (terms, used by a game, top terms by games)")?;
+    writeln!(out, "\nvocabulary (terms, used by a game, term weights, top terms by games; #id = no name)")?;
     for v in &s.vocabulary {
-        let top: Vec<String> = v.top.iter().map(|t| format!("{} ({})", t.name, t.games)).collect();
-        let learned = if v.learned_weights { " learned" } else { "" };
-        writeln!(out, "  {:<20} {:>7} {:>7}{learned}  {}", v.field, v.terms, v.used, top.join(", "))?;
+        let top: Vec<String> = v
+            .top
+            .iter()
+            .map(|t| {
+                if t.name.is_empty() {
+                    format!("#{} ({})", t.igdb_id, t.games)
+                } else {
+                    format!("{} ({})", t.name, t.games)
+                }
+            })
+            .collect();
+        let weights = if v.stored_term_weights { "stored" } else { "idf" };
+        writeln!(out, "  {:<20} {:>7} {:>7}  {weights:<6}  {}", v.field, v.terms, v.used, top.join(", "))?;
     }
     let p = &s.parameters;
     writeln!(out, "\nparameters")?;
@@ -309,7 +319,8 @@ pub async fn explain(args: ExplainArgs) -> Result<()> {
             writeln!(out, "no shared features")?;
         }
         for r in &e.reasons {
-            writeln!(out, "  {:>8.4}  {:<20} {}", r.weight, r.field, r.name)?;
+            let name = if r.name.is_empty() { "(no name in the model)" } else { &r.name };
+            writeln!(out, "  {:>8.4}  {:<20} {name}", r.weight, r.field)?;
         }
     }
     out.flush()?;
@@ -345,8 +356,15 @@ fn write_game(out: &mut dyn Write, g: &GameView) -> Result<()> {
         ("engines", &g.engines),
     ];
     for (label, items) in lists {
+        let named: Vec<&str> = items.iter().map(String::as_str).filter(|n| !n.is_empty()).collect();
+        let unnamed = items.len() - named.len();
+        let more = match (named.is_empty(), unnamed) {
+            (_, 0) => String::new(),
+            (true, n) => format!("{n} without a name in the model"),
+            (false, n) => format!(", and {n} without a name"),
+        };
         if !items.is_empty() {
-            writeln!(out, "  {label:<20} {}", items.join(", "))?;
+            writeln!(out, "  {label:<20} {}{more}", named.join(", "))?;
         }
     }
     if !g.similar.is_empty() {
