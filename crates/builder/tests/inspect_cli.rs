@@ -288,3 +288,42 @@ fn logs_in_a_pipe_carry_no_colour_and_follow_q_and_v() {
     let r = publish(&model, &bucket, &["-q"], &[("RUST_LOG", "info")]);
     assert!(r.stderr.is_empty(), "{}", stderr(&r));
 }
+
+/// On a terminal (a pty from util-linux `script`), logs are coloured unless `NO_COLOR` is set.
+/// Skipped, by name, where `script` is missing.
+#[test]
+fn logs_on_a_terminal_are_coloured_unless_no_color() {
+    if Command::new("script").arg("--version").output().map(|o| !o.status.success()).unwrap_or(true) {
+        eprintln!(
+            "SKIPPED inspect_cli::logs_on_a_terminal_are_coloured_unless_no_color: no util-linux `script`"
+        );
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let (model, _) = train(dir.path(), &["--json"]);
+    let on_pty = |bucket: &str, no_color: Option<&str>| -> Vec<u8> {
+        let cmd = format!(
+            "'{}' publish --model '{}' --bucket 'file://{}'",
+            env!("CARGO_BIN_EXE_playalike"),
+            model.display(),
+            dir.path().join(bucket).display()
+        );
+        let mut s = Command::new("script");
+        s.args(["-qec", &cmd, "/dev/null"]);
+        for v in ["PLAYALIKE_LOG", "RUST_LOG", "NO_COLOR", "PLAYALIKE_JSON"] {
+            s.env_remove(v);
+        }
+        if let Some(v) = no_color {
+            s.env("NO_COLOR", v);
+        }
+        let o = s.output().unwrap();
+        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+        o.stdout
+    };
+    let coloured = on_pty("b1", None);
+    assert!(String::from_utf8_lossy(&coloured).contains("INFO"));
+    assert!(coloured.contains(&0x1b), "no colour on a terminal: {:?}", String::from_utf8_lossy(&coloured));
+    let plain = on_pty("b2", Some("1"));
+    assert!(String::from_utf8_lossy(&plain).contains("INFO"));
+    assert!(!plain.contains(&0x1b), "colour despite NO_COLOR: {:?}", String::from_utf8_lossy(&plain));
+}
