@@ -25,7 +25,7 @@ const EXIT_CODES: &str = "\
 Exit codes:
   0   success
   1   unexpected failure
-  2   bad flags or configuration
+  2   bad flags or configuration (also: unknown game id, missing or corrupt model file)
   10  fetch from IGDB failed
   11  training or evaluation failed
   12  validation gate refused the model
