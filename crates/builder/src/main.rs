@@ -7,6 +7,7 @@ mod exit;
 mod features;
 mod fetch;
 mod generate;
+mod inspect;
 mod par;
 mod publish;
 mod query;
@@ -24,7 +25,7 @@ const EXIT_CODES: &str = "\
 Exit codes:
   0   success
   1   unexpected failure
-  2   bad flags or configuration
+  2   bad flags or configuration (also: unknown game id, missing or corrupt model file)
   10  fetch from IGDB failed
   11  training or evaluation failed
   12  validation gate refused the model
@@ -39,6 +40,12 @@ Exit codes:
 #[derive(Debug, Parser)]
 #[command(name = "playalike", version, after_help = EXIT_CODES, propagate_version = true)]
 struct Cli {
+    /// Log only errors (overrides PLAYALIKE_LOG / RUST_LOG).
+    #[arg(short, long, global = true, env = "PLAYALIKE_QUIET", conflicts_with = "verbose")]
+    quiet: bool,
+    /// Log more: -v debug, -vv trace (overrides PLAYALIKE_LOG / RUST_LOG).
+    #[arg(short, long, global = true, action = clap::ArgAction::Count)]
+    verbose: u8,
     #[command(subcommand)]
     command: Command,
 }
@@ -61,6 +68,12 @@ enum Command {
     Recommend(query::RecommendArgs),
     /// Search titles with the native engine.
     Search(query::SearchArgs),
+    /// Summarize a model blob: games, versions, metrics, vocabularies, parameters.
+    Inspect(inspect::InspectArgs),
+    /// Why game B is recommended for game A: shared features and their contributions.
+    Explain(inspect::ExplainArgs),
+    /// One game of a model, with display names (as the JS `game()` returns it).
+    Game(inspect::GameArgs),
     /// Publish a model to the bucket as a new version.
     Publish(publish::Args),
     /// Point the bucket's latest.json back at an earlier version.
@@ -73,7 +86,7 @@ enum Command {
 
 fn main() -> std::process::ExitCode {
     let cli = Cli::parse();
-    init_tracing();
+    init_tracing(cli.quiet, cli.verbose);
     let result = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -101,6 +114,9 @@ async fn dispatch(command: Command) -> anyhow::Result<()> {
         Command::Validate(a) => validate::run(a).await,
         Command::Recommend(a) => query::recommend(a).await,
         Command::Search(a) => query::search(a).await,
+        Command::Inspect(a) => inspect::inspect(a).await,
+        Command::Explain(a) => inspect::explain(a).await,
+        Command::Game(a) => inspect::game(a).await,
         Command::Publish(a) => publish::run(a).await,
         Command::Rollback(a) => publish::rollback(a).await,
         Command::Status(a) => publish::status(a).await,
@@ -108,12 +124,36 @@ async fn dispatch(command: Command) -> anyhow::Result<()> {
     }
 }
 
-/// Logs go to stderr (stdout is for results); `RUST_LOG` / `PLAYALIKE_LOG` set the level.
-fn init_tracing() {
-    let filter = tracing_subscriber::EnvFilter::try_from_env("PLAYALIKE_LOG")
-        .or_else(|_| tracing_subscriber::EnvFilter::try_from_default_env())
-        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
-    tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).with_target(false).init();
+/// Logs go to stderr (stdout is for results). The level: `-q` (errors only) or `-v`/`-vv`
+/// (debug/trace) when given, else `PLAYALIKE_LOG`, else `RUST_LOG`, else `info`. Colour only
+/// when stderr is a terminal and `NO_COLOR` is unset or empty (<https://no-color.org>).
+fn init_tracing(quiet: bool, verbose: u8) {
+    use tracing_subscriber::EnvFilter;
+    let flag = match (quiet, verbose) {
+        (true, _) => Some("error"),
+        (false, 0) => None,
+        (false, 1) => Some("debug"),
+        (false, _) => Some("trace"),
+    };
+    let filter = match flag {
+        Some(level) => EnvFilter::new(level),
+        None => EnvFilter::try_from_env("PLAYALIKE_LOG")
+            .or_else(|_| EnvFilter::try_from_default_env())
+            .unwrap_or_else(|_| EnvFilter::new("info")),
+    };
+    let no_color = std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());
+    let ansi = use_colour(std::io::IsTerminal::is_terminal(&std::io::stderr()), no_color);
+    tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .with_ansi(ansi)
+        .with_target(false)
+        .init();
+}
+
+/// Colour on a terminal only, and never when `NO_COLOR` is set to a non-empty value.
+fn use_colour(stderr_is_terminal: bool, no_color: bool) -> bool {
+    stderr_is_terminal && !no_color
 }
 
 fn is_broken_pipe(e: &anyhow::Error) -> bool {

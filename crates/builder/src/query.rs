@@ -64,9 +64,12 @@ pub struct RecommendArgs {
     /// At most this many results per franchise/collection (0 = no limit).
     #[arg(long, default_value_t = 0)]
     pub max_per_franchise: usize,
-    /// Output format (`--all` always writes JSON lines).
-    #[arg(long, value_enum, env = "PLAYALIKE_FORMAT", default_value = "table")]
-    pub format: Format,
+    /// Print one JSON document `{query, results}` (`--all` always writes JSON lines).
+    #[arg(long, env = "PLAYALIKE_JSON")]
+    pub json: bool,
+    /// Deprecated: use `--json`. Output format (`--all` always writes JSON lines) [default: table].
+    #[arg(long, value_enum, env = "PLAYALIKE_FORMAT")]
+    pub format: Option<Format>,
     /// Write to this file instead of stdout.
     #[arg(long)]
     pub out: Option<PathBuf>,
@@ -87,9 +90,12 @@ pub struct SearchArgs {
     /// Results.
     #[arg(long, default_value_t = 10)]
     pub k: usize,
-    /// Output format.
-    #[arg(long, value_enum, env = "PLAYALIKE_FORMAT", default_value = "table")]
-    pub format: Format,
+    /// Print one JSON document `{query, results}`.
+    #[arg(long, env = "PLAYALIKE_JSON")]
+    pub json: bool,
+    /// Deprecated: use `--json`. Output format [default: table].
+    #[arg(long, value_enum, env = "PLAYALIKE_FORMAT")]
+    pub format: Option<Format>,
 }
 
 /// One result row.
@@ -106,10 +112,27 @@ pub struct Row {
     pub year: Option<u16>,
 }
 
-/// Loads and indexes a model blob.
+/// The output format from `--json` and the deprecated `--format` (`--json` wins), warning once
+/// on stderr when `--format` (or `PLAYALIKE_FORMAT`) was used.
+fn format_of(json: bool, format: Option<Format>) -> Format {
+    if let Some(f) = format {
+        tracing::warn!("--format (PLAYALIKE_FORMAT) is deprecated and will be removed: use --json");
+        if !json {
+            return f;
+        }
+    }
+    if json { Format::Json } else { Format::Table }
+}
+
+/// Loads and indexes a model blob. A missing, unreadable or corrupt blob is an error with exit
+/// code 2 (the `--model` given is not a usable model; see docs/decisions/752-cli-inspect-and-logging.md).
 pub fn load(path: &Path) -> Result<Engine> {
-    let bytes = std::fs::read(path).with_context(|| format!("while reading model {}", path.display()))?;
-    Engine::from_bytes(&bytes).with_context(|| format!("while decoding model {}", path.display()))
+    let bytes = std::fs::read(path)
+        .with_context(|| format!("while reading model {}", path.display()))
+        .stage(ExitCode::Usage)?;
+    Engine::from_bytes(&bytes)
+        .with_context(|| format!("while decoding model {}", path.display()))
+        .stage(ExitCode::Usage)
 }
 
 impl RecommendArgs {
@@ -240,6 +263,7 @@ pub fn recommend_all(engine: &Engine, args: &RecommendArgs, out: &mut dyn Write)
 
 /// Runs `playalike recommend`.
 pub async fn recommend(args: RecommendArgs) -> Result<()> {
+    let format = format_of(args.json, args.format);
     let engine = load(&args.model)?;
     let mut out = output(args.out.as_deref())?;
     if args.all {
@@ -254,19 +278,20 @@ pub async fn recommend(args: RecommendArgs) -> Result<()> {
     let q = args.query(args.games.iter().map(|&id| (id, 1.0)).collect());
     let hits = engine.recommend(&q).context("while recommending").stage(ExitCode::Usage)?;
     let rows = rows(&engine, hits.iter().map(|h| (h.id, h.score)));
-    write_rows(&mut *out, &rows, args.format, &serde_json::json!({"liked": args.games, "k": args.k}))?;
+    write_rows(&mut *out, &rows, format, &serde_json::json!({"liked": args.games, "k": args.k}))?;
     out.flush()?;
     Ok(())
 }
 
 /// Runs `playalike search`.
 pub async fn search(args: SearchArgs) -> Result<()> {
+    let format = format_of(args.json, args.format);
     let engine = load(&args.model)?;
     let text = args.text.join(" ");
     let hits = engine.search(&text, args.k.clamp(1, 1000));
     let rows = rows(&engine, hits.iter().map(|h| (h.id, h.score)));
     let mut out = output(None)?;
-    write_rows(&mut *out, &rows, args.format, &serde_json::json!({"text": text, "k": args.k}))?;
+    write_rows(&mut *out, &rows, format, &serde_json::json!({"text": text, "k": args.k}))?;
     out.flush()?;
     Ok(())
 }
