@@ -63,6 +63,21 @@ pub fn split_ids(candidates: impl Iterator<Item = (u32, Vec<u32>)>, seed: u64, h
 }
 
 impl Split {
+    /// At most `max` of the held-out games (the smallest hashes under another seed), with their
+    /// truth: a uniform sample for measuring, the training view unchanged.
+    pub fn sample(&self, seed: u64, max: usize) -> Split {
+        if self.held_out.len() <= max {
+            return self.clone();
+        }
+        let mut ids: Vec<(u64, u32)> =
+            self.held_out.iter().map(|&id| (split_hash(seed ^ 0x5A4D_9E11_0C3B_27F5, id), id)).collect();
+        ids.sort_unstable();
+        let mut held_out: Vec<u32> = ids.into_iter().take(max).map(|x| x.1).collect();
+        held_out.sort_unstable();
+        let truth = held_out.iter().filter_map(|id| self.truth.get(id).map(|t| (*id, t.clone()))).collect();
+        Split { held_out, truth }
+    }
+
     /// The training view: held-out games lose their lists, and vanish from everyone's lists.
     pub fn apply(&self, model: &Model) -> Model {
         let mut m = model.clone();
@@ -362,4 +377,33 @@ pub async fn run(args: Args) -> Result<()> {
     }
     println!("playalike training: {:.2} s", s.train_seconds);
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn popularity_percentiles_share_ties() {
+        let p = popularity_percentiles(&[0.0, 0.0, 5.0, 1.0]);
+        assert_eq!(p, vec![0.25, 0.25, 0.875, 0.625]);
+        assert!(popularity_percentiles(&[]).is_empty());
+    }
+
+    #[test]
+    fn tail_recall_and_shown_popularity_follow_the_lists() {
+        let mut m = Model::default();
+        for id in 1..=4u32 {
+            m.games.push(playalike_engine::Game { id, ..Default::default() });
+        }
+        let split = Split { held_out: vec![1, 4], truth: HashMap::from([(1, vec![2, 3]), (4, vec![2])]) };
+        // Game 1 is the least popular (tail), game 4 the most.
+        let pop = [0.0, 1.0, 2.0, 3.0];
+        let e = score_lists(&m, &split, 2, &[vec![2, 4], vec![3, 1]], None, &pop);
+        assert_eq!(e.recall, 0.25); // (1/2 + 0/1) / 2
+        assert_eq!((e.tail_recall, e.tail_queries), (0.5, 1));
+        // Shown: 2, 4, 3, 1 → percentiles 0.375, 0.875, 0.625, 0.125.
+        assert!((e.shown_popularity - 0.5).abs() < 1e-12);
+        assert!(e.coverage.is_nan());
+    }
 }

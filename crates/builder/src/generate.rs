@@ -93,6 +93,12 @@ pub async fn run(args: Args) -> Result<()> {
     Ok(())
 }
 
+/// Generates a snapshot synchronously (for tests).
+#[cfg(test)]
+pub fn generate_blocking(out: &Path, games: u32, seed: u64, flavor: Flavor) -> Result<Summary> {
+    generate(&Args { out: out.to_path_buf(), games, seed, flavor, json: false })
+}
+
 /// Generates the snapshot described by `args`.
 pub async fn execute(args: &Args) -> Result<Summary> {
     let args = args.clone();
@@ -922,7 +928,8 @@ mod tests {
                 assert!(ids.contains(&s) && Some(s) != g["id"].as_u64());
             }
         }
-        assert!(s.with_similar > 250 && s.franchises > 10, "{s:?}");
+        // Obscure games often have no list (as on IGDB), famous ones nearly always.
+        assert!(s.with_similar > 150 && s.with_similar < 300 && s.franchises > 10, "{s:?}");
     }
 
     #[test]

@@ -12,6 +12,89 @@ pub fn esc(s: &str) -> String {
     s.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;")
 }
 
+/// An inline SVG scatter (no script) of every parameter vector the search evaluated fully:
+/// pooled coverage@10 across, tune recall@10 up; the chosen one in orange.
+pub fn tradeoff_svg(points: &[(f64, f64)], chosen: Option<(f64, f64)>) -> String {
+    let (w, ht, m) = (560.0, 300.0, 44.0);
+    let finite = || points.iter().filter(|p| p.0.is_finite() && p.1.is_finite());
+    let (mut x0, mut x1) = finite().fold((f64::MAX, f64::MIN), |a, p| (a.0.min(p.0), a.1.max(p.0)));
+    let (mut y0, mut y1) = finite().fold((f64::MAX, f64::MIN), |a, p| (a.0.min(p.1), a.1.max(p.1)));
+    if x0 > x1 {
+        (x0, x1, y0, y1) = (0.0, 1.0, 0.0, 1.0);
+    }
+    let (xs, ys) = ((x1 - x0).max(1e-3), (y1 - y0).max(1e-3));
+    let px = |x: f64| m + (x - x0) / xs * (w - 2.0 * m);
+    let py = |y: f64| ht - m - (y - y0) / ys * (ht - 2.0 * m);
+    let mut s = format!(
+        "<svg xmlns='http://www.w3.org/2000/svg' width='{w}' height='{ht}' role='img' aria-label='recall against coverage of the evaluated parameter vectors'>\
+         <rect width='100%' height='100%' fill='#fff'/>\
+         <line x1='{m}' y1='{b}' x2='{r}' y2='{b}' stroke='#999'/><line x1='{m}' y1='{m}' x2='{m}' y2='{b}' stroke='#999'/>\
+         <text x='{cx}' y='{ty}' text-anchor='middle' font-size='12'>pooled coverage@10 ({x0:.3} – {x1:.3})</text>\
+         <text x='12' y='{cy}' font-size='12' transform='rotate(-90 12 {cy})' text-anchor='middle'>tune recall@10 ({y0:.3} – {y1:.3})</text>",
+        b = ht - m,
+        r = w - m,
+        cx = w / 2.0,
+        ty = ht - 10.0,
+        cy = ht / 2.0
+    );
+    for p in finite() {
+        let _ = write!(
+            s,
+            "<circle cx='{:.1}' cy='{:.1}' r='2.5' fill='#3b6ea5' fill-opacity='.5'/>",
+            px(p.0),
+            py(p.1)
+        );
+    }
+    if let Some(c) = chosen.filter(|c| c.0.is_finite() && c.1.is_finite()) {
+        let _ = write!(
+            s,
+            "<circle cx='{:.1}' cy='{:.1}' r='6' fill='none' stroke='#e07000' stroke-width='2.5'/>\
+             <text x='{:.1}' y='{:.1}' font-size='12' fill='#e07000'>chosen ({:.3}, {:.3})</text>",
+            px(c.0),
+            py(c.1),
+            px(c.0) + 9.0,
+            py(c.1) - 8.0,
+            c.0,
+            c.1
+        );
+    }
+    s.push_str("</svg>");
+    s
+}
+
+/// An inline SVG bar chart of the field weights and the scalar weights.
+pub fn weights_svg(p: &playalike_engine::Params) -> String {
+    let mut rows: Vec<(String, f32)> = playalike_engine::Field::ALL
+        .iter()
+        .map(|f| (f.name().to_string(), p.field_weights[f.index()]))
+        .collect();
+    rows.push(("release year".into(), p.year_weight));
+    rows.push(("popularity prior".into(), p.popularity_weight));
+    rows.push(("rating prior".into(), p.rating_weight));
+    let max = rows.iter().map(|r| r.1).fold(0.0f32, f32::max).max(1e-6);
+    let (w, row) = (560.0f32, 20.0f32);
+    let ht = row * rows.len() as f32 + 10.0;
+    let mut s = format!(
+        "<svg xmlns='http://www.w3.org/2000/svg' width='{w}' height='{ht}' role='img' aria-label='the published weights'><rect width='100%' height='100%' fill='#fff'/>"
+    );
+    for (i, (name, v)) in rows.iter().enumerate() {
+        let y = 5.0 + row * i as f32;
+        let bw = v / max * (w - 220.0);
+        let _ = write!(
+            s,
+            "<text x='150' y='{:.1}' font-size='12' text-anchor='end'>{}</text><rect x='160' y='{:.1}' width='{bw:.1}' height='{:.1}' fill='#3b6ea5'/><text x='{:.1}' y='{:.1}' font-size='11'>{v:.3}</text>",
+            y + 14.0,
+            esc(name),
+            y + 3.0,
+            row - 6.0,
+            165.0 + bw,
+            y + 14.0
+        );
+    }
+    s.push_str("</svg>");
+    s
+}
+
 /// Renders the report.
 pub fn html(t: &Trained, doc: &serde_json::Value) -> Result<String> {
     let mut h = String::new();
@@ -36,6 +119,12 @@ pub fn html(t: &Trained, doc: &serde_json::Value) -> Result<String> {
     }
     h.push_str("</table>");
     let _ = write!(h, "<p>Learning: {}</p>", esc(&t.learned.note));
+    if !t.learned.tradeoff.is_empty() {
+        h.push_str("<h2>The trade-off the trainer chose from</h2>");
+        h.push_str(&tradeoff_svg(&t.learned.tradeoff, t.learned.tradeoff_chosen));
+    }
+    h.push_str("<h2>Field weights</h2>");
+    h.push_str(&weights_svg(&t.model.params));
     h.push_str("<h2>Parameters</h2><pre>");
     h.push_str(&esc(&serde_json::to_string_pretty(&doc["params"])?));
     h.push_str("</pre>");

@@ -50,6 +50,12 @@ fn train_is_reproducible_and_writes_metrics_and_report() {
     assert_eq!(m["created_at"], "2026-01-01T00:00:00Z");
     let html = std::fs::read_to_string(dir.path().join("report.html")).unwrap();
     assert!(html.contains("recall@10") && html.starts_with("<!doctype html>"));
+    // Pictures, inline and without script: at least the published weights.
+    assert!(
+        html.contains("<svg") && html.contains("aria-label='the published weights'"),
+        "no weights picture"
+    );
+    assert!(!html.contains("<script"), "the report must not need a script");
     // No temporary file left behind.
     let leftovers: Vec<_> = std::fs::read_dir(dir.path())
         .unwrap()

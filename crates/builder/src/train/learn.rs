@@ -1171,3 +1171,72 @@ pub fn cosine_top_k(
         s.into_iter().map(|x| x.1).collect()
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A generated catalogue with a hidden truth, read as `train` reads it.
+    fn generated(games: u32, flavor: crate::generate::Flavor) -> Model {
+        let t = tempfile::tempdir().unwrap();
+        let dir = t.path().join("s");
+        crate::generate::generate_blocking(&dir, games, 5, flavor).unwrap();
+        let snap = crate::features::load(&dir).unwrap();
+        crate::features::build_model(&snap, &crate::features::BuildOptions::default()).unwrap().0
+    }
+
+    #[test]
+    fn the_published_candidate_is_the_best_on_the_check_set_that_keeps_the_floor() {
+        for flavor in [crate::generate::Flavor::Igdb, crate::generate::Flavor::Store] {
+            let model = generated(1500, flavor);
+            let cfg = LearnConfig { threads: 2, ..LearnConfig::default() };
+            let r = learn(&model, &cfg).unwrap();
+            assert!(r.learned, "{flavor:?}: {}", r.note);
+            assert_eq!(r.candidates.iter().filter(|c| c.chosen).count(), 1, "{flavor:?}: one published");
+            let chosen = r.candidates.iter().find(|c| c.chosen).unwrap();
+            assert_eq!(chosen.name, r.chosen);
+            assert!((r.served_coverage - chosen.coverage).abs() < 1e-12);
+            if chosen.coverage >= cfg.min_coverage {
+                // No candidate that met the floor did better on the check set.
+                for c in &r.candidates {
+                    if c.coverage >= cfg.min_coverage {
+                        assert!(c.check_recall <= chosen.check_recall, "{flavor:?}: {c:?} beat {chosen:?}");
+                    }
+                }
+            } else {
+                assert!(r.note.contains("no candidate reaches"), "{}", r.note);
+            }
+            // The published weights hold for every field the catalogue has (explicit, positive).
+            for fi in 0..FIELD_COUNT {
+                assert_eq!(r.params.feature_weights[fi].len(), model.vocab[fi].len());
+                assert!(r.params.feature_weights[fi].iter().all(|w| w.is_finite() && *w > 0.0));
+            }
+            assert!(!r.tradeoff.is_empty() && r.evaluations > 0);
+        }
+    }
+
+    #[test]
+    fn without_ground_truth_the_defaults_with_idf_are_kept_and_said() {
+        let mut model = generated(300, crate::generate::Flavor::Igdb);
+        for g in &mut model.games {
+            g.similar.clear();
+        }
+        let r = learn(&model, &LearnConfig::default()).unwrap();
+        assert!(!r.learned && r.note.contains("no ground truth"), "{}", r.note);
+        assert_eq!(r.params.feature_weights, idf(&model));
+    }
+
+    #[test]
+    fn regularisation_counts_doublings_away_from_the_defaults() {
+        let base = theta_of(&Params::default(), 1.0);
+        assert_eq!(base.distance(&base), 0.0);
+        let mut t = base;
+        t.set(0, base.get(0) * 4.0);
+        assert!((t.distance(&base) - 2.0).abs() < 1e-6);
+        t.set(1, 0.0);
+        assert!((t.distance(&base) - 5.0).abs() < 1e-6, "a zeroed weight counts as three doublings");
+        let scaled = base.with_priors_scaled(0.5);
+        assert_eq!(scaled.pop_weight, base.pop_weight * 0.5);
+        assert_eq!(scaled.field, base.field);
+    }
+}
