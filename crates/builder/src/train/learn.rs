@@ -496,6 +496,9 @@ fn top_k(pools: &Pools, q: usize, th: &Theta, prior: &[f32], lut: &[f32], k: usi
     out
 }
 
+/// A search's end: (θ, objective, recall, coverage, evaluations, every (coverage, recall) seen).
+type SearchResult = (Theta, f64, f64, f64, usize, Vec<(f64, f64)>);
+
 struct Search<'a> {
     pools: &'a Pools,
     priors: &'a Priors,
@@ -769,25 +772,24 @@ pub fn learn(train: &Model, cfg: &LearnConfig) -> Result<Report> {
     }
     let start_beta = if cfg.no_indegree { 0.0 } else { 1.0 };
     let base = theta_of(&defaults, start_beta);
-    let search =
-        |pools: &Pools, floor: f64, start: Theta| -> Result<(Theta, f64, f64, f64, usize, Vec<(f64, f64)>)> {
-            let mut s = Search {
-                pools,
-                priors: &priors,
-                queries: &queries,
-                coverage_pools: &coverage_pools,
-                n,
-                k: cfg.k,
-                threads: cfg.threads,
-                floor,
-                base,
-                evals: 0,
-                frozen: frozen.clone(),
-                seen: Vec::new(),
-            };
-            let (th, obj, r, c) = s.run(start, 4)?;
-            Ok((th, obj, r, c, s.evals, s.seen))
+    let search = |pools: &Pools, floor: f64, start: Theta| -> Result<SearchResult> {
+        let mut s = Search {
+            pools,
+            priors: &priors,
+            queries: &queries,
+            coverage_pools: &coverage_pools,
+            n,
+            k: cfg.k,
+            threads: cfg.threads,
+            floor,
+            base,
+            evals: 0,
+            frozen: frozen.clone(),
+            seen: Vec::new(),
         };
+        let (th, obj, r, c) = s.run(start, 4)?;
+        Ok((th, obj, r, c, s.evals, s.seen))
+    };
     let weights_for = |gamma: f32| match &lift_w {
         Some(l) if gamma != 0.0 => feature_weights(&idf_w, l, gamma),
         _ => idf_w.clone(),
