@@ -21,7 +21,8 @@ ev() {
   local name=$1 snap=$2 seed=$3; shift 3
   echo "bench-quality: $name seed $seed" >&2
   /usr/bin/time -f '%e %M' -o "$tmp/$name-$seed.time" $B eval --snapshot "$snap" --seed "$seed" --json "$@" > "$tmp/$name-$seed.json"
-  $B eval --snapshot "$snap" --seed "$seed" --json --no-learn --no-baselines "$@" > "$tmp/$name-$seed-defaults.json"
+  local nb=(--no-baselines); [[ " $* " == *" --no-baselines "* ]] && nb=()
+  $B eval --snapshot "$snap" --seed "$seed" --json --no-learn "${nb[@]}" "$@" > "$tmp/$name-$seed-defaults.json"
 }
 if [ -d "$DATA/igdb-sample-4k" ]; then
   for s in $SEEDS; do
