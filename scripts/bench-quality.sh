@@ -82,7 +82,7 @@ for title, key in cols:
         print(f"| {rname} | " + " | ".join(cells) + " |")
     ts = [load(f"{tmp}/{key}-{s}.json") for s in seeds]
     secs = ", ".join(f"{d['train_seconds']:.1f} s" for d in ts if d)
-    print(f"\nplaylike training (read + features + learn) per seed: {secs}\n")
+    print(f"\nplayalike training (read + features + learn) per seed: {secs}\n")
 print("## Generated catalogues at 333k games (what the nightly job's size means)\n")
 print("`train` on `playalike generate --games 333000 --seed 3` (split seed 42). Above 60,000 games `train` "
       "measures a uniform sample of 5,000 held-out games and holds the coverage floor on its pooled "
