@@ -6,6 +6,8 @@
 #![cfg(not(target_arch = "wasm32"))] // a global allocator and files: native only
 #![allow(clippy::unwrap_used)] // test helpers outside #[test] fns
 
+mod support;
+
 use peak_alloc::PeakAlloc;
 use playalike_engine::format::{self, HEADER_LEN};
 use playalike_engine::{Error, Field, Game, Model, Term, synth};
@@ -36,44 +38,9 @@ fn tiny_model() -> Model {
     m
 }
 
-fn crc32(data: &[u8]) -> u32 {
-    let mut crc = !0u32;
-    for &b in data {
-        crc ^= u32::from(b);
-        for _ in 0..8 {
-            crc = if crc & 1 != 0 { (crc >> 1) ^ 0xedb8_8320 } else { crc >> 1 };
-        }
-    }
-    !crc
-}
-
 /// `blob` with one section's body replaced, table and header re-laid out to match.
 fn with_section(blob: &[u8], tag: &[u8; 4], body: &[u8]) -> Vec<u8> {
-    let payload = &blob[HEADER_LEN..];
-    let count = u32::from_le_bytes(payload[..4].try_into().unwrap()) as usize;
-    let mut sections: Vec<([u8; 4], Vec<u8>)> = (0..count)
-        .map(|i| {
-            let e = &payload[4 + 12 * i..16 + 12 * i];
-            let off = u32::from_le_bytes(e[4..8].try_into().unwrap()) as usize;
-            let len = u32::from_le_bytes(e[8..12].try_into().unwrap()) as usize;
-            (e[..4].try_into().unwrap(), payload[off..off + len].to_vec())
-        })
-        .collect();
-    sections.iter_mut().filter(|s| &s.0 == tag).for_each(|s| s.1 = body.to_vec());
-    let mut out = (count as u32).to_le_bytes().to_vec();
-    let mut at = 4 + 12 * count;
-    for (t, b) in &sections {
-        out.extend_from_slice(t);
-        out.extend_from_slice(&(at as u32).to_le_bytes());
-        out.extend_from_slice(&(b.len() as u32).to_le_bytes());
-        at += b.len();
-    }
-    sections.iter().for_each(|s| out.extend_from_slice(&s.1));
-    let mut blob = blob[..HEADER_LEN].to_vec();
-    blob[12..20].copy_from_slice(&(out.len() as u64).to_le_bytes());
-    blob[20..24].copy_from_slice(&crc32(&out).to_le_bytes());
-    blob.extend_from_slice(&out);
-    blob
+    support::reseal(&support::with_section(&blob[HEADER_LEN..], tag, body))
 }
 
 /// A VOCB section (bincode standard: varint lengths) whose keyword vocabulary holds `terms`
