@@ -524,10 +524,10 @@ fn network_down_names_the_bucket_and_the_step() {
     assert!(model.is_file());
 }
 
-/// A server that refuses every request with the given status, like Cloud Storage does with bad
-/// or insufficient credentials.
-fn refusing_server(status: u16) -> String {
-    use std::io::{Read, Write};
+/// A raw HTTP server on loopback: for each connection, reads the request head, then lets
+/// `answer` write whatever it wants. Returns its base URL.
+fn raw_server(answer: impl Fn(&mut std::net::TcpStream) + Send + 'static) -> String {
+    use std::io::Read;
     let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
     let addr = listener.local_addr().expect("addr");
     std::thread::spawn(move || {
@@ -541,17 +541,26 @@ fn refusing_server(status: u16) -> String {
                     Ok(n) => buf.extend_from_slice(&chunk[..n]),
                 }
             }
-            let body = format!(
-                r#"{{"error":{{"code":{status},"message":"Invalid Credentials or permission denied"}}}}"#
-            );
-            let _ = write!(
-                stream,
-                "HTTP/1.1 {status} Refused\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
-                body.len()
-            );
+            answer(&mut stream);
         }
     });
     format!("http://{addr}")
+}
+
+/// A server that refuses every request with the given status, like Cloud Storage does with bad
+/// or insufficient credentials.
+fn refusing_server(status: u16) -> String {
+    raw_server(move |stream| {
+        use std::io::Write;
+        let body = format!(
+            r#"{{"error":{{"code":{status},"message":"Invalid Credentials or permission denied"}}}}"#
+        );
+        let _ = write!(
+            stream,
+            "HTTP/1.1 {status} Refused\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+            body.len()
+        );
+    })
 }
 
 #[test]
@@ -881,38 +890,24 @@ fn oversized_bucket_documents_are_refused_before_they_are_read_whole() {
 /// A server that answers every request with 200 and a body of `len` spaces (announced), like a
 /// hostile or broken endpoint streaming far more than any answer needs.
 fn flooding_server(len: usize) -> String {
-    use std::io::{Read, Write};
-    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
-    let addr = listener.local_addr().expect("addr");
-    std::thread::spawn(move || {
-        for stream in listener.incoming() {
-            let Ok(mut stream) = stream else { continue };
-            let mut buf = Vec::new();
-            let mut chunk = [0u8; 4096];
-            while !buf.windows(4).any(|w| w == b"\r\n\r\n") {
-                match stream.read(&mut chunk) {
-                    Ok(0) | Err(_) => break,
-                    Ok(n) => buf.extend_from_slice(&chunk[..n]),
-                }
-            }
-            let head = format!(
-                "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: {len}\r\nConnection: close\r\n\r\n"
-            );
-            if stream.write_all(head.as_bytes()).is_err() {
-                continue;
-            }
-            let spaces = vec![b' '; 1 << 20];
-            let mut sent = 0;
-            while sent < len {
-                let n = spaces.len().min(len - sent);
-                if stream.write_all(&spaces[..n]).is_err() {
-                    break; // the client stopped reading: what we want
-                }
-                sent += n;
-            }
+    raw_server(move |stream| {
+        use std::io::Write;
+        let head = format!(
+            "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: {len}\r\nConnection: close\r\n\r\n"
+        );
+        if stream.write_all(head.as_bytes()).is_err() {
+            return;
         }
-    });
-    format!("http://{addr}")
+        let spaces = vec![b' '; 1 << 20];
+        let mut sent = 0;
+        while sent < len {
+            let n = spaces.len().min(len - sent);
+            if stream.write_all(&spaces[..n]).is_err() {
+                break; // the client stopped reading: what we want
+            }
+            sent += n;
+        }
+    })
 }
 
 #[test]
