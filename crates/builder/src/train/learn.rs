@@ -496,6 +496,38 @@ fn top_k(pools: &Pools, q: usize, th: &Theta, prior: &[f32], lut: &[f32], k: usi
     out
 }
 
+/// What every search of one learning run shares.
+struct Setup<'a> {
+    priors: &'a Priors,
+    queries: &'a [(usize, Vec<u32>)],
+    coverage_pools: &'a [usize],
+    n: usize,
+    k: usize,
+    threads: usize,
+    base: Theta,
+    frozen: Vec<usize>,
+}
+
+impl Setup<'_> {
+    /// A fresh search over `pools` with the pooled coverage floor `floor`.
+    fn search<'p>(&'p self, pools: &'p Pools, floor: f64) -> Search<'p> {
+        Search {
+            pools,
+            priors: self.priors,
+            queries: self.queries,
+            coverage_pools: self.coverage_pools,
+            n: self.n,
+            k: self.k,
+            threads: self.threads,
+            floor,
+            base: self.base,
+            evals: 0,
+            frozen: self.frozen.clone(),
+            seen: Vec::new(),
+        }
+    }
+}
+
 /// A search's end: (θ, objective, recall, coverage, evaluations, every (coverage, recall) seen).
 type SearchResult = (Theta, f64, f64, f64, usize, Vec<(f64, f64)>);
 
@@ -772,21 +804,18 @@ pub fn learn(train: &Model, cfg: &LearnConfig) -> Result<Report> {
     }
     let start_beta = if cfg.no_indegree { 0.0 } else { 1.0 };
     let base = theta_of(&defaults, start_beta);
+    let setup = Setup {
+        priors: &priors,
+        queries: &queries,
+        coverage_pools: &coverage_pools,
+        n,
+        k: cfg.k,
+        threads: cfg.threads,
+        base,
+        frozen,
+    };
     let search = |pools: &Pools, floor: f64, start: Theta| -> Result<SearchResult> {
-        let mut s = Search {
-            pools,
-            priors: &priors,
-            queries: &queries,
-            coverage_pools: &coverage_pools,
-            n,
-            k: cfg.k,
-            threads: cfg.threads,
-            floor,
-            base,
-            evals: 0,
-            frozen: frozen.clone(),
-            seen: Vec::new(),
-        };
+        let mut s = setup.search(pools, floor);
         let (th, obj, r, c) = s.run(start, 4)?;
         Ok((th, obj, r, c, s.evals, s.seen))
     };
@@ -831,20 +860,7 @@ pub fn learn(train: &Model, cfg: &LearnConfig) -> Result<Report> {
         let t = std::time::Instant::now();
         let pools = build_pools(&inner_model, &weights_for(gamma), &pooled, &popular, cfg.threads)?;
         tracing::debug!("gamma {gamma}: {} pools in {:.2} s", pooled.len(), t.elapsed().as_secs_f64());
-        let mut probe = Search {
-            pools: &pools,
-            priors: &priors,
-            queries: &queries,
-            coverage_pools: &coverage_pools,
-            n,
-            k: cfg.k,
-            threads: cfg.threads,
-            floor: 0.0,
-            base,
-            evals: 0,
-            frozen: frozen.clone(),
-            seen: Vec::new(),
-        };
+        let mut probe = setup.search(&pools, 0.0);
         if before.is_nan() {
             before = probe.objective(&theta_of(&defaults, 0.0), f64::NEG_INFINITY)?.1;
         }
@@ -913,14 +929,16 @@ pub fn learn(train: &Model, cfg: &LearnConfig) -> Result<Report> {
     // The choice, on the check queries through the engine (inner model: the check games are cold).
     let inner_w = weights_for(gamma);
     let check: Vec<(u32, Vec<u32>)> = check_ids.iter().map(|id| (*id, truth_of(id))).collect();
-    let mut options: Vec<(String, Theta, bool)> = vec![
-        ("learned".into(), learned_th, true),
-        ("defaults".into(), theta_of(&defaults, 0.0), false),
-        ("tfidf".into(), tfidf_theta(&present), false),
+    let options = [
+        ("learned", learned_th, true),
+        ("defaults", theta_of(&defaults, 0.0), false),
+        ("tfidf", tfidf_theta(&present), false),
     ];
-    let final_w = |uses_lift: bool| served_w(if uses_lift { gamma } else { 0.0 });
+    // Only the learned candidate carries the learned γ.
+    let gamma_of = |is_learned: bool| if is_learned { gamma } else { 0.0 };
     let mut measured: Vec<(Candidate, Theta, bool)> = Vec::new();
-    for (name, th, is_learned) in options.drain(..) {
+    for (name, th, is_learned) in options {
+        let name = name.to_string();
         let w = if is_learned { &inner_w } else { &idf_w };
         let rc = engine_recall(&inner_model, &th, w, &check, cfg.k, cfg.threads)?;
         let coverage = if is_learned { learned_cov } else { f64::NAN };
@@ -936,7 +954,7 @@ pub fn learn(train: &Model, cfg: &LearnConfig) -> Result<Report> {
             break;
         }
         let cov = if measured[i].0.coverage.is_nan() {
-            eval::served_coverage(&serve(train, &th, &final_w(is_learned))?, cfg.k, cfg.threads)?
+            served(&th, gamma_of(is_learned))?
         } else {
             measured[i].0.coverage
         };
@@ -1013,7 +1031,7 @@ pub fn learn(train: &Model, cfg: &LearnConfig) -> Result<Report> {
         candidates: measured.into_iter().map(|m| m.0).collect(),
         tradeoff,
         tradeoff_chosen: Some((c, r)),
-        params: to_params(&th, final_w(is_learned)),
+        params: to_params(&th, served_w(gamma_of(is_learned))),
     })
 }
 
