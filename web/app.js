@@ -667,26 +667,13 @@ function renderRecs({ explain = true } = {}) {
   els.recsEmpty.hidden = results.length > 0;
   const frag = document.createDocumentFragment();
   for (const r of results) {
-    const g = gameInfo(r.id);
-    const li = document.createElement('li');
-    li.className = 'rec';
-    li.dataset.id = String(r.id);
-    li.append(coverNode(g ?? r, 'small'));
-    const body = document.createElement('div');
-    const title = document.createElement('button');
-    title.type = 'button';
-    title.className = 'rec-title link';
-    title.textContent = r.name;
-    title.addEventListener('click', () => {
+    const { g, li, body, title, year } = gameItem(r, () => {
       state.game = r.id;
       writeState(true);
       render();
       els.game.focus();
       window.scrollTo({ top: 0 });
     });
-    const year = document.createElement('span');
-    year.className = 'year';
-    year.textContent = r.year ? ` ${r.year}` : '';
     const why = document.createElement('p');
     why.className = 'because';
     if (explain) why.textContent = because(ids, r.id);
@@ -721,6 +708,29 @@ function renderRecs({ explain = true } = {}) {
 }
 
 /**
+ * The start of one game's list item, shared by the recommendations and the start list: the
+ * item with its cover, a body, the title as a button calling `onPick`, and the year. The caller
+ * appends the title and year to the body (with whatever else it shows) and the body to the item.
+ */
+function gameItem(r, onPick) {
+  const g = gameInfo(r.id);
+  const li = document.createElement('li');
+  li.className = 'rec';
+  li.dataset.id = String(r.id);
+  li.append(coverNode(g ?? r, 'small'));
+  const body = document.createElement('div');
+  const title = document.createElement('button');
+  title.type = 'button';
+  title.className = 'rec-title link';
+  title.textContent = r.name;
+  title.addEventListener('click', onPick);
+  const year = document.createElement('span');
+  year.className = 'year';
+  year.textContent = r.year ? ` ${r.year}` : '';
+  return { g, li, body, title, year };
+}
+
+/**
  * Before anything is picked: the catalogue's most popular and best-rated games passing the
  * filters, chosen by the engine (`popular`), each a button that picks it as a search would.
  */
@@ -732,20 +742,7 @@ function renderStart(show) {
   if (!results.length) return;
   const frag = document.createDocumentFragment();
   for (const r of results) {
-    const g = gameInfo(r.id);
-    const li = document.createElement('li');
-    li.className = 'rec';
-    li.dataset.id = String(r.id);
-    li.append(coverNode(g ?? r, 'small'));
-    const body = document.createElement('div');
-    const title = document.createElement('button');
-    title.type = 'button';
-    title.className = 'rec-title link';
-    title.textContent = r.name;
-    title.addEventListener('click', () => pick(r.id));
-    const year = document.createElement('span');
-    year.className = 'year';
-    year.textContent = r.year ? ` ${r.year}` : '';
+    const { g, li, body, title, year } = gameItem(r, () => pick(r.id));
     body.append(title, year);
     if (g && typeof g.rating === 'number') {
       const meta = document.createElement('p');
