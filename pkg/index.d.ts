@@ -106,7 +106,7 @@ export class Recommender {
     options?: LoadOptions & {
       wasm?: Parameters<typeof ready>[0];
       /** Analytics: listens to the model's events (as `onEvent`), starting with 'loaded'. */
-      onEvent?: PlayalikeEventListener;
+      onEvent?: PlayalikeEventListener | undefined;
     },
   ): Promise<Recommender>;
   /** Where `load` got the model from (absent after `fromBytes`). */
