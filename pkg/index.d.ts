@@ -101,7 +101,14 @@ export class Recommender {
    * Fetches, verifies, caches and decodes a published model (loads the wasm as well): `source` is
    * a latest.json URL (or `{latestUrl}`) or a blob URL. Rejects with a {@link ModelLoadError}.
    */
-  static load(source: ModelSource, options?: LoadOptions & { wasm?: Parameters<typeof ready>[0] }): Promise<Recommender>;
+  static load(
+    source: ModelSource,
+    options?: LoadOptions & {
+      wasm?: Parameters<typeof ready>[0];
+      /** Analytics: listens to the model's events (as `onEvent`), starting with 'loaded'. */
+      onEvent?: PlayalikeEventListener | undefined;
+    },
+  ): Promise<Recommender>;
   /** Where `load` got the model from (absent after `fromBytes`). */
   readonly source?: ModelSourceInfo;
   /** Number of games. */
@@ -125,6 +132,16 @@ export class Recommender {
   status(): Status;
   /** Frees the wasm memory held by this instance. */
   free(): void;
+  /**
+   * Analytics: calls `listener` with this instance's events ('searched' and 'recommended' as
+   * `search`/`recommend` answer, and what the host reports with `emitLoaded`/`picked`). Nothing is
+   * sent anywhere by the package. Returns a function that removes the listener.
+   */
+  onEvent(listener: PlayalikeEventListener): () => void;
+  /** Analytics: the host reports that the visitor chose `id` (emits 'picked'). */
+  picked(id: number, info?: PickInfo): void;
+  /** Analytics: a host that loaded the model itself (`fromBytes`) emits 'loaded'; `ms` is how long it took. */
+  emitLoaded(ms?: number): void;
 }
 
 /** Loads the wasm (browsers and bundlers: await once before `fromBytes`; Node: already done). */
@@ -138,6 +155,18 @@ export function isReady(): boolean;
 
 export { ModelLoadError, fetchModelBytes, CACHE_NAME } from './loader.js';
 import type { ModelSource, LoadOptions, ModelSourceInfo } from './loader.js';
+export { EVENT_TYPES } from './events.js';
+import type { PlayalikeEventListener, PickInfo } from './events.js';
+export type {
+  PlayalikeEvent,
+  PlayalikeEventType,
+  PlayalikeEventListener,
+  PickInfo,
+  LoadedEvent,
+  SearchedEvent,
+  RecommendedEvent,
+  PickedEvent,
+} from './events.js';
 export type { ModelSource, LoadOptions, LoadProgress, ModelPointer, ModelSourceInfo, ModelLoadErrorCode } from './loader.js';
 
 export default Recommender;

@@ -16,7 +16,7 @@ cd "$(dirname "$0")/.."
 out="${1:-out/site}"
 pkg="${PLAYALIKE_PKG_DIR:-pkg}"
 web="${PLAYALIKE_WEB_DIR:-web}"
-for f in playalike_bg.wasm index.js loader.js playalike.js; do
+for f in playalike_bg.wasm index.js loader.js events.js playalike.js; do
   if [ ! -f "$pkg/$f" ]; then
     echo "build-site: $pkg/$f is missing: build the package with scripts/build-wasm.sh first" >&2
     exit 1
@@ -38,7 +38,7 @@ trap 'rm -rf "$tmp"' EXIT
 # The sources as the page sees them unbundled: the page's JS with the package's JS in pkg/ beside it.
 mkdir -p "$tmp/src/pkg" "$tmp/site/pkg"
 cp "$web"/*.js "$tmp/src/"
-cp "$pkg/index.js" "$pkg/loader.js" "$pkg/playalike.js" "$tmp/src/pkg/"
+cp "$pkg/index.js" "$pkg/loader.js" "$pkg/events.js" "$pkg/playalike.js" "$tmp/src/pkg/"
 # ESM output keeps import.meta.url (boot.js resolves the wasm from it) and dynamic imports of
 # bundled modules stay lazy (app.js runs once the document is parsed). The source map keeps
 # errors in the console readable; it is fetched only when the developer tools are open.

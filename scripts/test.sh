@@ -72,7 +72,10 @@ node --test tests/browser/site.test.mjs
 step "browser tests: the site with a missing, corrupt, damaged, truncated or oversized model"
 node --test tests/browser/site-model-errors.test.mjs
 
-step "browser tests: Next.js example (next build && next start)"
+step "browser tests: the site's analytics events reach window, and nothing is sent"
+node --test tests/browser/site-events.test.mjs
+
+step "browser tests: Next.js example (next build --webpack and next build, each started)"
 node --test tests/browser/next.test.mjs
 
 step "fetch from the embedded IGDB sandbox (the no-credentials path the demo uses)"

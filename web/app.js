@@ -7,6 +7,7 @@
 import config from './config.js';
 import * as boot from './boot.js';
 import { lang, t, translatePage } from './i18n.js';
+import * as events from './events.js';
 
 const $ = (id) => document.getElementById(id);
 const els = {
@@ -170,6 +171,7 @@ async function load() {
   els.status.textContent = t('loadingModel');
   // The first attempt adopts what boot.js started while the page was parsed; "Try again" starts over.
   const early = attempts++ === 0;
+  const started = early ? 0 : performance.now(); // the first load started with the page
   let Recommender;
   try {
     ({ Recommender } = await (early ? boot.pkg : import('./pkg/index.js')));
@@ -200,6 +202,8 @@ async function load() {
   els.loading.hidden = true;
   // The loaded model, for the browser console (and the tests): playalike.search('portal')
   window.playalike = rec;
+  // Analytics: the engine's events go to window and config.onEvent, never over the network.
+  events.listen(rec, performance.now() - started);
   document.documentElement.dataset.modelSource = rec.source?.fromCache ? 'cache' : 'network';
   // What the visitor came for first: the game and its recommendations. The "because" lines, the
   // status line, the platform list, the liked list and the search box follow once that is painted.
@@ -362,7 +366,7 @@ function renderSuggestions() {
       li.append(y);
     }
     li.addEventListener('mousedown', (e) => e.preventDefault()); // keep focus in the input
-    li.addEventListener('click', () => pick(s.id));
+    li.addEventListener('click', () => pick(s.id, 'search', i));
     ul.append(li);
   });
   ul.hidden = false;
@@ -411,7 +415,7 @@ function onSearchKey(e) {
       break;
     case 'Enter':
       if (open) {
-        pick(suggestions[Math.max(active, 0)].id);
+        pick(suggestions[Math.max(active, 0)].id, 'search', Math.max(active, 0));
         e.preventDefault();
       }
       break;
@@ -424,7 +428,8 @@ function onSearchKey(e) {
   }
 }
 
-function pick(id) {
+function pick(id, from, position) {
+  events.picked(rec, id, from, position);
   closeSuggestions();
   els.input.value = '';
   state.game = id;
@@ -553,7 +558,7 @@ function toggleLiked(id) {
 function renderLiked() {
   els.liked.replaceChildren();
   els.likedSection.hidden = state.liked.length === 0;
-  for (const id of state.liked) {
+  for (const [i, id] of state.liked.entries()) {
     const g = gameInfo(id);
     const li = document.createElement('li');
     const open = document.createElement('button');
@@ -561,6 +566,7 @@ function renderLiked() {
     open.className = 'link';
     open.textContent = g ? g.name : `#${id}`;
     open.addEventListener('click', () => {
+      events.picked(rec, id, 'liked', i);
       state.game = id;
       writeState(true);
       render();
@@ -666,8 +672,9 @@ function renderRecs({ explain = true } = {}) {
     ids.length === 1 ? t('gamesLike', { name: first ? first.name : ids[0] }) : t('gamesLikeN', { n: ids.length });
   els.recsEmpty.hidden = results.length > 0;
   const frag = document.createDocumentFragment();
-  for (const r of results) {
+  for (const [i, r] of results.entries()) {
     const { g, li, body, title, year } = gameItem(r, () => {
+      events.picked(rec, r.id, 'recommendations', i);
       state.game = r.id;
       writeState(true);
       render();
@@ -741,8 +748,8 @@ function renderStart(show) {
   const results = safe(() => rec.popular({ k: config.start, filters: currentFilters() }), []) ?? [];
   if (!results.length) return;
   const frag = document.createDocumentFragment();
-  for (const r of results) {
-    const { g, li, body, title, year } = gameItem(r, () => pick(r.id));
+  for (const [i, r] of results.entries()) {
+    const { g, li, body, title, year } = gameItem(r, () => pick(r.id, 'start', i));
     body.append(title, year);
     if (g && typeof g.rating === 'number') {
       const meta = document.createElement('p');

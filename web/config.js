@@ -9,6 +9,14 @@ export default {
   start: 12,
   /** Register the service worker (web/sw.js) that lets a returning visitor load the site offline. */
   serviceWorker: true,
+  /**
+   * Analytics (docs/decisions/512-analytics-events.md): called with every event of the engine
+   * ('loaded', 'searched', 'recommended', 'picked'; pkg/events.d.ts). null: nothing leaves the page.
+   * Forward them to your analytics here, e.g. `(e) => window.plausible?.(`playalike ${e.type}`)`,
+   * and allow its origin in index.html's Content-Security-Policy. The page also dispatches each
+   * one as a `playalike` CustomEvent on `window`.
+   */
+  onEvent: null,
   /** How many suggestions under the search box. */
   suggestions: 8,
   /** At most this many recommendations from one franchise or series (0 = no limit). */

@@ -55,7 +55,7 @@ test('a failed build names what is missing and leaves the previous site untouche
   // A package whose JS does not parse: the bundler fails after the build has started.
   const broken = fs.mkdtempSync(path.join(workDir, 'broken-pkg-'));
   try {
-    for (const f of ['index.js', 'loader.js', 'playalike.js', 'playalike_bg.wasm']) fs.copyFileSync(path.join(root, 'pkg', f), path.join(broken, f));
+    for (const f of ['index.js', 'loader.js', 'events.js', 'playalike.js', 'playalike_bg.wasm']) fs.copyFileSync(path.join(root, 'pkg', f), path.join(broken, f));
     fs.appendFileSync(path.join(broken, 'loader.js'), '\nexport const = ;\n');
     const run = build(out, { PLAYALIKE_PKG_DIR: broken });
     assert.notEqual(run.status, 0);
