@@ -728,7 +728,7 @@ pub fn decode_catalog(bytes: &[u8]) -> Result<(Header, Catalog)> {
         features,
         similar,
     };
-    crate::validate::catalog(&cat)?;
+    cat.validate()?;
     Ok((header, cat))
 }
 
