@@ -93,7 +93,7 @@ Recommender.load = function load(source, options = {}) {
   });
 };
 
-export { ModelLoadError, fetchModelBytes, CACHE_NAME } from './loader.js';
+export { ModelLoadError, fetchModelBytes, CACHE_NAME, MAX_MODEL_BYTES } from './loader.js';
 
 export { Recommender };
 export default Recommender;

@@ -32,7 +32,7 @@ mod recommend;
 mod score;
 mod topk;
 
-pub use query::{Filters, GameView, Hit, Reason, RecommendQuery, SearchHit, Status};
+pub use query::{Filters, GameView, Hit, Reason, RecommendQuery, ResultRow, SearchHit, Status};
 
 use crate::catalog::{Catalog, Csr};
 use crate::error::{Error, Result};

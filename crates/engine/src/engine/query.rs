@@ -67,6 +67,20 @@ pub struct Hit {
     pub score: f32,
 }
 
+/// One result row as the npm package (`Hit` in `pkg/index.d.ts`) and the `query` tool return
+/// it: a [`Hit`] or [`SearchHit`] with the game's title and year (see [`Engine::rows`]).
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub struct ResultRow<'a> {
+    /// IGDB game id.
+    pub id: u32,
+    /// Title.
+    pub name: &'a str,
+    /// Year of first release.
+    pub year: Option<u16>,
+    /// Score, as in the hit.
+    pub score: f32,
+}
+
 /// One reason why two games are similar.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Reason {
@@ -219,5 +233,16 @@ impl Engine {
             && q.min_rating.is_none_or(|r| rating.is_some_and(|gr| gr >= r))
             && q.min_rating_count.is_none_or(|m| c.rating_count.get(b).is_some_and(|&rc| rc >= m))
             && (q.game_types.is_empty() || c.game_type_of(b).is_some_and(|t| q.game_types.contains(&t)))
+    }
+
+    /// Result rows (id, title, year, score) for scored ids, in the given order; ids the model
+    /// does not hold are left out.
+    pub fn rows(&self, hits: impl IntoIterator<Item = (u32, f32)>) -> Vec<ResultRow<'_>> {
+        hits.into_iter()
+            .filter_map(|(id, score)| {
+                let i = self.index_of(id).ok()?;
+                Some(ResultRow { id, name: self.name_of(i), year: self.year_of(i), score })
+            })
+            .collect()
     }
 }
