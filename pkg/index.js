@@ -106,7 +106,7 @@ Recommender.load = function load(source, options = {}) {
 // rec.picked(id, {from, position}) is how the host reports a choice. Nothing is sent anywhere.
 withEvents(Recommender);
 
-export { ModelLoadError, fetchModelBytes, CACHE_NAME } from './loader.js';
+export { ModelLoadError, fetchModelBytes, CACHE_NAME, MAX_MODEL_BYTES } from './loader.js';
 export { EVENT_TYPES } from './events.js';
 
 export { Recommender };

@@ -48,6 +48,11 @@ cargo test -p playalike-engine --target wasm32-unknown-unknown --lib --tests
 step "build the npm package (scripts/build-wasm.sh)"
 ./scripts/build-wasm.sh
 
+step "the package's .d.ts type-check against a TypeScript consumer (tsc -p tests/types)"
+# `playalike` resolves through a link to pkg/, so only what its exports map reaches is importable.
+mkdir -p tests/types/node_modules && ln -sfn ../../../pkg tests/types/node_modules/playalike
+node_modules/.bin/tsc -p tests/types
+
 step "JS tests: native and wasm engines answer identically; npm pack lists README and LICENSE (node --test tests/node)"
 # A real blob from the 4k IGDB sample when the data and the trainer are there; otherwise (a
 # fresh machine without ../shared/data) a synthetic catalogue, and the output says so.

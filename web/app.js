@@ -280,28 +280,15 @@ function showStatus() {
 
 function pickMetric(metrics) {
   if (!metrics) return null;
-  const entries = metrics instanceof Map ? [...metrics.entries()] : Object.entries(metrics);
+  const entries = Object.entries(metrics);
   const found = entries.find(([k]) => /recall.*10/i.test(k)) ?? entries.find(([k]) => /recall|hit|ndcg/i.test(k));
   if (!found) return null;
   return [found[0].replace(/_at_|_@_?/i, '@'), found[1]];
 }
 
 function fillPlatforms() {
-  let list = null;
-  // A model may list its own platform vocabulary; otherwise the configured common platforms.
-  for (const name of ['platforms', 'vocabulary', 'vocab']) {
-    if (typeof rec[name] !== 'function') continue;
-    try {
-      const got = name === 'platforms' ? rec[name]() : rec[name]('platforms');
-      if (Array.isArray(got) && got.length) {
-        list = got.map((p) => [p.id ?? p.igdbId ?? p.igdb_id, p.name]).filter(([id, n]) => id !== undefined && n);
-        break;
-      }
-    } catch {
-      // not this model's API
-    }
-  }
-  if (!list || !list.length) list = config.platforms;
+  // The engine has no vocabulary export: the configured common IGDB platforms (web/config.js).
+  const list = config.platforms;
   const frag = document.createDocumentFragment();
   for (const [id, name] of list) {
     const o = document.createElement('option');
@@ -455,8 +442,7 @@ function gameInfo(id) {
 }
 
 function names(list) {
-  if (!Array.isArray(list)) return [];
-  return list.map((x) => (typeof x === 'string' ? x : x && typeof x === 'object' ? x.name : null)).filter(Boolean);
+  return Array.isArray(list) ? list.filter((x) => typeof x === 'string' && x) : [];
 }
 
 function coverNode(g, size) {
@@ -605,16 +591,12 @@ const FIELD_LABELS = {
   themes: 'themes',
   platforms: 'platforms',
   game_modes: 'modes',
-  gameModes: 'modes',
   player_perspectives: 'views',
-  playerPerspectives: 'views',
   keywords: '',
   franchises: 'series',
   collections: 'series',
   companies: 'studio',
   game_engines: 'engine',
-  engines: 'engine',
-  gameEngines: 'engine',
 };
 
 function because(seedIds, id) {
@@ -631,8 +613,7 @@ function because(seedIds, id) {
   const parts = [];
   for (const r of [...best].filter((x) => x && x.name).sort((a, b) => b.weight - a.weight)) {
     let text;
-    if (r.field === 'year') text = t('sameTime', { year: r.name });
-    else if (r.field === 'similar_games' || r.field === 'similar') text = t('igdbSimilar');
+    if (r.field === 'similar_games') text = t('igdbSimilar');
     else {
       const key = FIELD_LABELS[r.field];
       const label = key === undefined ? r.field : key && t(`field.${key}`);

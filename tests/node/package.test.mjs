@@ -22,11 +22,11 @@ test('npm pack --dry-run lists README, LICENSE files and the whole package', () 
   const [report] = JSON.parse(run.stdout);
   const files = report.files.map((f) => f.path).sort();
   for (const want of ['README.md', 'LICENSE-MIT', 'LICENSE-APACHE', 'package.json', 'index.js', 'index.d.ts',
-    'loader.js', 'loader.d.ts', 'events.js', 'events.d.ts', 'playalike.js', 'playalike.d.ts', 'playalike_bg.wasm', 'playalike_bg.wasm.d.ts']) {
+    'loader.js', 'loader.d.ts', 'limits.js', 'events.js', 'events.d.ts', 'playalike.js', 'playalike.d.ts', 'playalike_bg.wasm', 'playalike_bg.wasm.d.ts']) {
     assert.ok(files.includes(want), `${want} is not in the package: ${files.join(', ')}`);
   }
   // Nothing else slips in (tests, sources, stray build output).
-  assert.equal(files.length, 14, `unexpected files in the package: ${files.join(', ')}`);
+  assert.equal(files.length, 15, `unexpected files in the package: ${files.join(', ')}`);
   const readme = readFileSync(path.join(pkgDir, 'README.md'), 'utf8');
   assert.match(readme, /Recommender\.load/);
   assert.match(readFileSync(path.join(pkgDir, 'LICENSE-MIT'), 'utf8'), /^MIT License/);
