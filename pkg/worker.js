@@ -1,0 +1,154 @@
+// The engine in a Web Worker (a module worker): the other side of ./worker-client.js, which
+// starts it and gives the page the same API as `Recommender`, async. Hand-written.
+//
+// Everything heavy of a load runs here, off the page's main thread: the loader (./loader.js:
+// pointer, blob download, size and SHA-256 check, Cache API lookup and store), compiling and
+// instantiating the wasm, and decoding the model. The page only posts small messages and gets
+// plain objects back (docs/decisions/512-worker-mode.md).
+//
+// Protocol (one engine per worker; messages are plain objects):
+//   page → worker  {id, op, args}          op: load | fromBytes | call | abort
+//   worker → page  {id, ok: true, value}   or {id, ok: false, error: {name, message, code}}
+//                  {id, progress}          download progress of a load
+//                  {mark, at}              a step of the load, `at` in ms since the epoch
+//                  {storage: [key, value]} the loader's localStorage note (workers have no
+//                                          localStorage: the page keeps it for the worker)
+import { Recommender, ready } from './index.js';
+import { loadWith, ModelLoadError } from './loader.js';
+
+/** The methods a page may call on the engine (everything `Recommender` has that takes JSON). */
+const METHODS = new Set(['search', 'recommend', 'popular', 'explain', 'game', 'status', 'prepareSearch']);
+
+/** @type {Recommender | null} */
+let engine = null;
+/** Aborts of running loads, by message id. */
+const aborts = new Map();
+
+const post = (msg) => self.postMessage(msg);
+const markAt = (name) => post({ mark: name, at: performance.timeOrigin + performance.now() });
+
+/** A thrown value as a plain object that survives postMessage (Error subclasses do not). */
+function serializeError(e) {
+  if (e && typeof e === 'object') {
+    const out = { name: String(e.name ?? 'Error'), message: String(e.message ?? e) };
+    if (typeof e.code === 'string') out.code = e.code;
+    if (typeof e.kind === 'string') out.kind = e.kind;
+    return out;
+  }
+  return { name: 'Error', message: String(e) };
+}
+
+/**
+ * The loader reads and writes a localStorage note (its cached blob's checksum) to skip a cache
+ * lookup; a worker has no localStorage, so the page hands the notes over with the load and
+ * writes back what the loader sets here.
+ */
+function installStorage(notes) {
+  if (globalThis.localStorage) return;
+  const map = new Map(Object.entries(notes ?? {}));
+  globalThis.localStorage = {
+    getItem: (k) => (map.has(k) ? map.get(k) : null),
+    setItem: (k, v) => {
+      map.set(k, String(v));
+      post({ storage: [k, String(v)] });
+    },
+    removeItem: (k) => {
+      map.delete(k);
+      post({ storage: [k, null] });
+    },
+  };
+}
+
+/**
+ * A fetch that answers the first request for `prefetched.url` (the pointer the page already
+ * has) from the page's copy instead of the network.
+ */
+function fetchWith(prefetched) {
+  let pending = prefetched && typeof prefetched.url === 'string' ? prefetched : null;
+  return (url, init) => {
+    if (pending && url === pending.url && init?.cache === 'no-cache') {
+      const { body, status = 200 } = pending;
+      pending = null;
+      return Promise.resolve(new Response(body, { status }));
+    }
+    return fetch(url, init);
+  };
+}
+
+async function load(id, source, options) {
+  installStorage(options.notes);
+  const wasm = ready(options.wasm);
+  wasm.catch(() => {}); // reported through the load's own rejection
+  const controller = new AbortController();
+  aborts.set(id, controller);
+  try {
+    const rec = await loadWith(
+      source,
+      {
+        onProgress: (progress) => post({ id, progress }),
+        cache: options.cache,
+        base: options.base,
+        signal: controller.signal,
+        fetch: fetchWith(options.prefetched),
+      },
+      async (bytes) => {
+        markAt('worker-bytes');
+        try {
+          await wasm;
+        } catch (e) {
+          throw new ModelLoadError(`The playalike engine could not be started (${e && e.message ? e.message : e}).`, 'engine', e);
+        }
+        markAt('worker-engine-ready');
+        const decoded = Recommender.fromBytes(bytes);
+        markAt('worker-decoded');
+        return decoded;
+      },
+    );
+    return adopt(rec);
+  } finally {
+    aborts.delete(id);
+  }
+}
+
+/** Makes `rec` this worker's engine; returns what the page's proxy needs to know about it. */
+function adopt(rec) {
+  if (engine) engine.free();
+  engine = rec;
+  const src = rec.source;
+  // The pointer's raw JSON is data from the network: clone-safe, but only the documented part goes.
+  const source = src ? { blobUrl: src.blobUrl, pointer: src.pointer, checksum: src.checksum, fromCache: src.fromCache, bytes: src.bytes } : undefined;
+  return { size: rec.size, source };
+}
+
+async function handle(msg) {
+  const { op, args = [] } = msg;
+  if (op === 'load') return load(msg.id, args[0], args[1] ?? {});
+  if (op === 'fromBytes') {
+    await ready(args[1]);
+    return adopt(Recommender.fromBytes(args[0]));
+  }
+  if (op === 'call') {
+    const [method, params = []] = args;
+    if (!METHODS.has(method)) throw new Error(`playalike worker: unknown method ${method}`);
+    if (!engine) throw new Error('playalike worker: no model is loaded');
+    return engine[method](...params);
+  }
+  throw new Error(`playalike worker: unknown operation ${op}`);
+}
+
+self.addEventListener('message', (event) => {
+  const msg = event.data;
+  if (!msg || typeof msg !== 'object') return;
+  if (msg.op === 'abort') {
+    aborts.get(msg.target)?.abort();
+    return;
+  }
+  Promise.resolve()
+    .then(() => handle(msg))
+    .then(
+      (value) => post({ id: msg.id, ok: true, value }),
+      (e) => post({ id: msg.id, ok: false, error: serializeError(e) }),
+    );
+});
+
+markAt('worker-started');
