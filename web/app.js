@@ -220,7 +220,10 @@ async function load() {
   if (firstRecsShown) performance.mark('playalike:first-recs-painted');
   await showStatus();
   fillPlatforms();
-  els.input.disabled = false;
+  // With the engine in a worker, the search box opens once the worker has built its title index
+  // (below), so that no keystroke waits behind that build; on the main thread it opens now.
+  const worker = boot.currentMode() === 'worker';
+  if (!worker) els.input.disabled = false;
   applyStateToForm();
   await renderLiked(gen);
   renderFilterSummary();
@@ -230,8 +233,13 @@ async function load() {
   // The engine builds its title index on the first search; build it now, while the visitor
   // reads (at 333k games that is ~150 ms that would otherwise land on the first keystroke). A
   // worker builds it off the main thread at once; the main-thread engine waits for an idle moment.
-  const idle = boot.currentMode() === 'worker' ? (f) => f() : (window.requestIdleCallback ?? ((f) => setTimeout(f, 50)));
-  idle(() => safe(() => rec.prepareSearch(), undefined));
+  const idle = worker ? (f) => f() : (window.requestIdleCallback ?? ((f) => setTimeout(f, 50)));
+  idle(() =>
+    safe(() => rec.prepareSearch(), undefined).then(() => {
+      performance.mark('playalike:search-ready');
+      if (rec === loaded) els.input.disabled = false;
+    }),
+  );
 }
 
 /**
