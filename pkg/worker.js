@@ -59,6 +59,56 @@ function installStorage(notes) {
   };
 }
 
+/** A quiet spell of the worker: no message from the page for this long (ms). */
+const QUIET_MS = 150;
+let lastMessage = 0;
+
+/** Resolves once the page has sent no message for QUIET_MS. */
+function whenQuiet() {
+  return new Promise((resolve) => {
+    const check = () => {
+      const quiet = performance.now() - lastMessage;
+      if (quiet >= QUIET_MS) resolve();
+      else setTimeout(check, QUIET_MS - quiet);
+    };
+    setTimeout(check, QUIET_MS);
+  });
+}
+
+/**
+ * The loader stores a downloaded blob in the Cache API from a later task, after the decode
+ * (decision 505); that copy takes ~100 ms for 12 MB on the thread that makes it, here the
+ * worker's, where it would hold up the page's first questions (recommend, game, ...) that arrive
+ * just after the load. So the worker's Cache API waits with every `put` until the page has been
+ * quiet for QUIET_MS. The loader itself is unchanged.
+ */
+function deferCachePuts() {
+  const storage = globalThis.caches;
+  if (!storage || storage.playalikeDeferred) return;
+  const wrap = (cache) => ({
+    match: (...a) => cache.match(...a),
+    keys: (...a) => cache.keys(...a),
+    delete: (...a) => cache.delete(...a),
+    put: async (...a) => {
+      await whenQuiet();
+      return cache.put(...a);
+    },
+  });
+  const deferred = {
+    playalikeDeferred: true,
+    open: async (name) => wrap(await storage.open(name)),
+    keys: () => storage.keys(),
+    has: (name) => storage.has(name),
+    delete: (name) => storage.delete(name),
+    match: (...a) => storage.match(...a),
+  };
+  try {
+    Object.defineProperty(globalThis, 'caches', { value: deferred, configurable: true, writable: true });
+  } catch {
+    // the store then happens at once, as on the main thread
+  }
+}
+
 /**
  * A fetch that answers the first request for `prefetched.url` (the pointer the page already
  * has) from the page's copy instead of the network.
@@ -77,6 +127,7 @@ function fetchWith(prefetched) {
 
 async function load(id, source, options) {
   installStorage(options.notes);
+  deferCachePuts();
   const wasm = ready(options.wasm);
   wasm.catch(() => {}); // reported through the load's own rejection
   const controller = new AbortController();
@@ -139,6 +190,7 @@ async function handle(msg) {
 self.addEventListener('message', (event) => {
   const msg = event.data;
   if (!msg || typeof msg !== 'object') return;
+  lastMessage = performance.now();
   if (msg.op === 'abort') {
     aborts.get(msg.target)?.abort();
     return;
@@ -148,7 +200,10 @@ self.addEventListener('message', (event) => {
     .then(
       (value) => post({ id: msg.id, ok: true, value }),
       (e) => post({ id: msg.id, ok: false, error: serializeError(e) }),
-    );
+    )
+    .finally(() => {
+      lastMessage = performance.now();
+    });
 });
 
 markAt('worker-started');

@@ -197,6 +197,12 @@ async function benchModel(label, blob, queryGame, partials, browser, variants) {
     const tasks = await page.evaluate(() => window.playalikeLongTasks ?? []);
     return Math.max(0, ...tasks.map(([, d]) => d));
   };
+  /** Where the longest task of a load began (ms after navigation), to place it in the timeline. */
+  const longestAt = async (page) => {
+    const tasks = await page.evaluate(() => window.playalikeLongTasks ?? []);
+    const top = tasks.reduce((a, t) => (!a || t[1] > a[1] ? t : a), null);
+    return top ? top[0] : null;
+  };
   /**
    * Types a partial title as soon as the search box is enabled, in a page still loading (the
    * because lines, status, cache store and title index follow the first recommendations);
@@ -242,7 +248,7 @@ async function benchModel(label, blob, queryGame, partials, browser, variants) {
     return t['first-recs'];
   };
   try {
-    const loads = variants.map(() => ({ cold: [], warm: [], coldMarks: [], warmMarks: [], coldLong: [], warmLong: [], keysDuring: [], engine: null }));
+    const loads = variants.map(() => ({ cold: [], warm: [], coldMarks: [], warmMarks: [], coldLong: [], coldLongAt: [], warmLong: [], keysDuring: [], engine: null }));
     for (let i = 0; i < runs; i++) {
       // Sites alternate run by run, so a change in the machine's load hits all of them alike.
       for (let j = 0; j < variants.length; j++) {
@@ -254,6 +260,7 @@ async function benchModel(label, blob, queryGame, partials, browser, variants) {
         const real = !variants[j].enginePath;
         if (real) at.keysDuring.push(...(await typeDuringLoad(page, partials[i % partials.length])));
         if (real) at.coldLong.push(await longestTask(page));
+        if (real) at.coldLongAt.push(await longestAt(page));
         at.engine ??= await page.getAttribute('html', 'data-engine');
         await waitForCachedModel(page);
         await load(page, urlOf(servers[j]));
@@ -316,7 +323,7 @@ async function benchModel(label, blob, queryGame, partials, browser, variants) {
     for (const [j, v] of variants.entries()) {
       if (v.mode) Object.assign(j === 0 ? {} : others[j - 1], { after: await afterLoad(servers[j]) });
     }
-    return { label, bytes: fs.statSync(blob).size, cold, warm, coldMarks, warmMarks, coldLong: loads[0].coldLong, warmLong: loads[0].warmLong, keysDuring: loads[0].keysDuring, mode: loads[0].engine, others, keys, engine };
+    return { label, bytes: fs.statSync(blob).size, cold, warm, coldMarks, warmMarks, coldLong: loads[0].coldLong, coldLongAt: loads[0].coldLongAt, warmLong: loads[0].warmLong, keysDuring: loads[0].keysDuring, mode: loads[0].engine, others, keys, engine };
   } finally {
     for (const server of servers) await server.close();
   }
@@ -508,6 +515,10 @@ for (const r of results) {
   }
   for (const o of r.others.filter((v) => v.mode)) {
     lines.push(`- ${r.label} cold, ${o.name}: ${medianTimeline(o.coldMarks).map(([n, t]) => `${n} ${ms(t)}`).join(' → ')}`);
+  }
+  for (const o of [{ name: 'current', coldLong: r.coldLong, coldLongAt: r.coldLongAt }, ...r.others.filter((v) => v.mode)]) {
+    const at = o.coldLongAt.map((x, i) => (x === null ? null : `${ms(o.coldLong[i])} ms at ${ms(x)}`)).filter(Boolean);
+    lines.push(`- ${r.label} cold, ${o.name}: longest main-thread task of each load: ${at.length ? at.join(', ') : 'none over 50 ms'}`);
   }
 }
 lines.push('');
