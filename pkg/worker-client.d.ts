@@ -2,6 +2,14 @@
 import type { Hit, RecommendOptions, SearchOptions, RecommendQuery, Filters, Reason, Game, Status, ready } from './index.js';
 import type { ModelSource, LoadOptions, ModelSourceInfo } from './loader.js';
 
+/** A response the page hands to the worker's loader (see `WorkerLoadOptions.prefetched`). */
+export interface PrefetchedResponse {
+  url: string | URL;
+  body: string | ArrayBuffer | Uint8Array | ReadableStream<Uint8Array> | null;
+  status?: number;
+  headers?: Record<string, string>;
+}
+
 /** Where the worker script comes from: its URL, a started Worker, or a function returning one. */
 export type WorkerOption = string | URL | Worker | (() => Worker);
 
@@ -13,10 +21,11 @@ export interface WorkerLoadOptions extends Omit<LoadOptions, 'fetch' | 'cache'> 
   /** The worker script (default: worker.js beside this module, which bundlers emit). */
   worker?: WorkerOption;
   /**
-   * A response the page already has (e.g. the pointer, fetched early): the worker's first
-   * `no-cache` request for `url` gets `body` instead of going to the network.
+   * Responses the page already has or has started (e.g. the pointer's text, or a download's
+   * body stream, which is transferred): the worker's first request for each `url` gets that
+   * `body` instead of going to the network.
    */
-  prefetched?: { url: string | URL; body: string | ArrayBuffer | Uint8Array; status?: number };
+  prefetched?: PrefetchedResponse | PrefetchedResponse[];
 }
 
 /** The engine in a Web Worker: the methods of `Recommender`, each returning a Promise. */

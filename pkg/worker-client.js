@@ -158,8 +158,10 @@ export class RecommenderWorker {
    * Starts a worker and loads a published model in it (pointer, blob, verify, cache, decode):
    * the options of `Recommender.load`, except `fetch` (the worker uses its own), plus `worker`
    * (the worker script's URL, a Worker, or a function returning one) and `prefetched`
-   * ({url, body}: a response the page already has for `url`, e.g. the pointer, used instead of
-   * requesting it again). Rejects with a ModelLoadError.
+   * ({url, body, status?, headers?} or a list of them: a response the page already has or has
+   * started for `url`, e.g. the pointer's text or a download's `ReadableStream` body, which is
+   * transferred; the worker's first request for `url` gets it instead of the network).
+   * Rejects with a ModelLoadError.
    */
   static async load(source, options = {}) {
     const base = options.base ?? globalThis.location?.href;
@@ -171,6 +173,8 @@ export class RecommenderWorker {
     }
     const channel = new Channel(worker);
     const cache = options.cache;
+    const prefetched = [options.prefetched ?? []].flat().map((p) => ({ ...p, url: absolute(p.url, base) }));
+    const streams = prefetched.map((p) => p.body).filter((b) => typeof ReadableStream === 'function' && b instanceof ReadableStream);
     if (cache && typeof cache === 'object') throw new ModelLoadError('RecommenderWorker.load: `cache` takes a cache name or a boolean (a Cache object cannot be sent to a worker).', 'bad-pointer');
     try {
       const info = await channel.request(
@@ -181,11 +185,11 @@ export class RecommenderWorker {
             cache,
             base,
             wasm: absolute(options.wasm, base),
-            prefetched: options.prefetched ? { ...options.prefetched, url: absolute(options.prefetched.url, base) } : undefined,
+            prefetched: prefetched.length ? prefetched : undefined,
             notes: cache === false ? {} : readNotes(),
           },
         ],
-        { onProgress: options.onProgress, signal: options.signal },
+        { onProgress: options.onProgress, signal: options.signal, transfer: streams },
       );
       return new RecommenderWorker(channel, info);
     } catch (e) {

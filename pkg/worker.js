@@ -110,16 +110,19 @@ function deferCachePuts() {
 }
 
 /**
- * A fetch that answers the first request for `prefetched.url` (the pointer the page already
- * has) from the page's copy instead of the network.
+ * A fetch that answers the first request for each `prefetched` URL (what the page already has
+ * or has started: the pointer's text, the blob's body as a transferred stream) from the page's
+ * copy instead of the network.
  */
 function fetchWith(prefetched) {
-  let pending = prefetched && typeof prefetched.url === 'string' ? prefetched : null;
+  const pending = new Map();
+  for (const p of [prefetched ?? []].flat()) if (p && typeof p.url === 'string') pending.set(p.url, p);
   return (url, init) => {
-    if (pending && url === pending.url && init?.cache === 'no-cache') {
-      const { body, status = 200 } = pending;
-      pending = null;
-      return Promise.resolve(new Response(body, { status }));
+    const got = pending.get(url);
+    if (got) {
+      pending.delete(url);
+      const { body, status = 200, headers } = got;
+      return Promise.resolve(new Response(body, { status, headers }));
     }
     return fetch(url, init);
   };

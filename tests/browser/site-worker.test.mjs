@@ -30,7 +30,8 @@ test('site worker mode in Chromium', async (t) => {
 
   const servers = {
     // The site as it ships (the 4k model is far below its threshold: main thread) ...
-    main: await startServer({ '/': buildSite(pkgDir, 'site-worker-main'), '/bucket/': bucket, '/damaged/': damaged }),
+    // (pkg/ itself at /rawpkg/: the npm package's RecommenderWorker as a bundler-less page uses it.)
+    main: await startServer({ '/': buildSite(pkgDir, 'site-worker-main'), '/bucket/': bucket, '/damaged/': damaged, '/rawpkg/': pkgDir }),
     // ... and with every model in the worker.
     worker: await startServer({ '/': buildSiteWith(pkgDir, 'site-worker', { workerAbove: 0 }), '/bucket/': bucket, '/damaged/': damaged }),
   };
@@ -85,16 +86,18 @@ test('site worker mode in Chromium', async (t) => {
     assert.equal(got.title, expected.title);
     assert.equal(got.status, expected.status);
     // The decode happened in the worker: its marks are in the page's timeline, the page's own
-    // decode mark is not, and the page itself never requested the blob or compiled the engine.
+    // decode mark is not. The page started the blob's download (to overlap the worker's start)
+    // and handed its stream over: the worker read, verified and decoded the bytes.
     const marks = await page.evaluate(() => performance.getEntriesByType('mark').map((m) => m.name));
-    for (const m of ['playalike:engine-worker', 'playalike:worker-started', 'playalike:worker-bytes', 'playalike:worker-decoded']) {
+    for (const m of ['playalike:engine-worker', 'playalike:blob-started', 'playalike:worker-started', 'playalike:worker-bytes', 'playalike:worker-decoded']) {
       assert.ok(marks.includes(m), `${m} in ${marks.join(', ')}`);
     }
-    assert.ok(!marks.includes('playalike:model-decoded'), 'the page did not decode the model');
+    for (const m of ['playalike:model-decoded', 'playalike:engine-ready', 'playalike:blob-fetched', 'playalike:blob-verified']) {
+      assert.ok(!marks.includes(m), `${m}: the page's own loader or engine ran`);
+    }
     assert.ok(marks.indexOf('playalike:worker-decoded') < marks.indexOf('playalike:first-recs'));
     const requested = await page.evaluate(() => performance.getEntriesByType('resource').map((e) => new URL(e.name).pathname));
     assert.ok(requested.includes('/pkg/worker.js'), `the page started the worker: ${requested.join(', ')}`);
-    assert.ok(!requested.includes(blobPath), 'the blob was downloaded by the worker, not the page');
     assert.equal(servers.worker.count(blobPath), 1, 'one download');
     // The page's engine is the worker's proxy: its answers are promises.
     assert.equal(await page.evaluate(() => typeof window.playalike.game(1)?.then), 'function');
@@ -117,6 +120,68 @@ test('site worker mode in Chromium', async (t) => {
     await page.waitForFunction((id) => document.querySelector('#recs > li') && !document.querySelector(`#recs > li[data-id="${id}"]`), next);
     const after = await page.$$eval('#recs > li', (lis) => lis.map((li) => Number(li.dataset.id)));
     assert.deepEqual(after, nativeRecommend(blob, next, after.length));
+    assert.deepEqual(errors, []);
+  });
+
+  await t.test('the package: RecommenderWorker.fromBytes answers like Recommender, errors alike, free() ends it', async (t2) => {
+    const { page, errors } = await newPage(t2);
+    await page.goto(`${servers.main.url}/?model=/bucket/latest.json&game=${query.id}`);
+    await page.waitForSelector('html[data-ready="true"]');
+    const got = await page.evaluate(
+      async ({ id, partial }) => {
+        const { RecommenderWorker } = await import('/rawpkg/worker-client.js');
+        const bytes = new Uint8Array(await (await fetch('/bucket/models/v1/model.bin')).arrayBuffer());
+        const w = await RecommenderWorker.fromBytes(bytes);
+        const main = window.playalike; // the page's main-thread Recommender, same model
+        const same = async (fn) => JSON.stringify(await fn(w)) === JSON.stringify(fn(main));
+        const out = {
+          size: w.size === main.size,
+          bytesKept: bytes.length > 0,
+          recommend: await same((r) => r.recommend(id, { k: 10 })),
+          filtered: await same((r) => r.recommend({ liked: [id] }, { k: 5, filters: { yearMin: 2005 } })),
+          search: await same((r) => r.search(partial, { k: 8 })),
+          popular: await same((r) => r.popular({ k: 5 })),
+          explain: await same((r) => r.explain(id, main.recommend(id, { k: 1 })[0].id)),
+          game: await same((r) => r.game(id)),
+          status: await same((r) => r.status()),
+        };
+        let thrown;
+        try {
+          main.recommend(id, { k: 0 });
+        } catch (e) {
+          thrown = e.message;
+        }
+        out.badQuery = await w.recommend(id, { k: 0 }).then(
+          () => 'resolved',
+          (e) => e instanceof Error && e.message === thrown,
+        );
+        out.corrupt = await RecommenderWorker.fromBytes(new Uint8Array([1, 2, 3])).then(
+          () => 'resolved',
+          (e) => e instanceof Error && e.message.length > 0,
+        );
+        w.free();
+        out.freed = await w.search(partial).then(
+          () => 'resolved',
+          (e) => /freed/.test(e.message),
+        );
+        return out;
+      },
+      { id: query.id, partial: query.partial },
+    );
+    assert.deepEqual(got, {
+      size: true,
+      bytesKept: true,
+      recommend: true,
+      filtered: true,
+      search: true,
+      popular: true,
+      explain: true,
+      game: true,
+      status: true,
+      badQuery: true,
+      corrupt: true,
+      freed: true,
+    });
     assert.deepEqual(errors, []);
   });
 
