@@ -175,14 +175,12 @@ export function loadModel({ onProgress: progress, early = false } = {}) {
     mode = engineMode(size);
     mark(`engine-${mode}`);
     if (mode === 'worker') {
-      // The worker starts now, and so does the blob's download when the loader would download
-      // it (no note that this blob is cached, decision 506): its body stream is handed to the
-      // worker, so the download overlaps the worker's start instead of following it.
+      // The worker starts now; it downloads the blob itself. (Starting the download here and
+      // handing its body stream over overlapped the worker's start, but the transferred stream
+      // is pumped through this thread: bench-web showed 100-270 ms tasks during the download.)
       const worker = new Worker(workerUrl, { type: 'module', name: 'playalike' });
       const [{ RecommenderWorker }, got] = await Promise.all([import('./pkg/worker-client.js'), pointer]);
-      const prefetched = [{ url: target.href, body: got.body }];
-      const blob = await startBlob(got.body, target.href);
-      if (blob) prefetched.push(blob);
+      const prefetched = { url: target.href, body: got.body };
       return RecommenderWorker.load(model, { onProgress: progress, cache, wasm: wasmUrl, worker, prefetched });
     }
     mainEngine();
@@ -209,36 +207,6 @@ export function loadModel({ onProgress: progress, early = false } = {}) {
       return rec;
     });
   });
-}
-
-/**
- * Starts the download of the blob a pointer names, as the loader would start it, when the
- * loader would download it rather than look in its cache; resolves to a `prefetched` entry for
- * the worker ({url, status, headers, body: the stream}), or null to leave it to the worker.
- */
-async function startBlob(pointerText, pointerUrl) {
-  try {
-    const raw = JSON.parse(pointerText);
-    const rel = typeof raw.url === 'string' && raw.url !== '' ? raw.url : raw.absoluteUrl;
-    if (typeof rel !== 'string' || typeof raw.checksum !== 'string' || !globalThis.caches) return null;
-    const note = localStorage.getItem(`playalike:cached:${cache === true ? 'playalike-models' : cache}`);
-    if (note === raw.checksum) return null; // cached: the worker reads it from the Cache API
-    const url = new URL(rel, pointerUrl).href;
-    const res = await fetch(url);
-    if (!res.ok || !res.body) {
-      res.body?.cancel().catch(() => {});
-      return null; // the worker asks again and reports the failure
-    }
-    const headers = {};
-    for (const h of ['content-length', 'content-encoding', 'content-type']) {
-      const v = res.headers.get(h);
-      if (v !== null) headers[h] = v;
-    }
-    performance.mark('playalike:blob-started');
-    return { url, status: res.status, headers, body: res.body };
-  } catch {
-    return null; // storage blocked, a network error: the worker's loader handles and reports it
-  }
 }
 
 /** The early load, started as soon as this module runs; app.js adopts it. */

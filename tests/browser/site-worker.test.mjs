@@ -86,10 +86,9 @@ test('site worker mode in Chromium', async (t) => {
     assert.equal(got.title, expected.title);
     assert.equal(got.status, expected.status);
     // The decode happened in the worker: its marks are in the page's timeline, the page's own
-    // decode mark is not. The page started the blob's download (to overlap the worker's start)
-    // and handed its stream over: the worker read, verified and decoded the bytes.
+    // decode mark is not, and the page itself never requested the blob or compiled the engine.
     const marks = await page.evaluate(() => performance.getEntriesByType('mark').map((m) => m.name));
-    for (const m of ['playalike:engine-worker', 'playalike:blob-started', 'playalike:worker-started', 'playalike:worker-bytes', 'playalike:worker-decoded']) {
+    for (const m of ['playalike:engine-worker', 'playalike:worker-started', 'playalike:worker-bytes', 'playalike:worker-decoded']) {
       assert.ok(marks.includes(m), `${m} in ${marks.join(', ')}`);
     }
     for (const m of ['playalike:model-decoded', 'playalike:engine-ready', 'playalike:blob-fetched', 'playalike:blob-verified']) {
@@ -98,6 +97,7 @@ test('site worker mode in Chromium', async (t) => {
     assert.ok(marks.indexOf('playalike:worker-decoded') < marks.indexOf('playalike:first-recs'));
     const requested = await page.evaluate(() => performance.getEntriesByType('resource').map((e) => new URL(e.name).pathname));
     assert.ok(requested.includes('/pkg/worker.js'), `the page started the worker: ${requested.join(', ')}`);
+    assert.ok(!requested.includes(blobPath), 'the blob was downloaded by the worker, not the page');
     assert.equal(servers.worker.count(blobPath), 1, 'one download');
     // The page's engine is the worker's proxy: its answers are promises.
     assert.equal(await page.evaluate(() => typeof window.playalike.game(1)?.then), 'function');
