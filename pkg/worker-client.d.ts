@@ -16,8 +16,12 @@ export type WorkerOption = string | URL | Worker | (() => Worker);
 export interface WorkerLoadOptions extends Omit<LoadOptions, 'fetch' | 'cache'> {
   /** Cache API use: true (default, cache "playalike-models"), false, or a cache name. */
   cache?: boolean | string;
-  /** The engine's wasm for the worker (default: playalike_bg.wasm beside the worker script). */
-  wasm?: Parameters<typeof ready>[0];
+  /**
+   * The engine's wasm for the worker (default: playalike_bg.wasm beside the worker script): a
+   * URL, bytes or a compiled `WebAssembly.Module`, or a promise of one, sent when it settles
+   * (the download starts without waiting for it; a rejected promise falls back to the default).
+   */
+  wasm?: Parameters<typeof ready>[0] | Promise<Parameters<typeof ready>[0]>;
   /** The worker script (default: worker.js beside this module, which bundlers emit). */
   worker?: WorkerOption;
   /**

@@ -176,6 +176,15 @@ export class RecommenderWorker {
     const prefetched = [options.prefetched ?? []].flat().map((p) => ({ ...p, url: absolute(p.url, base) }));
     const streams = prefetched.map((p) => p.body).filter((b) => typeof ReadableStream === 'function' && b instanceof ReadableStream);
     if (cache && typeof cache === 'object') throw new ModelLoadError('RecommenderWorker.load: `cache` takes a cache name or a boolean (a Cache object cannot be sent to a worker).', 'bad-pointer');
+    // A promised wasm (e.g. a Module the page compiles from its preload) follows the load
+    // message, so that the download does not wait for the compile.
+    const later = options.wasm && typeof options.wasm.then === 'function' ? options.wasm : null;
+    if (later) {
+      later.then(
+        (source) => channel.worker.postMessage({ op: 'wasm', source: absolute(source, base) }),
+        () => channel.worker.postMessage({ op: 'wasm', source: undefined }),
+      );
+    }
     try {
       const info = await channel.request(
         'load',
@@ -184,7 +193,7 @@ export class RecommenderWorker {
           {
             cache,
             base,
-            wasm: absolute(options.wasm, base),
+            wasm: later ? 'later' : absolute(options.wasm, base),
             prefetched: prefetched.length ? prefetched : undefined,
             notes: cache === false ? {} : readNotes(),
           },

@@ -8,6 +8,8 @@
 //
 // Protocol (one engine per worker; messages are plain objects):
 //   page → worker  {id, op, args}          op: load | fromBytes | call | abort
+//                  {op: 'wasm', source}    the wasm (a compiled Module or URL) a load announced
+//                                          with `wasm: 'later'`
 //   worker → page  {id, ok: true, value}   or {id, ok: false, error: {name, message, code}}
 //                  {id, progress}          download progress of a load
 //                  {mark, at}              a step of the load, `at` in ms since the epoch
@@ -23,6 +25,9 @@ const METHODS = new Set(['search', 'recommend', 'popular', 'explain', 'game', 's
 let engine = null;
 /** Aborts of running loads, by message id. */
 const aborts = new Map();
+/** The wasm the page promised to send later (`wasm: 'later'`, then a `wasm` message). */
+let laterWasm = null;
+let giveWasm = null;
 
 const post = (msg) => self.postMessage(msg);
 const markAt = (name) => post({ mark: name, at: performance.timeOrigin + performance.now() });
@@ -131,7 +136,8 @@ function fetchWith(prefetched) {
 async function load(id, source, options) {
   installStorage(options.notes);
   deferCachePuts();
-  const wasm = ready(options.wasm);
+  if (options.wasm === 'later' && !laterWasm) laterWasm = new Promise((resolve) => (giveWasm = resolve));
+  const wasm = options.wasm === 'later' ? laterWasm.then((source) => ready(source)) : ready(options.wasm);
   wasm.catch(() => {}); // reported through the load's own rejection
   const controller = new AbortController();
   aborts.set(id, controller);
@@ -196,6 +202,11 @@ self.addEventListener('message', (event) => {
   lastMessage = performance.now();
   if (msg.op === 'abort') {
     aborts.get(msg.target)?.abort();
+    return;
+  }
+  if (msg.op === 'wasm') {
+    if (!laterWasm) laterWasm = Promise.resolve(msg.source);
+    else giveWasm?.(msg.source);
     return;
   }
   Promise.resolve()

@@ -179,9 +179,13 @@ export function loadModel({ onProgress: progress, early = false } = {}) {
       // handing its body stream over overlapped the worker's start, but the transferred stream
       // is pumped through this thread: bench-web showed 100-270 ms tasks during the download.)
       const worker = new Worker(workerUrl, { type: 'module', name: 'playalike' });
+      // The wasm is compiled here from the head's preload (off this thread, and from the
+      // browser's code cache on a return visit) and the Module handed to the worker, which
+      // would otherwise fetch and compile it again (bench-web: warm decodes twice as slow).
+      const wasm = WebAssembly.compileStreaming(fetch(wasmUrl)).catch(() => wasmUrl);
       const [{ RecommenderWorker }, got] = await Promise.all([import('./pkg/worker-client.js'), pointer]);
       const prefetched = { url: target.href, body: got.body };
-      return RecommenderWorker.load(model, { onProgress: progress, cache, wasm: wasmUrl, worker, prefetched });
+      return RecommenderWorker.load(model, { onProgress: progress, cache, wasm, worker, prefetched });
     }
     mainEngine();
     let handed = pointer;

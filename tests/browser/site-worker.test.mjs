@@ -86,7 +86,8 @@ test('site worker mode in Chromium', async (t) => {
     assert.equal(got.title, expected.title);
     assert.equal(got.status, expected.status);
     // The decode happened in the worker: its marks are in the page's timeline, the page's own
-    // decode mark is not, and the page itself never requested the blob or compiled the engine.
+    // decode mark is not, and the page itself never requested the blob. The wasm is fetched once
+    // (the head's preload, compiled by the page and handed to the worker as a Module).
     const marks = await page.evaluate(() => performance.getEntriesByType('mark').map((m) => m.name));
     for (const m of ['playalike:engine-worker', 'playalike:worker-started', 'playalike:worker-bytes', 'playalike:worker-decoded']) {
       assert.ok(marks.includes(m), `${m} in ${marks.join(', ')}`);
@@ -99,6 +100,7 @@ test('site worker mode in Chromium', async (t) => {
     assert.ok(requested.includes('/pkg/worker.js'), `the page started the worker: ${requested.join(', ')}`);
     assert.ok(!requested.includes(blobPath), 'the blob was downloaded by the worker, not the page');
     assert.equal(servers.worker.count(blobPath), 1, 'one download');
+    assert.equal(servers.worker.count('/pkg/playalike_bg.wasm'), 1, 'the worker did not fetch the wasm again');
     // The page's engine is the worker's proxy: its answers are promises.
     assert.equal(await page.evaluate(() => typeof window.playalike.game(1)?.then), 'function');
     // A reload takes the blob from the Cache API, in the worker ...
