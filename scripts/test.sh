@@ -72,6 +72,9 @@ node --test tests/browser/site.test.mjs
 step "browser tests: the site with a missing, corrupt, damaged, truncated or oversized model"
 node --test tests/browser/site-model-errors.test.mjs
 
+step "browser tests: the site's worker mode (engine in a Web Worker, same answers as the main thread)"
+node --test tests/browser/site-worker.test.mjs
+
 step "browser tests: Next.js example (next build && next start)"
 node --test tests/browser/next.test.mjs
 
