@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Builds the npm package in pkg/: release wasm → wasm-bindgen (--target web) → wasm-opt -O3 --converge
 # (npm binaryen; never Debian's, whose output fails at run time) → pkg/package.json.
-# pkg/index.js, index.d.ts, loader.js, loader.d.ts, events.js, events.d.ts and README.md are hand-written and committed; the rest of pkg/
-# is generated (package.json and limits.js here, LICENSE-* copied from the top level).
+# pkg/index.js, index.d.ts, loader.js, loader.d.ts, events.js, events.d.ts, worker.js, worker-client.js, worker-client.d.ts
+# and README.md are hand-written and committed; the rest of pkg/ is generated (package.json and limits.js here,
+# LICENSE-* copied from the top level).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -66,10 +67,11 @@ cat > pkg/package.json <<JSON
   "types": "./index.d.ts",
   "exports": {
     ".": { "types": "./index.d.ts", "default": "./index.js" },
+    "./worker": { "types": "./worker-client.d.ts", "default": "./worker-client.js" },
     "./playalike_bg.wasm": "./playalike_bg.wasm",
     "./package.json": "./package.json"
   },
-  "files": ["index.js", "index.d.ts", "loader.js", "loader.d.ts", "limits.js", "events.js", "events.d.ts", "playalike.js", "playalike.d.ts", "playalike_bg.wasm", "playalike_bg.wasm.d.ts", "README.md", "LICENSE-MIT", "LICENSE-APACHE"],
+  "files": ["index.js", "index.d.ts", "loader.js", "loader.d.ts", "limits.js", "events.js", "events.d.ts", "playalike.js", "playalike.d.ts", "playalike_bg.wasm", "playalike_bg.wasm.d.ts", "worker.js", "worker-client.js", "worker-client.d.ts", "README.md", "LICENSE-MIT", "LICENSE-APACHE"],
   "sideEffects": ["./index.js"]
 }
 JSON

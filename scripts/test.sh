@@ -80,6 +80,9 @@ node --test tests/browser/site-model-errors.test.mjs
 step "browser tests: the site's analytics events reach window, and nothing is sent"
 node --test tests/browser/site-events.test.mjs
 
+step "browser tests: the site's worker mode (engine in a Web Worker, same answers as the main thread)"
+node --test tests/browser/site-worker.test.mjs
+
 step "browser tests: Next.js example (next build --webpack and next build, each started)"
 node --test tests/browser/next.test.mjs
 

@@ -3,6 +3,13 @@
 // (docs/decisions/506-site-early-pointer.md); `?model=URL` in the address overrides it.
 
 export default {
+  /**
+   * Models of at least this many bytes (the pointer's `size`) load and run in a Web Worker
+   * (pkg/worker-client.js), so that decoding them never blocks the page; smaller ones on the main
+   * thread, where they are ready sooner. Measured in docs/decisions/515-worker-mode.md.
+   * `Infinity` never uses the worker, 0 always does.
+   */
+  workerAbove: 2 * 1024 * 1024,
   /** How many recommendations to show. */
   k: 10,
   /** How many popular games a first visit shows before anything is picked. */

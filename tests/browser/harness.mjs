@@ -95,6 +95,29 @@ export function buildSite(pkgDir, out = 'site', webDir = path.join(root, 'web'))
 }
 
 /**
+ * Builds the site as buildSite does, with settings of web/config.js replaced (e.g.
+ * `{workerAbove: 0}`: the engine in a worker for any model): web/ is copied to
+ * target/web-test/<out>-src and each `key: value,` line of its config.js rewritten.
+ */
+export function buildSiteWith(pkgDir, out, settings) {
+  const src = path.resolve(workDir, `${out}-src`);
+  fs.rmSync(src, { recursive: true, force: true });
+  fs.mkdirSync(src, { recursive: true });
+  for (const f of fs.readdirSync(path.join(root, 'web'))) {
+    const from = path.join(root, 'web', f);
+    if (fs.statSync(from).isFile()) fs.copyFileSync(from, path.join(src, f));
+  }
+  let config = fs.readFileSync(path.join(src, 'config.js'), 'utf8');
+  for (const [key, value] of Object.entries(settings)) {
+    const line = new RegExp(`^(\\s*${key}:).*,$`, 'm');
+    if (!line.test(config)) throw new Error(`web/config.js has no \`${key}:\` setting`);
+    config = config.replace(line, `$1 ${value},`);
+  }
+  fs.writeFileSync(path.join(src, 'config.js'), config);
+  return buildSite(pkgDir, out, src);
+}
+
+/**
  * A model blob: PLAYALIKE_TEST_MODEL, or trained by the builder from the snapshot.
  * Returns {blob (path), snapshot (dir or null)}.
  */
