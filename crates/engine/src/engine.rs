@@ -513,6 +513,27 @@ fn cut_for(values: &[f32], want: usize) -> f32 {
 }
 
 /// How many times each of `vocab_len` terms occurs in `vals`.
+/// The default weight of a term that `df` of a catalogue's `n` games carry (smoothed IDF,
+/// `max(0, ln(n / (1 + df))) + 1`): what the engine uses when a model has no learned feature
+/// weights. Exported so that training computes exactly the same figure.
+pub fn idf_weight(n: usize, df: u32) -> f32 {
+    libm::logf(n.max(1) as f32 / (1.0 + df as f32)).max(0.0) + 1.0
+}
+
+/// `ln(1 + popularity)`: a game's popularity prior is this over the catalogue's largest.
+pub fn log_popularity(popularity: f32) -> f32 {
+    libm::log1pf(popularity)
+}
+
+/// The quality prior in 0..=1 of a game rated `rating` (0–100) by `count` people: the rating,
+/// damped when few people rated it (`None`: 0).
+pub fn quality_prior(rating: Option<f32>, count: u32) -> f32 {
+    match rating {
+        Some(r) => (r / 100.0).clamp(0.0, 1.0) * (1.0 - libm::expf(-(count as f32) / 10.0)),
+        None => 0.0,
+    }
+}
+
 fn doc_freq(vals: &[u32], vocab_len: usize) -> Vec<u32> {
     let mut df = vec![0u32; vocab_len];
     for &t in vals {
@@ -587,7 +608,6 @@ impl Engine {
     /// Indexes a catalog (already validated).
     fn index(cat: Catalog, format_version: (u16, u16), model: OnceLock<Model>) -> Engine {
         let n = cat.len();
-        let nf = n.max(1) as f32;
         let mut term_weight: [Vec<f32>; FIELD_COUNT] = Default::default();
         let mut fields: [FieldIndex; FIELD_COUNT] = Default::default();
         let mut common = Vec::new();
@@ -597,7 +617,7 @@ impl Engine {
             let df = doc_freq(&feats.vals, vocab_len);
             let learned = &cat.params.feature_weights[fi];
             term_weight[fi] = if learned.is_empty() {
-                df.iter().map(|&d| libm::logf(nf / (1.0 + d as f32)).max(0.0) + 1.0).collect()
+                df.iter().map(|&d| idf_weight(n, d)).collect()
             } else {
                 learned.clone()
             };
@@ -665,7 +685,7 @@ impl Engine {
             block_prior: Vec::new(),
             block_year: Vec::new(),
             prior: Vec::new(),
-            ln_max_pop: libm::log1pf(max_pop),
+            ln_max_pop: log_popularity(max_pop),
             year_lo,
             year_hi,
             search: OnceLock::new(),
@@ -846,18 +866,12 @@ impl Engine {
     /// Popularity prior of game `b` in 0..=1.
     fn pop(&self, b: usize) -> f32 {
         let p = self.cat.popularity.get(b).copied().unwrap_or(0.0);
-        if self.ln_max_pop > 0.0 { libm::log1pf(p) / self.ln_max_pop } else { 0.0 }
+        if self.ln_max_pop > 0.0 { log_popularity(p) / self.ln_max_pop } else { 0.0 }
     }
 
     /// Quality prior of game `b` in 0..=1: rating, damped when few people rated.
     fn quality(&self, b: usize) -> f32 {
-        match self.cat.rating_of(b) {
-            Some(r) => {
-                let count = self.cat.rating_count.get(b).copied().unwrap_or(0);
-                (r / 100.0).clamp(0.0, 1.0) * (1.0 - libm::expf(-(count as f32) / 10.0))
-            }
-            None => 0.0,
-        }
+        quality_prior(self.cat.rating_of(b), self.cat.rating_count.get(b).copied().unwrap_or(0))
     }
 
     /// L2 norm of game `g`'s weighted feature vector in field `fi`.
