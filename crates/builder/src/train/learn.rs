@@ -257,6 +257,9 @@ fn feature_weights(
     std::array::from_fn(|fi| idf[fi].iter().zip(&lift[fi]).map(|(i, l)| i * l.powf(gamma)).collect())
 }
 
+/// θ (its bits) → (recall, pooled coverage when measured).
+type Memo = HashMap<[u32; THETA_LEN], (f64, Option<f64>)>;
+
 /// Precomputed candidate pools with per-field cosines, for fast parameter evaluation. One flat
 /// array per quantity (no allocation per query): query `q`'s candidates are `offs[q]..offs[q+1]`,
 /// and its cosines a block of `fields.len()` rows (field-major: one row per stored field, one
@@ -275,7 +278,7 @@ struct Pools {
     /// (recall, pooled coverage) of every θ evaluated on these pools: the calibration searches
     /// walk through many of the vectors an earlier search measured, and neither figure depends
     /// on the floor.
-    memo: std::sync::Mutex<HashMap<[u32; THETA_LEN], (f64, Option<f64>)>>,
+    memo: std::sync::Mutex<Memo>,
 }
 
 /// Per-game inputs of the priors.
@@ -606,7 +609,7 @@ impl Search<'_> {
     }
 
     /// Runs `f` on the pools' memo of evaluated θ.
-    fn memo<T>(&self, f: impl FnOnce(&mut HashMap<[u32; THETA_LEN], (f64, Option<f64>)>) -> T) -> T {
+    fn memo<T>(&self, f: impl FnOnce(&mut Memo) -> T) -> T {
         // A poisoned lock only means another search panicked; the entries are still whole.
         f(&mut self.pools.memo.lock().unwrap_or_else(|e| e.into_inner()))
     }
