@@ -2,10 +2,10 @@
 //!
 //! `recommend --game ID …` answers one query liking every given game; `--all` writes one JSON
 //! line per game of the catalogue, `{"id": …, "recommendations": [{"id": …, "score": …}, …]}`,
-//! computed in parallel (std threads over contiguous chunks, written in catalogue order).
+//! computed in parallel (`par_map` over profile-aligned slices, written in catalogue order).
 
 use crate::exit::{ExitCode, Stage};
-use anyhow::{Context, Result, bail};
+use anyhow::{Context, Result};
 use playalike_engine::{Engine, Filters, RecommendQuery};
 use serde::Serialize;
 use std::io::Write;
@@ -206,12 +206,7 @@ struct AllLine<'a> {
 /// profiles split over the threads, and the lines written back in catalogue order.
 pub fn recommend_all(engine: &Engine, args: &RecommendArgs, out: &mut dyn Write) -> Result<usize> {
     let ids: Vec<u32> = (0..engine.len()).filter_map(|i| engine.id_of(i)).collect();
-    let threads = if args.threads == 0 {
-        std::thread::available_parallelism().map_or(1, |n| n.get())
-    } else {
-        args.threads
-    }
-    .max(1);
+    let threads = crate::par::workers(args.threads).max(1);
     // Positions in catalogue order, grouped by key (stable: catalogue order within a group).
     let mut order: Vec<usize> = (0..ids.len()).collect();
     let keys: Vec<Option<(u32, u16)>> = ids.iter().map(|&id| engine.shared_key(id)).collect();
@@ -230,23 +225,15 @@ pub fn recommend_all(engine: &Engine, args: &RecommendArgs, out: &mut dyn Write)
         }
     }
     let template = args.query(Vec::new());
-    let answers: Vec<Result<Vec<Vec<playalike_engine::Hit>>>> = std::thread::scope(|s| {
-        let hs: Vec<_> = cuts
-            .windows(2)
-            .map(|w| {
-                let seeds: Vec<u32> = order[w[0]..w[1]].iter().map(|&i| ids[i]).collect();
-                let template = &template;
-                s.spawn(move || -> Result<Vec<Vec<playalike_engine::Hit>>> {
-                    engine.recommend_each(&seeds, template).context("while recommending for every game")
-                })
-            })
-            .collect();
-        hs.into_iter().map(|h| h.join().unwrap_or_else(|_| bail!("worker panicked"))).collect()
-    });
+    // One profile-aligned slice per worker (par_map gives each worker one window here).
+    let answers = crate::par::try_par_map(cuts.len() - 1, threads, |c| {
+        let seeds: Vec<u32> = order[cuts[c]..cuts[c + 1]].iter().map(|&i| ids[i]).collect();
+        engine.recommend_each(&seeds, &template).context("while recommending for every game")
+    })?;
     let mut by_pos: Vec<Vec<playalike_engine::Hit>> = vec![Vec::new(); ids.len()];
     let mut next = order.iter();
     for part in answers {
-        for hits in part? {
+        for hits in part {
             if let Some(&pos) = next.next() {
                 by_pos[pos] = hits;
             }

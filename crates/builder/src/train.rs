@@ -184,7 +184,8 @@ pub fn train_snapshot(dir: &Path, common: &CommonArgs, eval_full_coverage: bool)
     timings.insert("features_seconds".into(), t.elapsed().as_secs_f64());
 
     let split = eval::split(&model, common.seed, common.holdout);
-    let split_model = split.apply(&model);
+    // The training view needs no titles (learning and evaluation only score): a lean copy.
+    let split_model = split.apply(&learn::scoring_view(&model));
     let t = Instant::now();
     let learned = if common.no_learn {
         learn::Report::defaults("--no-learn")

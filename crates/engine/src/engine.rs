@@ -33,6 +33,7 @@ mod score;
 mod topk;
 
 pub use query::{Filters, GameView, Hit, Reason, RecommendQuery, ResultRow, SearchHit, Status};
+pub use score::{idf_weight, log_popularity, quality_prior};
 
 use crate::catalog::{Catalog, Csr};
 use crate::error::{Error, Result};

@@ -3,7 +3,7 @@
 //! the priors, and the blocks of the profile walk (decisions 101, 106, 107).
 
 use super::Engine;
-use super::score::norm;
+use super::score::{idf_weight, log_popularity, norm};
 use crate::catalog::{Catalog, Csr};
 use crate::model::{FIELD_COUNT, Model};
 use std::sync::OnceLock;
@@ -127,7 +127,6 @@ impl Engine {
     /// Indexes a catalog (already validated).
     pub(super) fn index(cat: Catalog, format_version: (u16, u16), model: OnceLock<Model>) -> Engine {
         let n = cat.len();
-        let nf = n.max(1) as f32;
         let mut term_weight: [Vec<f32>; FIELD_COUNT] = Default::default();
         let mut fields: [FieldIndex; FIELD_COUNT] = Default::default();
         let mut common = Vec::new();
@@ -137,7 +136,7 @@ impl Engine {
             let df = doc_freq(&feats.vals, vocab_len);
             let learned = &cat.params.feature_weights[fi];
             term_weight[fi] = if learned.is_empty() {
-                df.iter().map(|&d| libm::logf(nf / (1.0 + d as f32)).max(0.0) + 1.0).collect()
+                df.iter().map(|&d| idf_weight(n, d)).collect()
             } else {
                 learned.clone()
             };
@@ -205,7 +204,7 @@ impl Engine {
             block_prior: Vec::new(),
             block_year: Vec::new(),
             prior: Vec::new(),
-            ln_max_pop: libm::log1pf(max_pop),
+            ln_max_pop: log_popularity(max_pop),
             year_lo,
             year_hi,
             search: OnceLock::new(),

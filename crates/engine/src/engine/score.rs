@@ -5,6 +5,27 @@ use super::Engine;
 use crate::model::FIELD_COUNT;
 use std::cmp::Ordering;
 
+/// The default weight of a term that `df` of a catalogue's `n` games carry (smoothed IDF,
+/// `max(0, ln(n / (1 + df))) + 1`): what the engine uses when a model has no learned feature
+/// weights. Exported so that training computes exactly the same figure.
+pub fn idf_weight(n: usize, df: u32) -> f32 {
+    libm::logf(n.max(1) as f32 / (1.0 + df as f32)).max(0.0) + 1.0
+}
+
+/// `ln(1 + popularity)`: a game's popularity prior is this over the catalogue's largest.
+pub fn log_popularity(popularity: f32) -> f32 {
+    libm::log1pf(popularity)
+}
+
+/// The quality prior in 0..=1 of a game rated `rating` (0–100) by `count` people: the rating,
+/// damped when few people rated it (`None`: 0).
+pub fn quality_prior(rating: Option<f32>, count: u32) -> f32 {
+    match rating {
+        Some(r) => (r / 100.0).clamp(0.0, 1.0) * (1.0 - libm::expf(-(count as f32) / 10.0)),
+        None => 0.0,
+    }
+}
+
 /// L2 norm of a feature set under term weights `tw`.
 pub(super) fn norm(terms: &[u32], tw: &[f32]) -> f32 {
     let sq: f32 = terms.iter().map(|&t| tw.get(t as usize).copied().unwrap_or(0.0).powi(2)).sum();
@@ -32,18 +53,12 @@ impl Engine {
     /// Popularity prior of game `b` in 0..=1.
     pub(super) fn pop(&self, b: usize) -> f32 {
         let p = self.cat.popularity.get(b).copied().unwrap_or(0.0);
-        if self.ln_max_pop > 0.0 { libm::log1pf(p) / self.ln_max_pop } else { 0.0 }
+        if self.ln_max_pop > 0.0 { log_popularity(p) / self.ln_max_pop } else { 0.0 }
     }
 
     /// Quality prior of game `b` in 0..=1: rating, damped when few people rated.
     pub(super) fn quality(&self, b: usize) -> f32 {
-        match self.cat.rating_of(b) {
-            Some(r) => {
-                let count = self.cat.rating_count.get(b).copied().unwrap_or(0);
-                (r / 100.0).clamp(0.0, 1.0) * (1.0 - libm::expf(-(count as f32) / 10.0))
-            }
-            None => 0.0,
-        }
+        quality_prior(self.cat.rating_of(b), self.cat.rating_count.get(b).copied().unwrap_or(0))
     }
 
     /// L2 norm of game `g`'s weighted feature vector in field `fi`.
