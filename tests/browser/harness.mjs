@@ -197,11 +197,11 @@ function queryBin() {
 
 /**
  * The native engine's recommendations for one game, ids best first:
- * `playalike recommend --model M --game ID --format json`. While that subcommand is still a
+ * `playalike recommend --model M --game ID --json`. While that subcommand is still a
  * placeholder ("not built yet"), the engine's own native query tool answers instead.
  */
 export function nativeRecommend(blob, id, k = 10) {
-  const r = spawnSync(builderBin(), ['recommend', '--model', blob, '--game', String(id), '--format', 'json'], { encoding: 'utf8' });
+  const r = spawnSync(builderBin(), ['recommend', '--model', blob, '--game', String(id), '--json'], { encoding: 'utf8' });
   if (r.status === 0) return idsFromCliJson(r.stdout).slice(0, k);
   // The placeholder subcommand takes no flags (clap: unexpected argument) and bails (not built yet).
   if (!/not built yet|unexpected argument '--model'/.test(r.stderr ?? '')) throw new Error(`playalike recommend failed (exit ${r.status}): ${r.stderr}`);

@@ -56,6 +56,10 @@ pub struct Args {
     /// Run every stage but publish nothing; the summary shows what would be published.
     #[arg(long, env = "PLAYALIKE_DRY_RUN")]
     pub dry_run: bool,
+    /// Print JSON on stdout: the summary line always is JSON (the flag is taken, like every
+    /// command's, so one convention works everywhere).
+    #[arg(long, env = "PLAYALIKE_JSON")]
+    pub json: bool,
 }
 
 /// Seconds per stage.

@@ -35,6 +35,7 @@ pub struct Args {
 
 /// One comparison the gate made.
 #[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
 pub struct Check {
     /// What was checked.
     pub name: String,
@@ -46,6 +47,7 @@ pub struct Check {
 
 /// What `validate` compared.
 #[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
 pub struct Summary {
     /// The new model.
     pub model: PathBuf,

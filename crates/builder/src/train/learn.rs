@@ -651,7 +651,8 @@ impl Search<'_> {
         let mut th = start;
         let (mut best, mut br, mut bc) = self.objective(&th, f64::NEG_INFINITY)?;
         let factors = [0.0f32, 0.5, 0.75, 1.33, 2.0];
-        for _ in 0..rounds {
+        for round in 1..=rounds {
+            tracing::trace!(target: "progress", "learning: search round {round} (at most {rounds})");
             let before = best;
             let free: Vec<usize> = (0..THETA_LEN).filter(|i| !self.frozen.contains(i)).collect();
             for i in free {
@@ -949,6 +950,7 @@ pub fn learn(train: &Model, cfg: &LearnConfig) -> Result<Report> {
     let (mut evals, mut tradeoff) = (0, Vec::new());
     let mut theta = base;
     for &gamma in &cfg.lift {
+        tracing::trace!(target: "progress", "learning: candidate pools (lift {gamma})");
         let t = std::time::Instant::now();
         let pools = build_pools(&inner_model, &weights_for(gamma), &pooled, &popular, cfg.threads)?;
         tracing::debug!("gamma {gamma}: {} pools in {:.2} s", pooled.len(), t.elapsed().as_secs_f64());
@@ -988,6 +990,7 @@ pub fn learn(train: &Model, cfg: &LearnConfig) -> Result<Report> {
         if !exact {
             break f64::NAN;
         }
+        tracing::trace!(target: "progress", "learning: served coverage, calibration {attempt}");
         let learned_cov = served(&learned_th, gamma)?;
         pairs.push((c, learned_cov));
         tracing::debug!(
@@ -1149,6 +1152,7 @@ pub fn baselines(
     let all: Vec<usize> = (0..n).collect();
     let held: Vec<usize> = split.held_out.iter().filter_map(|id| idx.get(id).copied()).collect();
     let mut measure = |name: &str, vecs: &[Vec<(u32, f32)>]| {
+        tracing::trace!(target: "progress", "baseline {name}");
         let run = |qs: &[usize]| -> Result<Vec<Vec<u32>>> {
             Ok(cosine_top_k(vecs, qs, k, threads)?
                 .into_iter()
