@@ -258,7 +258,9 @@ pub fn recommend_all(engine: &Engine, args: &RecommendArgs, out: &mut dyn Write)
         let seeds: Vec<u32> = order[cuts[c]..cuts[c + 1]].iter().map(|&i| ids[i]).collect();
         let mut hits = Vec::with_capacity(seeds.len());
         for batch in profile_batches(engine, &seeds, PROGRESS_BATCH) {
-            hits.extend(engine.recommend_each(batch, &template).context("while recommending for every game")?);
+            hits.extend(
+                engine.recommend_each(batch, &template).context("while recommending for every game")?,
+            );
             progress.inc(batch.len() as u64);
         }
         Ok(hits)
