@@ -284,19 +284,16 @@ pub fn evaluate(
     Ok(e)
 }
 
-/// Flags of `playalike eval`.
-#[derive(Debug, Clone, clap::Args)]
+/// What `playalike eval` measures (resolved from its flags by the CLI).
+#[derive(Debug, Clone)]
 pub struct Args {
     /// Snapshot directory.
-    #[arg(long, env = "PLAYALIKE_SNAPSHOT")]
     pub snapshot: PathBuf,
-    #[command(flatten)]
+    /// The settings shared with `train` / `eval`.
     pub common: CommonArgs,
     /// Skip the baselines.
-    #[arg(long, env = "PLAYALIKE_NO_BASELINES")]
     pub no_baselines: bool,
     /// Print one JSON line instead of a table.
-    #[arg(long, env = "PLAYALIKE_JSON")]
     pub json: bool,
 }
 
@@ -349,34 +346,6 @@ pub async fn execute(args: &Args) -> Result<Summary> {
         results,
         train_seconds,
     })
-}
-
-/// Runs `playalike eval` and prints the figures.
-pub async fn run(args: Args) -> Result<()> {
-    let s = execute(&args).await?;
-    if args.json {
-        println!("{}", serde_json::to_string(&s)?);
-        return Ok(());
-    }
-    let k = args.common.k;
-    println!("cold-start split: seed {}, holdout {}, snapshot {}", s.seed, s.holdout, s.snapshot.display());
-    println!(
-        "{:<22} {:>9} {:>7} {:>10} {:>11} {:>8}",
-        "approach",
-        format!("recall@{k}"),
-        format!("hit@{k}"),
-        format!("genre@{k}"),
-        format!("coverage@{k}"),
-        "queries"
-    );
-    for (name, e) in &s.results {
-        println!(
-            "{name:<22} {:>9.4} {:>7.4} {:>10.4} {:>11.4} {:>8}",
-            e.recall, e.hit, e.genre_agreement, e.coverage, e.queries
-        );
-    }
-    println!("playalike training: {:.2} s", s.train_seconds);
-    Ok(())
 }
 
 #[cfg(test)]

@@ -18,31 +18,25 @@ use std::collections::BTreeSet;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
-/// Flags of `playalike generate`.
-#[derive(Debug, Clone, clap::Args)]
+/// What `playalike generate` writes (resolved from its flags by the CLI).
+#[derive(Debug, Clone)]
 pub struct Args {
     /// Snapshot directory to write (created; replaced atomically if it exists).
-    #[arg(long, env = "PLAYALIKE_GENERATE_OUT")]
     pub out: PathBuf,
     /// Number of games. Range 50..=2000000.
-    #[arg(long, env = "PLAYALIKE_GENERATE_GAMES", default_value_t = 4000,
-          value_parser = clap::value_parser!(u32).range(50..=2_000_000))]
     pub games: u32,
     /// Seed: the same seed and size give the same snapshot, byte for byte.
-    #[arg(long, env = "PLAYALIKE_GENERATE_SEED", default_value_t = 1)]
     pub seed: u64,
     /// What kind of catalogue: `igdb` (every IGDB field: dates, platforms, companies, series) or
     /// `store` (a store's tags only: genres, themes, user tags as keywords, modes, perspectives
     /// and ratings; lists of up to 12 similar games).
-    #[arg(long, env = "PLAYALIKE_GENERATE_FLAVOR", value_enum, default_value_t = Flavor::Igdb)]
     pub flavor: Flavor,
     /// Print one JSON summary line instead of text.
-    #[arg(long, env = "PLAYALIKE_GENERATE_JSON")]
     pub json: bool,
 }
 
 /// The kind of catalogue `generate` writes.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Flavor {
     /// Every IGDB field, lists of up to 10.
@@ -74,23 +68,6 @@ pub struct Summary {
     pub franchises: usize,
     /// The flavour written.
     pub flavor: Flavor,
-}
-
-/// Runs `playalike generate`.
-pub async fn run(args: Args) -> Result<()> {
-    let s = execute(&args).await?;
-    if args.json {
-        println!("{}", serde_json::to_string(&s)?);
-    } else {
-        println!(
-            "wrote {} games ({} with similar_games, {} franchises) to {}",
-            s.games,
-            s.with_similar,
-            s.franchises,
-            s.out.display()
-        );
-    }
-    Ok(())
 }
 
 /// Generates a snapshot synchronously (for tests).
