@@ -132,8 +132,12 @@ fn store<T>(r: Result<T, StoreError>, step: impl FnOnce() -> String) -> anyhow::
 /// DIR and wait until N files are there: a barrier. `after-read` (publish and rollback, after
 /// reading the bucket state) makes concurrent publishers read the same state before either
 /// writes; `before-pointer` holds a rollback after it checked its target and before it moves
-/// the pointer (the race tests).
+/// the pointer (the race tests). Only with the `failpoints` feature (the tests enable it; release
+/// builds do not read the variable).
 pub(crate) async fn failpoint(step: &str) {
+    if !cfg!(feature = "failpoints") {
+        return;
+    }
     let Ok(fp) = std::env::var("PLAYALIKE_FAILPOINT") else { return };
     if fp == step {
         eprintln!("failpoint {step}: exiting abruptly");

@@ -20,12 +20,7 @@ use std::path::PathBuf;
 use std::time::Instant;
 
 /// SplitMix64 finaliser: the stable hash of the split (not `DefaultHasher`, which may change).
-pub fn splitmix64(x: u64) -> u64 {
-    let mut z = x.wrapping_add(0x9E37_79B9_7F4A_7C15);
-    z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-    z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-    z ^ (z >> 31)
-}
+pub use playalike_base::rng::splitmix64;
 
 /// The hash deciding a game's side of a split.
 pub fn split_hash(seed: u64, id: u32) -> u64 {

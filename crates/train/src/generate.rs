@@ -12,6 +12,7 @@
 //! it. Linear in the catalogue's size (each list scores a bounded candidate sample).
 
 use anyhow::{Context, Result};
+use playalike_base::rng::SplitMix;
 use serde::Serialize;
 use serde_json::{Value, json};
 use std::collections::BTreeSet;
@@ -82,22 +83,18 @@ pub async fn execute(args: &Args) -> Result<Summary> {
     tokio::task::spawn_blocking(move || generate(&args)).await.context("while generating")?
 }
 
-/// SplitMix64: tiny, stable across Rust versions and platforms (unlike `DefaultHasher`).
-struct Rng(u64);
+/// The workspace's seeded SplitMix64, with the draws the generator needs.
+struct Rng(SplitMix);
 
 impl Rng {
     fn next(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        z ^ (z >> 31)
+        self.0.next_u64()
     }
     fn below(&mut self, n: usize) -> usize {
         (self.next() % n.max(1) as u64) as usize
     }
     fn unit(&mut self) -> f64 {
-        (self.next() >> 11) as f64 / (1u64 << 53) as f64
+        self.0.next_f64()
     }
     fn chance(&mut self, p: f64) -> bool {
         self.unit() < p
@@ -551,7 +548,7 @@ fn gen_keywords(rng: &mut Rng, st: &Style, substyle: usize, flavor: Flavor) -> V
 }
 
 fn generate(args: &Args) -> Result<Summary> {
-    let mut rng = Rng(args.seed ^ 0x5EED_0F91_A7C3 ^ args.flavor.salt());
+    let mut rng = Rng(SplitMix::new(args.seed ^ 0x5EED_0F91_A7C3 ^ args.flavor.salt()));
     let flavor = args.flavor;
     let n = args.games as usize;
     let n_styles = (n / 60).clamp(8, 400);

@@ -281,21 +281,18 @@ pub fn params_summary(p: &Params) -> serde_json::Value {
     })
 }
 
-/// Writes `bytes` to `path` through a temporary file in the same directory and a rename.
+/// Writes `bytes` to `path` atomically ([`playalike_base::fs::write_atomic`]), creating its folder.
 pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
     let dir = path.parent().filter(|d| !d.as_os_str().is_empty()).unwrap_or(Path::new("."));
     std::fs::create_dir_all(dir).with_context(|| format!("while creating {}", dir.display()))?;
-    let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_else(|| "out".into());
-    let tmp = dir.join(format!(".{name}.tmp-{}", std::process::id()));
-    std::fs::write(&tmp, bytes).with_context(|| format!("while writing {}", tmp.display()))?;
-    std::fs::rename(&tmp, path)
-        .with_context(|| format!("while renaming {} to {}", tmp.display(), path.display()))
+    playalike_base::fs::write_atomic(path, bytes, None)
+        .with_context(|| format!("while writing {}", path.display()))
 }
 
 /// Resolves `--created-at`: explicit RFC 3339, `now`, or the snapshot's own time.
 pub fn created_at(flag: Option<&str>, snapshot: &Path) -> Result<String> {
     match flag {
-        Some("now") => Ok(rfc3339(now_unix())),
+        Some("now") => Ok(rfc3339(chrono::Utc::now().timestamp())),
         Some(s) => {
             if s.len() < 20 || !s.is_char_boundary(10) || &s[4..5] != "-" || &s[10..11] != "T" {
                 anyhow::bail!(
@@ -321,13 +318,8 @@ pub fn created_at(flag: Option<&str>, snapshot: &Path) -> Result<String> {
     }
 }
 
-fn now_unix() -> i64 {
-    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_secs() as i64)
-}
-
 /// Formats unix seconds as `YYYY-MM-DDTHH:MM:SSZ`.
 pub fn rfc3339(ts: i64) -> String {
-    let (y, m, d) = features::civil_from_days(ts.div_euclid(86_400));
-    let s = ts.rem_euclid(86_400);
-    format!("{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}Z", s / 3600, s / 60 % 60, s % 60)
+    let t = chrono::DateTime::from_timestamp(ts, 0).unwrap_or_default();
+    t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
 }

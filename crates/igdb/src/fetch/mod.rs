@@ -43,7 +43,8 @@ const SINCE_MARGIN_SECS: u64 = 600;
 const MAX_SLICES: u64 = 4;
 /// IGDB's maximum number of queries in one multiquery (the sandbox enforces the same).
 pub const MAX_MULTI_QUERIES: usize = 10;
-/// Test hook: exit abruptly (code 99) after this many committed page requests, as a kill would.
+/// Test hook: exit abruptly (code 99) after this many committed page requests, as a kill would
+/// (only with the `failpoints` feature).
 pub const FAILPOINT_ENV: &str = "PLAYALIKE_FETCH_FAIL_AFTER";
 
 /// What `playalike fetch` does (resolved from its flags by the CLI).
@@ -663,7 +664,11 @@ pub async fn execute(args: &Args) -> Result<Summary> {
         page_size: args.page_size as usize,
         pages: args.pages_per_request as usize,
         committed: AtomicU64::new(0),
-        fail_after: std::env::var(FAILPOINT_ENV).ok().and_then(|v| v.parse().ok()),
+        fail_after: if cfg!(feature = "failpoints") {
+            std::env::var(FAILPOINT_ENV).ok().and_then(|v| v.parse().ok())
+        } else {
+            None
+        },
         bar,
     });
     tracing::info!(
