@@ -1,4 +1,31 @@
-// Types of the `playalike` npm package (hand-written, matches pkg/index.js and src/wasm.rs).
+// Types of the `playalike` npm package (hand-written, matches pkg/index.js and src/wasm.rs;
+// checked by `tsc` against tests/types/consumer.ts, and the error codes against the engine's
+// `Error::CODES` by crates/engine/tests/js_contract.rs).
+
+/**
+ * The `code` of an error the engine throws: one per kind of the engine's `Error`
+ * (crates/engine/src/error.rs). Decoding (`fromBytes`): `truncated`, `bad_magic`,
+ * `checksum_mismatch`, `malformed` (a damaged blob), `unsupported_version` (a newer format),
+ * `obsolete_version` (an older one: rebuild the model), `too_large` (decoding would take more
+ * memory than the blob's size allows). Queries: `unknown_game` (an id the model does not
+ * hold), `invalid_query` (a bad argument or option). `encode` is the builder's only.
+ */
+export type EngineErrorCode =
+  | 'truncated'
+  | 'bad_magic'
+  | 'unsupported_version'
+  | 'obsolete_version'
+  | 'checksum_mismatch'
+  | 'malformed'
+  | 'too_large'
+  | 'unknown_game'
+  | 'invalid_query'
+  | 'encode';
+
+/** What `fromBytes`, `recommend`, `popular`, `explain`, `search` and `game` throw: an `Error` with a stable `code`. */
+export interface EngineError extends Error {
+  readonly code: EngineErrorCode;
+}
 
 /** One result of `search` or `recommend`. */
 export interface Hit {
@@ -46,10 +73,23 @@ export type LikedSeed = number | [number, number] | { id: number; weight?: numbe
 /** What `recommend` accepts: one id, several, or liked and disliked seeds. */
 export type RecommendQuery = number | LikedSeed[] | { liked: LikedSeed[]; disliked?: number[] };
 
+/** The `field` of a {@link Reason}: an IGDB field the two games share a value of, or `similar_games` (IGDB lists one as similar to the other). */
+export type ReasonField =
+  | 'genres'
+  | 'themes'
+  | 'platforms'
+  | 'game_modes'
+  | 'player_perspectives'
+  | 'keywords'
+  | 'franchises'
+  | 'collections'
+  | 'companies'
+  | 'game_engines'
+  | 'similar_games';
+
 /** One reason why two games are similar. */
 export interface Reason {
-  /** `genres`, `themes`, `platforms`, `keywords`, …, or `similar_games`. */
-  field: string;
+  field: ReasonField;
   /** Display name of the shared feature. */
   name: string;
   weight: number;
@@ -95,13 +135,20 @@ export interface Status {
 
 export class Recommender {
   private constructor();
-  /** Decodes a model blob; throws an Error on corrupt, truncated or unsupported input. */
+  /** Decodes a model blob; throws an {@link EngineError} on corrupt, truncated or unsupported input. */
   static fromBytes(bytes: Uint8Array): Recommender;
   /**
    * Fetches, verifies, caches and decodes a published model (loads the wasm as well): `source` is
    * a latest.json URL (or `{latestUrl}`) or a blob URL. Rejects with a {@link ModelLoadError}.
    */
-  static load(source: ModelSource, options?: LoadOptions & { wasm?: Parameters<typeof ready>[0] }): Promise<Recommender>;
+  static load(
+    source: ModelSource,
+    options?: LoadOptions & {
+      wasm?: Parameters<typeof ready>[0];
+      /** Analytics: listens to the model's events (as `onEvent`), starting with 'loaded'. */
+      onEvent?: PlayalikeEventListener | undefined;
+    },
+  ): Promise<Recommender>;
   /** Where `load` got the model from (absent after `fromBytes`). */
   readonly source?: ModelSourceInfo;
   /** Number of games. */
@@ -113,18 +160,30 @@ export class Recommender {
    * `fromBytes` leaves it out (at 333k games it is ~40 % of the load); call this when idle.
    */
   prepareSearch(): void;
+  /** Throws an {@link EngineError}: `unknown_game` for a seed the model lacks, `invalid_query` for bad options. */
   recommend(query: RecommendQuery, options?: RecommendOptions): Hit[];
   /**
    * Where a visitor with nothing typed yet could start: the games passing `filters` with the
    * highest popularity plus rating (both priors in 0..1), best first (`k` 1..1000, default 10).
    */
   popular(options?: { k?: number; filters?: Filters }): Hit[];
+  /** Throws an {@link EngineError} (`unknown_game`) when either id is not in the model. */
   explain(a: number, b: number): Reason[];
   /** The game, or null for an unknown id. */
   game(id: number): Game | null;
   status(): Status;
   /** Frees the wasm memory held by this instance. */
   free(): void;
+  /**
+   * Analytics: calls `listener` with this instance's events ('searched' and 'recommended' as
+   * `search`/`recommend` answer, and what the host reports with `emitLoaded`/`picked`). Nothing is
+   * sent anywhere by the package. Returns a function that removes the listener.
+   */
+  onEvent(listener: PlayalikeEventListener): () => void;
+  /** Analytics: the host reports that the visitor chose `id` (emits 'picked'). */
+  picked(id: number, info?: PickInfo): void;
+  /** Analytics: a host that loaded the model itself (`fromBytes`) emits 'loaded'; `ms` is how long it took. */
+  emitLoaded(ms?: number): void;
 }
 
 /** Loads the wasm (browsers and bundlers: await once before `fromBytes`; Node: already done). */
@@ -136,8 +195,20 @@ export function wasmMemoryBytes(): number;
 /** Whether the wasm is loaded. */
 export function isReady(): boolean;
 
-export { ModelLoadError, fetchModelBytes, CACHE_NAME } from './loader.js';
+export { ModelLoadError, fetchModelBytes, CACHE_NAME, MAX_MODEL_BYTES } from './loader.js';
 import type { ModelSource, LoadOptions, ModelSourceInfo } from './loader.js';
+export { EVENT_TYPES } from './events.js';
+import type { PlayalikeEventListener, PickInfo } from './events.js';
+export type {
+  PlayalikeEvent,
+  PlayalikeEventType,
+  PlayalikeEventListener,
+  PickInfo,
+  LoadedEvent,
+  SearchedEvent,
+  RecommendedEvent,
+  PickedEvent,
+} from './events.js';
 export type { ModelSource, LoadOptions, LoadProgress, ModelPointer, ModelSourceInfo, ModelLoadErrorCode } from './loader.js';
 
 export default Recommender;

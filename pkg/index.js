@@ -8,6 +8,7 @@
 //     pass your own URL/bytes/Response to `ready(source)` to serve it from elsewhere.
 import init, { initSync, Recommender } from './playalike.js';
 import { loadWith, ModelLoadError, mark } from './loader.js';
+import { withEvents } from './events.js';
 
 let initialized = false;
 let pending = null;
@@ -80,6 +81,7 @@ Recommender.fromBytes = function fromBytes(bytes) {
 // the versioned blob it names, verify size and SHA-256, cache by checksum, then fromBytes
 // (./loader.js, docs/decisions/502). The wasm starts loading alongside the model download.
 Recommender.load = function load(source, options = {}) {
+  const started = globalThis.performance?.now?.() ?? Date.now();
   const engine = ready(options.wasm).catch((e) => {
     throw new ModelLoadError(`The playalike engine could not be started (${e && e.message ? e.message : e}).`, 'engine', e);
   });
@@ -90,10 +92,22 @@ Recommender.load = function load(source, options = {}) {
     const model = Recommender.fromBytes(bytes);
     mark('model-decoded');
     return model;
+  }).then((model) => {
+    // Analytics (./events.js): the listener stays on the model and hears 'loaded' first.
+    if (typeof options.onEvent === 'function') {
+      model.onEvent(options.onEvent);
+      model.emitLoaded((globalThis.performance?.now?.() ?? Date.now()) - started);
+    }
+    return model;
   });
 };
 
-export { ModelLoadError, fetchModelBytes, CACHE_NAME } from './loader.js';
+// search/recommend emit 'searched'/'recommended' to an instance's listeners (rec.onEvent(fn));
+// rec.picked(id, {from, position}) is how the host reports a choice. Nothing is sent anywhere.
+withEvents(Recommender);
+
+export { ModelLoadError, fetchModelBytes, CACHE_NAME, MAX_MODEL_BYTES } from './loader.js';
+export { EVENT_TYPES } from './events.js';
 
 export { Recommender };
 export default Recommender;

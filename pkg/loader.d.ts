@@ -1,10 +1,9 @@
-// Types of pkg/loader.js (hand-written): fetch, verify and cache model blobs.
+// Types of pkg/loader.js (hand-written): fetch, verify and cache model blobs. Only what the
+// package's entry point (index.js, the one path of package.json's exports map) re-exports is
+// declared here; the loader's other exports are the site's, not the package's API.
 
-/** Largest model the loader accepts, bytes (the engine's 1 GiB payload limit plus the header). */
+/** Largest model the loader accepts, bytes: the largest blob the engine reads (generated from the engine). */
 export declare const MAX_MODEL_BYTES: number;
-
-/** The newest latest.json `schema` the loader reads; a newer one is refused ('unsupported-format'). */
-export declare const POINTER_SCHEMA: number;
 
 /** Progress of a model download. `total` is undefined when the size is not known in advance. */
 export interface LoadProgress {
@@ -74,22 +73,20 @@ export type ModelLoadErrorCode =
   | 'corrupt'
   | 'engine';
 
-/** A load failure; `message` is meant to be shown to the visitor as is. */
+/**
+ * A load failure; `message` is meant to be shown to the visitor as is. When the engine refused
+ * the blob, `cause` is the engine's error (an `EngineError` with its own `code`).
+ */
 export class ModelLoadError extends Error {
+  constructor(message: string, code: ModelLoadErrorCode, cause?: unknown);
   readonly code: ModelLoadErrorCode;
   static readonly codes: readonly ModelLoadErrorCode[];
 }
 
+/** Name of the Cache API cache the loader keeps model blobs in by default. */
 export const CACHE_NAME: string;
-export function parsePointer(raw: unknown, pointerUrl: string): ModelPointer;
-export function resolveSource(source: ModelSource, base?: string): { kind: 'pointer' | 'blob'; url: string };
-/** Rejects with code 'insecure-context' where WebCrypto (crypto.subtle) is unavailable. */
-export function sha256Hex(bytes: Uint8Array): Promise<string>;
+/** Fetches and verifies model bytes (pointer → cache or blob → size and SHA-256), without decoding. */
 export function fetchModelBytes(
   source: ModelSource,
   options?: LoadOptions,
 ): Promise<{ bytes: Uint8Array; blobUrl: string; pointer?: ModelPointer; checksum?: string; fromCache: boolean; stored?: Promise<void> }>;
-/** Sets a User Timing mark `playalike:NAME` in browsers (the page's load timeline); no-op elsewhere. */
-export function mark(name: string): void;
-export function decodeError(error: unknown, blobUrl: string): ModelLoadError;
-export function loadWith<T>(source: ModelSource, options: LoadOptions | undefined, decode: (bytes: Uint8Array) => T | Promise<T>): Promise<T>;

@@ -5,6 +5,8 @@
 // Every failure rejects with a `ModelLoadError`: `message` is a sentence a page can show as is,
 // `code` says which kind of failure it was (see `ModelLoadError.codes`).
 
+import { MAX_MODEL_BYTES } from './limits.js';
+
 /** Name of the Cache API cache holding model blobs. */
 export const CACHE_NAME = 'playalike-models';
 
@@ -12,11 +14,11 @@ export const CACHE_NAME = 'playalike-models';
 const CACHE_KEY_PREFIX = 'https://playalike.invalid/sha256/';
 
 /**
- * Largest model the loader accepts, bytes: the engine refuses payloads above 1 GiB (format.rs
- * MAX_PAYLOAD + HEADER_LEN; tests/browser/loader.test.mjs checks the two agree), so a pointer
+ * Largest model the loader accepts, bytes: the largest blob the engine reads (its
+ * `maxModelBytes()`, which scripts/build-wasm.sh writes into ./limits.js), so a pointer
  * announcing more, or a download running past it, is refused before the page reserves the memory.
  */
-export const MAX_MODEL_BYTES = 2 ** 30 + 24;
+export { MAX_MODEL_BYTES };
 
 /** The newest `latest.json` schema this loader reads (docs/decisions/401-bucket-layout.md). */
 export const POINTER_SCHEMA = 1;
@@ -59,10 +61,10 @@ ModelLoadError.codes = Object.freeze([
   'bad-pointer', // latest.json is not JSON, or lacks or misspells a documented key
   'insecure-context', // no WebCrypto (crypto.subtle): the blob's SHA-256 cannot be checked
   'size-mismatch', // the blob's size differs from the pointer's
-  'too-large', // the pointer (or the download) is larger than any model can be
+  'too-large', // the pointer or the download is larger than any model can be, or decoding it would take more memory than its size allows (engine: too_large)
   'checksum-mismatch', // the blob's SHA-256 differs from the pointer's
-  'unsupported-format', // the engine refused the blob's format version
-  'corrupt', // the engine could not decode the blob
+  'unsupported-format', // a pointer schema or blob format this version does not read (engine: unsupported_version, obsolete_version)
+  'corrupt', // the engine could not decode the blob (engine: truncated, bad_magic, checksum_mismatch, malformed)
   'engine', // the engine itself (the wasm) could not be loaded
 ]);
 
@@ -439,18 +441,30 @@ export async function fetchModelBytes(source, options = {}) {
   return { bytes, blobUrl, pointer, checksum, fromCache: false, stored };
 }
 
-/** Turns an engine decode error into a ModelLoadError with a page-ready message. */
+/**
+ * Turns what the engine's `fromBytes` threw into a ModelLoadError with a page-ready message, by
+ * the engine error's `code` (pkg/index.d.ts `EngineErrorCode`); the engine's error is the `cause`.
+ */
 export function decodeError(e, blobUrl) {
   const detail = e && e.message ? e.message : String(e);
-  const kind = String((e && (e.kind ?? e.code)) ?? '');
-  if (/version|unsupported|obsolete/i.test(kind) || /version|unsupported|newer than|older than/i.test(detail)) {
-    return new ModelLoadError(
-      `This model file (${blobUrl}) uses a format this version of playalike cannot read (${detail}). Update the page or the package.`,
-      'unsupported-format',
-      e,
-    );
+  switch (e && e.code) {
+    case 'unsupported_version':
+      return new ModelLoadError(
+        `This model file (${blobUrl}) uses a newer format than this version of playalike reads (${detail}). Update the page or the package.`,
+        'unsupported-format',
+        e,
+      );
+    case 'obsolete_version':
+      return new ModelLoadError(
+        `This model file (${blobUrl}) uses an older format than this version of playalike reads (${detail}). The model must be rebuilt.`,
+        'unsupported-format',
+        e,
+      );
+    case 'too_large':
+      return new ModelLoadError(`The model file (${blobUrl}) is too large to decode here (${detail}).`, 'too-large', e);
+    default:
+      return new ModelLoadError(`The model file (${blobUrl}) is damaged and could not be read (${detail}).`, 'corrupt', e);
   }
-  return new ModelLoadError(`The model file (${blobUrl}) is damaged and could not be read (${detail}).`, 'corrupt', e);
 }
 
 /**

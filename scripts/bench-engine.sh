@@ -27,7 +27,7 @@ for spec in 4k:igdb-sample-4k:4000 333k:igdb-catalog-333k:333128; do
     blobs+=("$label=$blob")
     # `playalike recommend --all`: every game's list, whole process (the CLI's batch job).
     start=$(date +%s.%N)
-    "${playalike[@]}" recommend --model "$blob" --all --format jsonl > /dev/null
+    "${playalike[@]}" recommend --model "$blob" --all > /dev/null
     end=$(date +%s.%N)
     awk -v a="$start" -v b="$end" 'BEGIN { printf "{\"seconds\": %.2f}\n", b - a }' > "$out_dir/all-$label.json"
     # The scikit-learn plan model on the same snapshot, in this run (latency and pickle size).

@@ -22,7 +22,7 @@ SBX_PID=$!
 for _ in $(seq 1 600); do [ -s "$WORK/sandbox.out" ] && break; sleep 0.1; done
 [ -s "$WORK/sandbox.out" ] || { echo "bench-fetch: the sandbox did not start" >&2; cat "$WORK/sandbox.err" >&2; exit 1; }
 URL=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["url"])' "$WORK/sandbox.out")
-AUTH=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["auth_url"])' "$WORK/sandbox.out")
+AUTH=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["authUrl"])' "$WORK/sandbox.out")
 GAMES=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["games"])' "$WORK/sandbox.out")
 sleep 1.2  # let the sandbox's one-second window start empty
 
@@ -38,7 +38,7 @@ s = json.loads(open(sys.argv[1]).read().strip().splitlines()[-1])
 err = open(sys.argv[2]).read()
 games = int(sys.argv[3]); st = json.loads(sys.argv[4])
 rss_kb = int(re.search(r"Maximum resident set size \(kbytes\): (\d+)", err).group(1))
-wall = s["elapsed_secs"]
+wall = s["elapsedSecs"]
 bound_mq = games / 5000 / 4
 bound_plain = games / 500 / 4
 print(f"# fetch benchmark: {sys.argv[5].rstrip('/').split('/')[-1]} from the IGDB sandbox\n")

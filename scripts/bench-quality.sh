@@ -78,10 +78,10 @@ for title, key in cols:
         for s in seeds:
             d = load(f"{tmp}/{key}-{s}-defaults.json") if rkey == "defaults" else load(f"{tmp}/{key}-{s}.json")
             r = (d or {}).get("results", {}).get("playalike" if rkey == "defaults" else rkey)
-            cells.append('—' if r is None else f"{f(r['recall'])} / {f(r['hit'])} / {f(r['coverage'])} / {f(r.get('tail_recall'))} / {f(r.get('shown_popularity'))}")
+            cells.append('—' if r is None else f"{f(r['recall'])} / {f(r['hit'])} / {f(r['coverage'])} / {f(r.get('tailRecall'))} / {f(r.get('shownPopularity'))}")
         print(f"| {rname} | " + " | ".join(cells) + " |")
     ts = [load(f"{tmp}/{key}-{s}.json") for s in seeds]
-    secs = ", ".join(f"{d['train_seconds']:.1f} s" for d in ts if d)
+    secs = ", ".join(f"{d['trainSeconds']:.1f} s" for d in ts if d)
     print(f"\nplayalike training (read + features + learn) per seed: {secs}\n")
 print("## Generated catalogues at 333k games (what the nightly job's size means)\n")
 print("`train` on `playalike generate --games 333000 --seed 3` (split seed 42). Above 60,000 games `train` "

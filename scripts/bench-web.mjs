@@ -12,6 +12,13 @@
 //     on a real network sees; writes bench/web-rtt<MS>.md instead.
 //   --route-covers: answer IGDB covers with Playwright routing, as the benchmark did before
 //     2026-11-29 (every request then waits for a round trip to this process, no HTTP cache).
+//   --no-engine-path: leave out the engine-path-only page.
+// Every run measures the site three ways, alternating: as it ships (the engine in a worker from
+// config.workerAbove bytes up), with the engine always on the main thread, and always in the
+// worker (docs/decisions/515-worker-mode.md), and prints the worker/main ratios. Per load it also
+// records the longest main-thread task (Long Tasks API, an observer registered at document
+// start) up to 1 s after the page is ready, and types a partial title as soon as the search box
+// is enabled (keystroke → suggestions during the load).
 // Env: PLAYALIKE_TEST_MODEL (4k blob), PLAYALIKE_BENCH_MODEL_333K (333k blob), else trains them.
 import fs from 'node:fs';
 import os from 'node:os';
@@ -19,7 +26,7 @@ import path from 'node:path';
 import { execFileSync } from 'node:child_process';
 import { parseArgs } from 'node:util';
 import { startServer } from '../tests/browser/server.mjs';
-import { root, workDir, testModel, makeBucket, buildSite, chooseQuery, launchBrowser, NO_COVERS_FLAGS, routeCovers, readSnapshotGames, waitForCachedModel } from '../tests/browser/harness.mjs';
+import { root, workDir, testModel, makeBucket, buildSite, buildSiteWith, chooseQuery, launchBrowser, NO_COVERS_FLAGS, routeCovers, readSnapshotGames, waitForCachedModel } from '../tests/browser/harness.mjs';
 
 const { values: opts } = parseArgs({
   options: {
@@ -28,6 +35,7 @@ const { values: opts } = parseArgs({
     baseline: { type: 'string' },
     'route-covers': { type: 'boolean', default: false },
     rtt: { type: 'string', default: '0' },
+    'no-engine-path': { type: 'boolean', default: false },
   },
 });
 const runs = Number(opts.runs);
@@ -87,7 +95,11 @@ const pkgDir = process.env.PLAYALIKE_TEST_PKG_DIR ?? path.join(root, 'pkg');
  * build script from REV; today's generated glue and wasm).
  */
 function sites() {
-  const list = [{ name: 'current', site: buildSite(pkgDir, 'bench-site') }];
+  const list = [
+    { name: 'current', site: buildSite(pkgDir, 'bench-site') },
+    { name: 'main thread (workerAbove: Infinity)', mode: 'main', site: buildSiteWith(pkgDir, 'bench-site-main', { workerAbove: 'Infinity' }) },
+    { name: 'worker (workerAbove: 0)', mode: 'worker', site: buildSiteWith(pkgDir, 'bench-site-worker', { workerAbove: 0 }) },
+  ];
   if (!baselineRev) return list;
   const commit = execFileSync('git', ['rev-parse', '--short', baselineRev], { cwd: root, encoding: 'utf8' }).trim();
   const dir = path.join(workDir, 'bench-baseline');
@@ -123,7 +135,7 @@ function enginePathSite() {
   fs.rmSync(dir, { recursive: true, force: true });
   fs.mkdirSync(src, { recursive: true });
   // boot.js and what it imports (i18n.js: the refusal message).
-  for (const f of ['boot.js', 'i18n.js']) fs.copyFileSync(path.join(root, 'web', f), path.join(src, f));
+  for (const f of ['boot.js', 'i18n.js', 'config.js']) fs.copyFileSync(path.join(root, 'web', f), path.join(src, f));
   fs.writeFileSync(
     path.join(src, 'main.js'),
     `import { loading } from './boot.js';
@@ -131,7 +143,7 @@ const rec = await loading;
 if (document.readyState === 'loading') await new Promise((r) => document.addEventListener('DOMContentLoaded', r, { once: true }));
 document.documentElement.dataset.modelSource = rec.source?.fromCache ? 'cache' : 'network';
 const list = document.getElementById('recs');
-for (const r of rec.recommend(Number(new URLSearchParams(location.search).get('game')), { k: 10 })) {
+for (const r of await rec.recommend(Number(new URLSearchParams(location.search).get('game')), { k: 10 })) {
   const li = document.createElement('li');
   li.textContent = r.name;
   list.append(li);
@@ -145,7 +157,7 @@ requestAnimationFrame(() => setTimeout(() => performance.mark('playalike:first-r
   if (!head.includes('src="main.js"')) throw new Error('web/index.html no longer loads main.js: update enginePathSite()');
   fs.writeFileSync(path.join(src, 'index.html'), `${head}</head>\n<body><ol id="recs"></ol></body>\n</html>\n`);
   fs.writeFileSync(path.join(src, 'style.css'), ''); // build-site.sh copies one; this page does not link it
-  return { name: 'engine path only (no page UI)', site: buildSite(pkgDir, path.join(dir, 'site'), src) };
+  return { name: 'engine path only (no page UI)', enginePath: true, site: buildSite(pkgDir, path.join(dir, 'site'), src) };
 }
 
 const pct = (xs, p) => {
@@ -165,7 +177,48 @@ async function benchModel(label, blob, queryGame, partials, browser, variants) {
   const newContext = async () => {
     const context = await browser.newContext();
     if (routed) await routeCovers(context);
+    // Long Tasks (> 50 ms on the page's main thread), from the start of the document.
+    await context.addInitScript(() => {
+      window.playalikeLongTasks = [];
+      try {
+        new PerformanceObserver((list) => {
+          for (const e of list.getEntries()) window.playalikeLongTasks.push([e.startTime, e.duration]);
+        }).observe({ type: 'longtask' });
+      } catch {
+        // no Long Tasks API
+      }
+    });
     return context;
+  };
+  /** The longest main-thread task from navigation to 1 s after the page is ready (ms, 0 if none over 50 ms). */
+  const longestTask = async (page) => {
+    await until(page, "document.documentElement.dataset.ready === 'true'", 30_000);
+    await new Promise((resolve) => setTimeout(resolve, 1000));
+    const tasks = await page.evaluate(() => window.playalikeLongTasks ?? []);
+    return Math.max(0, ...tasks.map(([, d]) => d));
+  };
+  /** Where the longest task of a load began (ms after navigation), to place it in the timeline. */
+  const longestAt = async (page) => {
+    const tasks = await page.evaluate(() => window.playalikeLongTasks ?? []);
+    const top = tasks.reduce((a, t) => (!a || t[1] > a[1] ? t : a), null);
+    return top ? top[0] : null;
+  };
+  /**
+   * Types a partial title as soon as the search box is enabled, in a page still loading (the
+   * because lines, status, cache store and title index follow the first recommendations);
+   * returns the keystroke → suggestions times of those keys.
+   */
+  const typeDuringLoad = async (page, text) => {
+    const cdp = sessions.get(page);
+    if (!(await until(page, "!document.getElementById('search-input').disabled", 30_000))) return [];
+    await cdp.send('Runtime.evaluate', { expression: "document.getElementById('search-input').focus()" });
+    const before = (await cdp.send('Runtime.evaluate', { expression: "performance.getEntriesByName('playalike:suggest').length", returnByValue: true })).result.value;
+    for (const ch of text) {
+      await page.keyboard.type(ch);
+      await new Promise((resolve) => setTimeout(resolve, 30));
+    }
+    await until(page, `performance.getEntriesByName('playalike:suggest').length >= ${before + text.length}`, 10_000);
+    return page.evaluate((n) => performance.getEntriesByName('playalike:suggest').slice(n).map((e) => e.duration), before);
   };
   // The page's own User Timing marks (web/boot.js, web/app.js, pkg/loader.js, pkg/index.js) and
   // navigation timing, by name: the timeline of one load.
@@ -195,7 +248,7 @@ async function benchModel(label, blob, queryGame, partials, browser, variants) {
     return t['first-recs'];
   };
   try {
-    const loads = variants.map(() => ({ cold: [], warm: [], coldMarks: [], warmMarks: [] }));
+    const loads = variants.map(() => ({ cold: [], warm: [], coldMarks: [], warmMarks: [], coldLong: [], coldLongAt: [], warmLong: [], keysDuring: [], engine: null }));
     for (let i = 0; i < runs; i++) {
       // Sites alternate run by run, so a change in the machine's load hits all of them alike.
       for (let j = 0; j < variants.length; j++) {
@@ -204,55 +257,73 @@ async function benchModel(label, blob, queryGame, partials, browser, variants) {
         const page = await openPage(context);
         await load(page, urlOf(servers[j]));
         at.cold.push(await firstRecs(page, at.coldMarks));
+        const real = !variants[j].enginePath;
+        if (real) at.keysDuring.push(...(await typeDuringLoad(page, partials[i % partials.length])));
+        if (real) at.coldLong.push(await longestTask(page));
+        if (real) at.coldLongAt.push(await longestAt(page));
+        at.engine ??= await page.getAttribute('html', 'data-engine');
         await waitForCachedModel(page);
         await load(page, urlOf(servers[j]));
         at.warm.push(await firstRecs(page, at.warmMarks));
+        if (real) at.warmLong.push(await longestTask(page));
         const source = await page.getAttribute('html', 'data-model-source');
         if (source !== 'cache') throw new Error(`warm load did not come from the cache (${source})`);
         await context.close();
       }
     }
     const { cold, warm, coldMarks, warmMarks } = loads[0];
-    const others = variants.slice(1).map((v, j) => ({ name: v.name, ...loads[j + 1] }));
+    const others = variants.slice(1).map((v, j) => ({ name: v.name, mode: v.mode, ...loads[j + 1] }));
 
-    // Keystrokes: type each partial title character by character, in a warm page.
-    const context = await newContext();
-    const page = await openPage(context);
-    await load(page, url);
-    await firstRecs(page, []);
-    const input = page.locator('#search-input');
-    for (const p of partials) {
-      await input.fill('');
-      await input.pressSequentially(p, { delay: 30 });
+    // Keystrokes after the load: type each partial title character by character, in a warm page
+    // of the site as it ships and of each mode. Engine calls from the page (awaited: with the
+    // worker, each is a message there and back).
+    const afterLoad = async (server) => {
+      const context = await newContext();
+      const page = await openPage(context);
+      await load(page, urlOf(server));
+      await firstRecs(page, []);
+      await until(page, "performance.getEntriesByName('playalike:search-ready').length > 0", 30_000);
+      const input = page.locator('#search-input');
+      for (const p of partials) {
+        await input.fill('');
+        await input.pressSequentially(p, { delay: 30 });
+      }
+      const keys = await page.evaluate(() => performance.getEntriesByName('playalike:suggest').map((e) => e.duration));
+      const engine = await page.evaluate(
+        async ({ id, partials }) => {
+          const rec = window.playalike;
+          const time = async (fn, n) => {
+            const t = [];
+            for (let i = 0; i < n; i++) {
+              const t0 = performance.now();
+              await fn(i);
+              t.push(performance.now() - t0);
+            }
+            t.sort((a, b) => a - b);
+            return t[Math.floor(t.length / 2)];
+          };
+          return {
+            search: await time((i) => rec.search(partials[i % partials.length], { k: 8 }), 50),
+            recommend: await time(() => rec.recommend(id, { k: 10 }), 20),
+            recommendFiltered: await time(() => rec.recommend(id, { k: 10, filters: { platforms: [6], yearMin: 2010 } }), 20),
+            explain10: await time(async () => {
+              const recs = await rec.recommend(id, { k: 10 });
+              await Promise.all(recs.map((r) => rec.explain(id, r.id)));
+            }, 10),
+            games: (await rec.status()).games,
+            mode: document.documentElement.dataset.engine,
+          };
+        },
+        { id: queryGame, partials },
+      );
+      await context.close();
+      return { keys, engine };
+    };
+    const { keys, engine } = await afterLoad(servers[0]);
+    for (const [j, v] of variants.entries()) {
+      if (v.mode) Object.assign(j === 0 ? {} : others[j - 1], { after: await afterLoad(servers[j]) });
     }
-    const keys = await page.evaluate(() => performance.getEntriesByName('playalike:suggest').map((e) => e.duration));
-    const engine = await page.evaluate(
-      ({ id, partials }) => {
-        const rec = window.playalike;
-        const time = (fn, n) => {
-          const t = [];
-          for (let i = 0; i < n; i++) {
-            const t0 = performance.now();
-            fn(i);
-            t.push(performance.now() - t0);
-          }
-          t.sort((a, b) => a - b);
-          return t[Math.floor(t.length / 2)];
-        };
-        return {
-          search: time((i) => rec.search(partials[i % partials.length], { k: 8 }), 50),
-          recommend: time(() => rec.recommend(id, { k: 10 }), 20),
-          recommendFiltered: time(() => rec.recommend(id, { k: 10, filters: { platforms: [6], yearMin: 2010 } }), 20),
-          explain10: time(() => {
-            for (const r of rec.recommend(id, { k: 10 })) rec.explain(id, r.id);
-          }, 10),
-          games: rec.status().games,
-        };
-      },
-      { id: queryGame, partials },
-    );
-    await context.close();
-    return { label, bytes: fs.statSync(blob).size, cold, warm, coldMarks, warmMarks, others, keys, engine };
+    return { label, bytes: fs.statSync(blob).size, cold, warm, coldMarks, warmMarks, coldLong: loads[0].coldLong, coldLongAt: loads[0].coldLongAt, warmLong: loads[0].warmLong, keysDuring: loads[0].keysDuring, mode: loads[0].engine, others, keys, engine };
   } finally {
     for (const server of servers) await server.close();
   }
@@ -311,7 +382,7 @@ function partialsOf(snapshot, n = 6) {
   return out;
 }
 
-const variants = [...sites(), enginePathSite()];
+const variants = [...sites(), ...(opts['no-engine-path'] ? [] : [enginePathSite()])];
 const loadStart = os.loadavg().map((x) => x.toFixed(1)).join(' / ');
 // No request interception (Playwright routing would hold every request for a round trip to this
 // process and turn the HTTP cache off, which no visitor has): covers fail at the resolver instead.
@@ -364,6 +435,45 @@ for (const r of results) {
     `| ${r.label} | ${mb} MB | ${ms(pct(r.cold, 50))} ms (${ms(Math.max(...r.cold))}) | ${ms(pct(r.warm, 50))} ms (${ms(Math.max(...r.warm))}) | 300 ms | ${(pct(r.cold, 50) / 300).toFixed(2)} | ${ms(pct(r.keys, 50))} / ${ms(pct(r.keys, 95))} / ${ms(Math.max(...r.keys))} ms (${r.keys.length} keys) | 16 ms | ${(pct(r.keys, 95) / 16).toFixed(2)} |`,
   );
 }
+// The two engine modes side by side (docs/decisions/515-worker-mode.md).
+const stat = (xs) => (xs && xs.length ? `${ms(pct(xs, 50))} / ${ms(pct(xs, 95))} / ${ms(Math.max(...xs))} ms (${xs.length})` : 'n/a');
+const med = (xs) => (xs && xs.length ? pct(xs, 50) : NaN);
+const emptyPage = floorMarks ? floorMarks.cold.imported : NaN;
+lines.push('');
+lines.push(`Where the engine runs (docs/decisions/515-worker-mode.md): the same site built three ways, alternating run by run: as it ships (\`config.workerAbove\`: a model of that many bytes or more, by its pointer's \`size\`, loads in the Web Worker), with the engine always on the main thread, and always in the worker. "Longest task": the longest main-thread task (Long Tasks API, observer registered at document start) from navigation to 1 s after the page is ready, median (max) over the loads (0: none over 50 ms). "Keys during load": a partial title typed as soon as the search box is enabled in each cold load (the because lines, status, cache store and title index still follow); "after load": the typed partial titles in a warm page once the title index is built. Keystroke figures are p50 / p95 / max (count).`);
+lines.push('');
+lines.push('| model | site | engine | nav → recs cold p50 (max) | warm p50 (max) | longest task, cold p50 (max) | longest task, warm p50 (max) | keys during load | keys after load | search / recommend from the page (p50) |');
+lines.push('|---|---|---|---|---|---|---|---|---|---|');
+for (const r of results) {
+  const rows = [{ name: 'current', cold: r.cold, warm: r.warm, coldLong: r.coldLong, warmLong: r.warmLong, keysDuring: r.keysDuring, engine: r.mode, after: { keys: r.keys, engine: r.engine } }, ...r.others.filter((o) => o.mode)];
+  for (const v of rows) {
+    const e = v.after?.engine;
+    lines.push(
+      `| ${r.label} | ${v.name} | ${v.engine ?? '?'} | ${ms(pct(v.cold, 50))} ms (${ms(Math.max(...v.cold))}) | ${ms(pct(v.warm, 50))} ms (${ms(Math.max(...v.warm))}) | ${ms(med(v.coldLong))} ms (${ms(Math.max(...v.coldLong))}) | ${ms(med(v.warmLong))} ms (${ms(Math.max(...v.warmLong))}) | ${stat(v.keysDuring)} | ${stat(v.after?.keys)} | ${e ? `${ms(e.search)} / ${ms(e.recommend)} ms` : 'n/a'} |`,
+    );
+  }
+  const main = r.others.find((o) => o.mode === 'main');
+  const worker = r.others.find((o) => o.mode === 'worker');
+  if (main && worker) {
+    const ratio = (a, b) => (b > 0 ? (a / b).toFixed(2) : 'n/a');
+    lines.push(
+      `| ${r.label} | ratio worker / main | | ${ratio(pct(worker.cold, 50), pct(main.cold, 50))} | ${ratio(pct(worker.warm, 50), pct(main.warm, 50))} | ${ratio(med(worker.coldLong), med(main.coldLong))} | ${ratio(med(worker.warmLong), med(main.warmLong))} | p95 ${ratio(pct(worker.keysDuring, 95), pct(main.keysDuring, 95))} | p95 ${ratio(pct(worker.after.keys, 95), pct(main.after.keys, 95))} | ${ratio(worker.after.engine.search, main.after.engine.search)} / ${ratio(worker.after.engine.recommend, main.after.engine.recommend)} |`,
+    );
+  }
+}
+lines.push('');
+lines.push('Goals (issue 16), from the rows above:');
+lines.push('');
+for (const r of results) {
+  const cold = pct(r.cold, 50);
+  if (r.label === '4k') {
+    lines.push(`- 4k, the site as it ships (${r.mode}), cold p50 ${ms(cold)} ms against the empty page's ${ms(emptyPage)} ms (the floor below, its import loaded): +${ms(cold - emptyPage)} ms (goal ≤ +200 ms, ratio ${((cold - emptyPage) / 200).toFixed(2)}).`);
+  } else {
+    const during = [...r.keysDuring];
+    const keysAll = [...during, ...r.keys];
+    lines.push(`- ${r.label}, the site as it ships (${r.mode}): cold p50 ${ms(cold)} ms (goal ≤ 450 ms, ratio ${(cold / 450).toFixed(2)}); longest main-thread task during the cold loads ${ms(Math.max(...r.coldLong))} ms at most, ${ms(med(r.coldLong))} ms median (goal ≤ 50 ms: 0 means none over 50 ms); keystroke → suggestions p95 during load ${ms(pct(during, 95))} ms, after ${ms(pct(r.keys, 95))} ms, together ${ms(pct(keysAll, 95))} ms (goal ≤ 16 ms, ratio ${(pct(keysAll, 95) / 16).toFixed(2)}).`);
+  }
+}
 if (results.some((r) => r.others.length)) {
   lines.push('');
   lines.push(`Sites in the same run, alternating run by run (same server, wasm and model)${baselineRev ? ': the current one, the baseline revision' : ': the current one'}, and the engine's path alone: the same head and web/boot.js (pointer, blob, verify, cache, decode) bundled the same way, then the ten recommendations as bare list items, no stylesheet, no page UI. The difference between the current site and that row is what the page itself costs on the way to its first recommendations.`);
@@ -402,6 +512,13 @@ lines.push('');
 for (const r of results) {
   for (const [kind, marks] of [['cold', r.coldMarks], ['warm', r.warmMarks]]) {
     lines.push(`- ${r.label} ${kind}: ${medianTimeline(marks).map(([n, t]) => `${n} ${ms(t)}`).join(' → ')}`);
+  }
+  for (const o of r.others.filter((v) => v.mode)) {
+    lines.push(`- ${r.label} cold, ${o.name}: ${medianTimeline(o.coldMarks).map(([n, t]) => `${n} ${ms(t)}`).join(' → ')}`);
+  }
+  for (const o of [{ name: 'current', coldLong: r.coldLong, coldLongAt: r.coldLongAt }, ...r.others.filter((v) => v.mode)]) {
+    const at = o.coldLongAt.map((x, i) => (x === null ? null : `${ms(o.coldLong[i])} ms at ${ms(x)}`)).filter(Boolean);
+    lines.push(`- ${r.label} cold, ${o.name}: longest main-thread task of each load: ${at.length ? at.join(', ') : 'none over 50 ms'}`);
   }
 }
 lines.push('');

@@ -7,11 +7,14 @@
 #      bucket checked independently after and during every run (scripts/reliability_runs.py):
 #      models lost and times the live pointer named a broken version (both must be 0);
 #   3. the site in Chromium with a missing, corrupt, damaged, truncated and oversized model
-#      (tests/browser/site-model-errors.test.mjs): the message each case shows.
+#      (tests/browser/site-model-errors.test.mjs): the message each case shows;
+#   4. hostile input over real HTTP (scripts/hostile.mjs): the sandbox under parser bombs, endless
+#      bodies, slow clients and floods; fetch against a scripted IGDB that answers what IGDB never
+#      would; publish against a bucket at the last version number or with a giant pointer.
 # Every check asserts: the script exits non-zero when any part fails, after writing the report.
 #
-#   ./scripts/reliability.sh                 # all parts (about 3 minutes here)
-#   ./scripts/reliability.sh fuzz runs       # some parts: fuzz | runs | site
+#   ./scripts/reliability.sh                 # all parts (about 5 minutes here)
+#   ./scripts/reliability.sh fuzz runs       # some parts: fuzz | runs | site | hostile
 # Environment: PLAYALIKE_FUZZ_ITERS (400000), PLAYALIKE_FUZZ_SECONDS (600), PLAYALIKE_FUZZ_SEED (1),
 #   PLAYALIKE_RELIABILITY_RUNS (48), PLAYALIKE_RELIABILITY_SEED (1), PLAYALIKE_DATA_DIR,
 #   PLAYALIKE_BENCH_NO_BUILD=1 (use the binaries already built).
@@ -20,10 +23,10 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 parts=("$@")
-[ ${#parts[@]} -gt 0 ] || parts=(fuzz runs site)
+[ ${#parts[@]} -gt 0 ] || parts=(fuzz runs site hostile)
 want() { local p; for p in "${parts[@]}"; do [ "$p" = "$1" ] && return 0; done; return 1; }
 for p in "${parts[@]}"; do
-  case "$p" in fuzz | runs | site) ;; *) echo "reliability: unknown part '$p' (fuzz | runs | site)" >&2; exit 2 ;; esac
+  case "$p" in fuzz | runs | site | hostile) ;; *) echo "reliability: unknown part '$p' (fuzz | runs | site | hostile)" >&2; exit 2 ;; esac
 done
 log() { printf 'reliability: %s\n' "$*" >&2; }
 
@@ -36,7 +39,7 @@ FAKE_GCS="${PLAYALIKE_FAKE_GCS:-.venv/bin/fake-gcs-server}"
 BIN=target/debug/playalike
 FUZZ=target/debug/examples/fuzz_decode
 QUERY=target/debug/examples/query
-rm -f "$OUT"/fuzz.json "$OUT"/runs.json "$OUT"/site.json "$OUT"/*.status
+rm -f "$OUT"/fuzz.json "$OUT"/runs.json "$OUT"/site.json "$OUT"/hostile.json "$OUT"/*.status
 
 # One dev-profile build of what the parts run (our crates are opt-level 2 in dev; overflow checks
 # stay on, which makes the fuzzer stricter than the release/wasm builds).
@@ -93,8 +96,21 @@ if want site; then
   fi
 fi
 
+if want hostile; then
+  log "part 4: hostile input to the sandbox, fetch and publish"
+  hostile_data="$DATA/igdb-sample-4k"
+  [ -d "$hostile_data" ] || hostile_data=crates/builder/tests/data/mini-snapshot
+  start=$(date +%s)
+  if node scripts/hostile.mjs --bin "$BIN" --data "$hostile_data" --out "$OUT/hostile.json"; then
+    echo ok >"$OUT/hostile.status"
+  else
+    echo FAILED >"$OUT/hostile.status"; status=1
+  fi
+  log "part 4 took $(($(date +%s) - start)) s"
+fi
+
 report=bench/reliability.md
-[ ${#parts[@]} -eq 3 ] || report="$OUT/partial.md"
+[ ${#parts[@]} -eq 4 ] || report="$OUT/partial.md"
 python3 - "$OUT" "$RUNS" "$RSEED" "$(git rev-parse --short HEAD)$(git diff --quiet HEAD -- crates pkg web scripts tests || echo '+changes')" "${parts[*]}" >"$report" <<'PY'
 import datetime, json, os, sys
 out, runs_n, rseed, commit, parts = sys.argv[1:6]
@@ -108,7 +124,7 @@ load1, load5, _ = os.getloadavg()
 print("# reliability campaign\n")
 print(f"Produced by `./scripts/reliability.sh` ({parts}) on {datetime.date.today().isoformat()}, commit {commit}; "
       f"{os.cpu_count()} cores, shared (load average {load1:.1f} / {load5:.1f} at the end). "
-      "Rerun: `./scripts/reliability.sh [fuzz|runs|site]`; each part asserts, the script exits non-zero on any failure.\n")
+      "Rerun: `./scripts/reliability.sh [fuzz|runs|site|hostile]`; each part asserts, the script exits non-zero on any failure.\n")
 
 f = load("fuzz.json")
 print(f"## 1. Blob decoder under a mutation fuzzer — **{status('fuzz')}**\n")
@@ -219,9 +235,30 @@ if s:
         msg = c["message"].replace("|", "\\|")
         print(f"| {c['case']} | {c['title']} | {msg} |")
     print()
+
+h = load("hostile.json")
+print(f"## 4. Hostile input over HTTP — **{status('hostile')}**\n")
+if h:
+    print("`scripts/hostile.mjs` against the real binary: `playalike sandbox` fed parser bombs, oversized and endless bodies, "
+          "a client that never finishes its headers, a connection flood and a token flood (after each case a normal query "
+          "must still answer 200); `playalike fetch` against a scripted IGDB + token server in the script that answers what "
+          "IGDB never would (each run starts from a previous snapshot that must stay byte-identical; its peak memory is "
+          "`/usr/bin/time`'s maximum RSS; its output is searched for the client secret, which the hostile server also echoes); "
+          "`playalike publish` against a file:// bucket at the last version number or with a 64 MiB latest.json.\n")
+    print("| part | hostile input | required | what happened | ok |\n|---|---|---|---|---|")
+    for c in h:
+        cells = [c["part"], c["case"], c["expect"], c["got"]]
+        cells = [x.replace("|", "\\|") for x in cells]
+        print("| " + " | ".join(cells) + " | " + ("yes" if c["ok"] else "**NO**") + " |")
+    msgs = [c for c in h if c.get("message")]
+    if msgs:
+        print("\nThe error each refused case printed (first 160 characters):\n")
+        for c in msgs:
+            print("- " + c["case"] + ": `" + c["message"].replace("`", "'") + "`")
+    print()
 PY
 cat "$report"
-for p in fuzz runs site; do
+for p in fuzz runs site hostile; do
   want "$p" || continue
   [ "$(cat "$OUT/$p.status" 2>/dev/null)" = ok ] || { log "part $p FAILED"; status=1; }
 done

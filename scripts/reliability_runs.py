@@ -247,7 +247,7 @@ def main():
             env = dict(os.environ)
             env.update({
                 "IGDB_CLIENT_ID": "reliability", "IGDB_CLIENT_SECRET": "reliability",
-                "PLAYALIKE_IGDB_URL": info["url"], "PLAYALIKE_AUTH_URL": info["auth_url"],
+                "PLAYALIKE_IGDB_URL": info["url"], "PLAYALIKE_AUTH_URL": info["authUrl"],
                 "PLAYALIKE_TOKEN_CACHE": os.path.join(work, f"token-{i}.json"),
                 "PLAYALIKE_FETCH_BACKOFF_MS": "50", "PLAYALIKE_FETCH_RETRIES": "6",
                 # A new source each run: the model differs from the live one, so a run publishes.

@@ -48,6 +48,11 @@ cargo test -p playalike-engine --target wasm32-unknown-unknown --lib --tests
 step "build the npm package (scripts/build-wasm.sh)"
 ./scripts/build-wasm.sh
 
+step "the package's .d.ts type-check against a TypeScript consumer (tsc -p tests/types)"
+# `playalike` resolves through a link to pkg/, so only what its exports map reaches is importable.
+mkdir -p tests/types/node_modules && ln -sfn ../../../pkg tests/types/node_modules/playalike
+node_modules/.bin/tsc -p tests/types
+
 step "JS tests: native and wasm engines answer identically; npm pack lists README and LICENSE (node --test tests/node)"
 # A real blob from the 4k IGDB sample when the data and the trainer are there; otherwise (a
 # fresh machine without ../shared/data) a synthetic catalogue, and the output says so.
@@ -72,7 +77,13 @@ node --test tests/browser/site.test.mjs
 step "browser tests: the site with a missing, corrupt, damaged, truncated or oversized model"
 node --test tests/browser/site-model-errors.test.mjs
 
-step "browser tests: Next.js example (next build && next start)"
+step "browser tests: the site's analytics events reach window, and nothing is sent"
+node --test tests/browser/site-events.test.mjs
+
+step "browser tests: the site's worker mode (engine in a Web Worker, same answers as the main thread)"
+node --test tests/browser/site-worker.test.mjs
+
+step "browser tests: Next.js example (next build --webpack and next build, each started)"
 node --test tests/browser/next.test.mjs
 
 step "fetch from the embedded IGDB sandbox (the no-credentials path the demo uses)"

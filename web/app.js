@@ -7,6 +7,7 @@
 import config from './config.js';
 import * as boot from './boot.js';
 import { lang, t, translatePage } from './i18n.js';
+import * as events from './events.js';
 
 const $ = (id) => document.getElementById(id);
 const els = {
@@ -42,9 +43,15 @@ const els = {
   langSwitch: $('lang-switch'),
 };
 
-/** @type {any} the loaded Recommender */
+/**
+ * @type {any} the loaded engine: a Recommender (main thread) or a RecommenderWorker (the same
+ * methods, returning promises; web/boot.js picks by the model's size). Every call is awaited, so
+ * the page works with either.
+ */
 let rec = null;
 let firstRecsShown = false;
+/** game(id) answers of the current engine (a worker answers by message: ask once per id). */
+let games = new Map();
 
 // ---------------------------------------------------------------------------------------------
 // State <-> URL
@@ -170,25 +177,26 @@ async function load() {
   els.status.textContent = t('loadingModel');
   // The first attempt adopts what boot.js started while the page was parsed; "Try again" starts over.
   const early = attempts++ === 0;
-  let Recommender;
+  const started = early ? 0 : performance.now(); // the first load started with the page
   try {
-    ({ Recommender } = await (early ? boot.pkg : import('./pkg/index.js')));
+    await (early ? boot.pkg : import('./pkg/index.js'));
   } catch (e) {
     const err = new Error(t('packageMissing', { detail: e.message }));
     err.code = 'package';
     showError(err);
     return;
   }
+  let loaded;
   try {
     if (early || boot.refusedOrigin) {
       const stop = boot.onProgress(showProgress);
       try {
-        rec = await boot.loading;
+        loaded = await boot.loading;
       } finally {
         stop();
       }
     } else {
-      rec = await Recommender.load(boot.model, { onProgress: showProgress, wasm: boot.wasmUrl, cache: boot.cache });
+      loaded = await boot.loadModel({ onProgress: showProgress });
     }
   } catch (e) {
     // Report to the console as a warning only: the page shows the message.
@@ -197,29 +205,45 @@ async function load() {
     return;
   }
   performance.mark('playalike:model-loaded');
+  if (rec && rec !== loaded) rec.free?.();
+  rec = loaded;
+  games = new Map();
   els.loading.hidden = true;
   // The loaded model, for the browser console (and the tests): playalike.search('portal')
+  // (with the worker engine, `await playalike.search('portal')`).
   window.playalike = rec;
+  // Analytics: the engine's events go to window and config.onEvent, never over the network.
+  events.listen(rec, performance.now() - started);
   document.documentElement.dataset.modelSource = rec.source?.fromCache ? 'cache' : 'network';
+  document.documentElement.dataset.engine = boot.currentMode();
   // What the visitor came for first: the game and its recommendations. The "because" lines, the
   // status line, the platform list, the liked list and the search box follow once that is painted.
-  renderGame();
-  renderRecs({ explain: false });
+  const gen = ++renderGen;
+  await Promise.all([renderGame(gen), renderRecs({ explain: false }, gen)]);
   await afterPaint();
   if (firstRecsShown) performance.mark('playalike:first-recs-painted');
-  showStatus();
+  await showStatus();
   fillPlatforms();
-  els.input.disabled = false;
+  // With the engine in a worker, the search box opens once the worker has built its title index
+  // (below), so that no keystroke waits behind that build; on the main thread it opens now.
+  const worker = boot.currentMode() === 'worker';
+  if (!worker) els.input.disabled = false;
   applyStateToForm();
-  renderLiked();
+  await renderLiked(gen);
   renderFilterSummary();
-  fillBecause();
+  await fillBecause();
   document.documentElement.dataset.ready = 'true';
   registerWorker();
   // The engine builds its title index on the first search; build it now, while the visitor
-  // reads (at 333k games that is ~150 ms that would otherwise land on the first keystroke).
-  const idle = window.requestIdleCallback ?? ((f) => setTimeout(f, 50));
-  idle(() => safe(() => rec.prepareSearch(), undefined));
+  // reads (at 333k games that is ~150 ms that would otherwise land on the first keystroke). A
+  // worker builds it off the main thread at once; the main-thread engine waits for an idle moment.
+  const idle = worker ? (f) => f() : (window.requestIdleCallback ?? ((f) => setTimeout(f, 50)));
+  idle(() =>
+    safe(() => rec.prepareSearch(), undefined).then(() => {
+      performance.mark('playalike:search-ready');
+      if (rec === loaded) els.input.disabled = false;
+    }),
+  );
 }
 
 /**
@@ -250,10 +274,10 @@ function afterPaint() {
   });
 }
 
-function showStatus() {
+async function showStatus() {
   let s;
   try {
-    s = rec.status();
+    s = await rec.status();
   } catch {
     s = {};
   }
@@ -276,28 +300,15 @@ function showStatus() {
 
 function pickMetric(metrics) {
   if (!metrics) return null;
-  const entries = metrics instanceof Map ? [...metrics.entries()] : Object.entries(metrics);
+  const entries = Object.entries(metrics);
   const found = entries.find(([k]) => /recall.*10/i.test(k)) ?? entries.find(([k]) => /recall|hit|ndcg/i.test(k));
   if (!found) return null;
   return [found[0].replace(/_at_|_@_?/i, '@'), found[1]];
 }
 
 function fillPlatforms() {
-  let list = null;
-  // A model may list its own platform vocabulary; otherwise the configured common platforms.
-  for (const name of ['platforms', 'vocabulary', 'vocab']) {
-    if (typeof rec[name] !== 'function') continue;
-    try {
-      const got = name === 'platforms' ? rec[name]() : rec[name]('platforms');
-      if (Array.isArray(got) && got.length) {
-        list = got.map((p) => [p.id ?? p.igdbId ?? p.igdb_id, p.name]).filter(([id, n]) => id !== undefined && n);
-        break;
-      }
-    } catch {
-      // not this model's API
-    }
-  }
-  if (!list || !list.length) list = config.platforms;
+  // The engine has no vocabulary export: the configured common IGDB platforms (web/config.js).
+  const list = config.platforms;
   const frag = document.createDocumentFragment();
   for (const [id, name] of list) {
     const o = document.createElement('option');
@@ -313,10 +324,15 @@ function fillPlatforms() {
 
 let suggestions = [];
 let active = -1;
+/** Counts searches: only the answer to the latest one is shown. */
+let searchSeq = 0;
 
-function onSearchInput(ev) {
+async function onSearchInput(ev) {
   const text = els.input.value.trim();
-  suggestions = text && rec ? safe(() => rec.search(text, { k: config.suggestions }), []) : [];
+  const seq = ++searchSeq;
+  const found = text && rec ? await safe(() => rec.search(text, { k: config.suggestions }), []) : [];
+  if (seq !== searchSeq) return;
+  suggestions = found ?? [];
   active = -1;
   renderSuggestions();
   const count = text ? t('suggestionCount', { n: suggestions.length }) : '';
@@ -362,7 +378,7 @@ function renderSuggestions() {
       li.append(y);
     }
     li.addEventListener('mousedown', (e) => e.preventDefault()); // keep focus in the input
-    li.addEventListener('click', () => pick(s.id));
+    li.addEventListener('click', () => pick(s.id, 'search', i));
     ul.append(li);
   });
   ul.hidden = false;
@@ -393,9 +409,10 @@ function onSearchKey(e) {
   switch (e.key) {
     case 'ArrowDown':
       if (!open) {
-        onSearchInput();
-        if (suggestions.length) active = 0;
-        updateActive();
+        onSearchInput().then(() => {
+          if (suggestions.length) active = 0;
+          updateActive();
+        });
       } else {
         active = (active + 1) % suggestions.length;
         updateActive();
@@ -411,7 +428,7 @@ function onSearchKey(e) {
       break;
     case 'Enter':
       if (open) {
-        pick(suggestions[Math.max(active, 0)].id);
+        pick(suggestions[Math.max(active, 0)].id, 'search', Math.max(active, 0));
         e.preventDefault();
       }
       break;
@@ -424,7 +441,8 @@ function onSearchKey(e) {
   }
 }
 
-function pick(id) {
+function pick(id, from, position) {
+  events.picked(rec, id, from, position);
   closeSuggestions();
   els.input.value = '';
   state.game = id;
@@ -436,22 +454,28 @@ function pick(id) {
 // ---------------------------------------------------------------------------------------------
 // Game card, liked list, recommendations
 
-function safe(fn, fallback) {
+/** `fn()`'s value (awaited: the worker engine answers with promises), or `fallback` if it fails. */
+async function safe(fn, fallback) {
   try {
-    return fn();
+    return await fn();
   } catch (e) {
     console.warn('playalike:', e);
     return fallback;
   }
 }
 
+/** The game (display fields), or null; asked of the engine once per id. */
 function gameInfo(id) {
-  return safe(() => rec.game(id), null);
+  if (!games.has(id)) games.set(id, safe(() => rec.game(id), null));
+  return games.get(id);
 }
 
+/** Counts renders: a render that an engine answer outlived (a newer one began) is dropped. */
+let renderGen = 0;
+const stale = (gen) => gen !== renderGen;
+
 function names(list) {
-  if (!Array.isArray(list)) return [];
-  return list.map((x) => (typeof x === 'string' ? x : x && typeof x === 'object' ? x.name : null)).filter(Boolean);
+  return Array.isArray(list) ? list.filter((x) => typeof x === 'string' && x) : [];
 }
 
 function coverNode(g, size) {
@@ -480,14 +504,15 @@ function coverNode(g, size) {
   return wrap;
 }
 
-function renderGame() {
+async function renderGame(gen) {
   const section = els.game;
+  const g = state.game === null ? null : await gameInfo(state.game);
+  if (stale(gen)) return;
   section.replaceChildren();
   if (state.game === null) {
     section.hidden = true;
     return;
   }
-  const g = gameInfo(state.game);
   section.hidden = false;
   section.tabIndex = -1;
   if (!g) {
@@ -550,17 +575,20 @@ function toggleLiked(id) {
   render();
 }
 
-function renderLiked() {
+async function renderLiked(gen) {
+  const infos = await Promise.all(state.liked.map((id) => gameInfo(id)));
+  if (stale(gen)) return;
   els.liked.replaceChildren();
   els.likedSection.hidden = state.liked.length === 0;
-  for (const id of state.liked) {
-    const g = gameInfo(id);
+  for (const [i, id] of state.liked.entries()) {
+    const g = infos[i];
     const li = document.createElement('li');
     const open = document.createElement('button');
     open.type = 'button';
     open.className = 'link';
     open.textContent = g ? g.name : `#${id}`;
     open.addEventListener('click', () => {
+      events.picked(rec, id, 'liked', i);
       state.game = id;
       writeState(true);
       render();
@@ -586,11 +614,12 @@ function currentFilters() {
   return f;
 }
 
-function seeds() {
+async function seeds() {
   const s = [];
   if (state.game !== null) s.push(state.game);
   for (const id of state.liked) if (!s.includes(id)) s.push(id);
-  return s.filter((id) => gameInfo(id));
+  const known = await Promise.all(s.map((id) => gameInfo(id)));
+  return s.filter((_, i) => known[i]);
 }
 
 /** Explain's field names → keys of i18n.js's `field` table ('' = no label). */
@@ -599,23 +628,20 @@ const FIELD_LABELS = {
   themes: 'themes',
   platforms: 'platforms',
   game_modes: 'modes',
-  gameModes: 'modes',
   player_perspectives: 'views',
-  playerPerspectives: 'views',
   keywords: '',
   franchises: 'series',
   collections: 'series',
   companies: 'studio',
   game_engines: 'engine',
-  engines: 'engine',
-  gameEngines: 'engine',
 };
 
-function because(seedIds, id) {
+async function because(seedIds, id) {
   let best = [];
   let bestTotal = -Infinity;
-  for (const s of seedIds) {
-    const reasons = safe(() => rec.explain(s, id), []) ?? [];
+  const all = await Promise.all(seedIds.map((s) => safe(() => rec.explain(s, id), [])));
+  for (const found of all) {
+    const reasons = found ?? [];
     const total = reasons.reduce((a, r) => a + (Number(r.weight) || 0), 0);
     if (total > bestTotal) {
       bestTotal = total;
@@ -625,8 +651,7 @@ function because(seedIds, id) {
   const parts = [];
   for (const r of [...best].filter((x) => x && x.name).sort((a, b) => b.weight - a.weight)) {
     let text;
-    if (r.field === 'year') text = t('sameTime', { year: r.name });
-    else if (r.field === 'similar_games' || r.field === 'similar') text = t('igdbSimilar');
+    if (r.field === 'similar_games') text = t('igdbSimilar');
     else {
       const key = FIELD_LABELS[r.field];
       const label = key === undefined ? r.field : key && t(`field.${key}`);
@@ -642,32 +667,47 @@ function because(seedIds, id) {
 /** "because" lines rendered without text, to fill in by fillBecause(): [element, seed ids, id]. */
 let pendingBecause = [];
 
-function fillBecause() {
-  for (const [p, ids, id] of pendingBecause) p.textContent = because(ids, id);
+async function fillBecause() {
+  const list = pendingBecause;
   pendingBecause = [];
+  const texts = await Promise.all(list.map(([, ids, id]) => because(ids, id)));
+  list.forEach(([p], i) => {
+    p.textContent = texts[i];
+  });
 }
 
-function renderRecs({ explain = true } = {}) {
-  const ids = seeds();
-  pendingBecause = [];
-  els.recs.replaceChildren();
-  renderStart(ids.length === 0);
+async function renderRecs({ explain = true } = {}, gen = renderGen) {
+  const ids = await seeds();
+  if (stale(gen)) return;
   if (!ids.length) {
+    pendingBecause = [];
+    els.recs.replaceChildren();
     els.recsSection.hidden = true;
+    await renderStart(true, gen);
     return;
   }
   const query = ids.length === 1 ? ids[0] : { liked: ids };
   const opts = { k: config.k, filters: currentFilters() };
   if (config.maxPerFranchise) opts.maxPerFranchise = config.maxPerFranchise;
-  const results = safe(() => rec.recommend(query, opts), []) ?? [];
+  const results = (await safe(() => rec.recommend(query, opts), [])) ?? [];
+  const [first, infos, whys] = await Promise.all([
+    gameInfo(ids[0]),
+    Promise.all(results.map((r) => gameInfo(r.id))),
+    explain ? Promise.all(results.map((r) => because(ids, r.id))) : null,
+  ]);
+  if (stale(gen)) return;
+  pendingBecause = [];
+  els.recs.replaceChildren();
+  els.start.replaceChildren();
+  els.startSection.hidden = true;
   els.recsSection.hidden = false;
-  const first = gameInfo(ids[0]);
   els.recsHeading.textContent =
     ids.length === 1 ? t('gamesLike', { name: first ? first.name : ids[0] }) : t('gamesLikeN', { n: ids.length });
   els.recsEmpty.hidden = results.length > 0;
   const frag = document.createDocumentFragment();
-  for (const r of results) {
-    const { g, li, body, title, year } = gameItem(r, () => {
+  for (const [i, r] of results.entries()) {
+    const { g, li, body, title, year } = gameItem(r, infos[i], () => {
+      events.picked(rec, r.id, 'recommendations', i);
       state.game = r.id;
       writeState(true);
       render();
@@ -676,7 +716,7 @@ function renderRecs({ explain = true } = {}) {
     });
     const why = document.createElement('p');
     why.className = 'because';
-    if (explain) why.textContent = because(ids, r.id);
+    if (whys) why.textContent = whys[i];
     else pendingBecause.push([why, ids, r.id]);
     body.append(title, year, why);
     if (g) {
@@ -712,8 +752,7 @@ function renderRecs({ explain = true } = {}) {
  * item with its cover, a body, the title as a button calling `onPick`, and the year. The caller
  * appends the title and year to the body (with whatever else it shows) and the body to the item.
  */
-function gameItem(r, onPick) {
-  const g = gameInfo(r.id);
+function gameItem(r, g, onPick) {
   const li = document.createElement('li');
   li.className = 'rec';
   li.dataset.id = String(r.id);
@@ -734,15 +773,16 @@ function gameItem(r, onPick) {
  * Before anything is picked: the catalogue's most popular and best-rated games passing the
  * filters, chosen by the engine (`popular`), each a button that picks it as a search would.
  */
-function renderStart(show) {
+async function renderStart(show, gen) {
+  const results = show && typeof rec.popular === 'function' ? ((await safe(() => rec.popular({ k: config.start, filters: currentFilters() }), [])) ?? []) : [];
+  const infos = await Promise.all(results.map((r) => gameInfo(r.id)));
+  if (stale(gen)) return;
   els.start.replaceChildren();
   els.startSection.hidden = true;
-  if (!show || typeof rec.popular !== 'function') return;
-  const results = safe(() => rec.popular({ k: config.start, filters: currentFilters() }), []) ?? [];
   if (!results.length) return;
   const frag = document.createDocumentFragment();
-  for (const r of results) {
-    const { g, li, body, title, year } = gameItem(r, () => pick(r.id));
+  for (const [i, r] of results.entries()) {
+    const { g, li, body, title, year } = gameItem(r, infos[i], () => pick(r.id, 'start', i));
     body.append(title, year);
     if (g && typeof g.rating === 'number') {
       const meta = document.createElement('p');
@@ -767,12 +807,11 @@ function renderFilterSummary() {
   if (bits.length) els.filtersBox.open = true;
 }
 
-function render() {
+async function render() {
   if (!rec) return;
-  renderGame();
-  renderLiked();
+  const gen = ++renderGen;
   renderFilterSummary();
-  renderRecs();
+  await Promise.all([renderGame(gen), renderLiked(gen), renderRecs({}, gen)]);
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -9,6 +9,7 @@
 // Failures stay in the promises for app.js to show; they are marked handled here so that an early
 // failure is not reported to the console as an unhandled rejection before app.js takes it.
 
+import config from './config.js';
 import { t } from './i18n.js';
 
 performance.mark('playalike:boot-started');
@@ -93,57 +94,132 @@ pkg.then(() => performance.mark('playalike:package-imported'), () => {});
  */
 export const wasmUrl = new URL('./pkg/playalike_bg.wasm', import.meta.url);
 
-// The wasm compiles as soon as the package is there (its bytes come from the preload in the head).
-const engine = pkg.then((m) => m.ready(wasmUrl));
+/** The worker mode's script (scripts/build-site.sh bundles pkg/worker.js there). */
+export const workerUrl = new URL('./pkg/worker.js', import.meta.url);
 
 /**
- * The model, loaded like `Recommender.load` does it, except that the download starts as soon as
- * the small loader module is there instead of after the engine's glue: fetch + verify + cache
- * (pkg/loader.js), then decode once the engine is ready. Rejects with a ModelLoadError.
+ * Where the engine runs for a model of `bytes` (the pointer's `size`; undefined when unknown):
+ * 'worker' from `config.workerAbove` bytes up, else 'main' (docs/decisions/515-worker-mode.md).
  */
-export const loading = import('./pkg/loader.js').then(({ loadWith, mark, ModelLoadError }) => {
-  mark('loader-imported');
-  if (refusedOrigin) throw refusal(ModelLoadError);
-  const report = (p) => {
+export function engineMode(bytes) {
+  const above = config.workerAbove;
+  if (typeof Worker !== 'function' || typeof above !== 'number' || !Number.isFinite(above)) return 'main';
+  return typeof bytes === 'number' && bytes >= above ? 'worker' : 'main';
+}
+
+let mode = 'main';
+/** Where the engine of the current load runs: 'main' or 'worker' (known once the pointer is read). */
+export const currentMode = () => mode;
+
+// The main-thread engine's wasm compiles once the page knows it needs it (its bytes come from the
+// preload in the head); the worker mode compiles it in the worker instead.
+let engine = null;
+const mainEngine = () => {
+  engine ??= pkg.then((m) => m.ready(wasmUrl));
+  engine.catch(() => {});
+  return engine;
+};
+
+/**
+ * Loads this page's model, like `Recommender.load`, except that the download starts as soon as
+ * the small loader module is there instead of after the engine's glue, and that a model of
+ * `config.workerAbove` bytes or more (by its pointer's `size`) is loaded, verified, cached and
+ * decoded in a Web Worker (pkg/worker-client.js), so the page's main thread stays free. The first
+ * call adopts the pointer request index.html's inline script made. Rejects with a ModelLoadError.
+ */
+export function loadModel({ onProgress: progress, early = false } = {}) {
+  return import('./pkg/loader.js').then(async ({ loadWith, mark, ModelLoadError }) => {
+    mark('loader-imported');
+    if (refusedOrigin) throw refusal(ModelLoadError);
+    // The pointer request index.html started, taken once, when it asks for this page's model.
+    let adopted = early ? globalThis.playalikeEarlyPointer : undefined;
+    if (early) globalThis.playalikeEarlyPointer = undefined;
+    const fetchEarly = (url, init) => {
+      if (adopted && url === adopted.url && init?.cache === 'no-cache' && !init.signal) {
+        const { response } = adopted;
+        adopted = undefined;
+        mark('pointer-adopted');
+        return response;
+      }
+      return fetch(url, init);
+    };
+    // The pointer this page got is kept for the service worker (web/sw.js), which gives it back
+    // when the network fails: stored here because the first visit loads it before the worker runs.
+    const fetchPointer = async (url, init) => {
+      const res = await fetchEarly(url, init);
+      if (res.ok && init?.cache === 'no-cache' && globalThis.caches && /\.json$/.test(new URL(url).pathname)) {
+        const copy = res.clone();
+        setTimeout(() => caches.open(SITE_CACHE).then((c) => c.put(url, copy)).catch(() => {}), 0);
+      }
+      return res;
+    };
+    // The pointer first (a small request), to learn the model's size and choose where the
+    // engine runs. A failed request is left to the loader, which explains it.
+    const target = resolved(model);
+    let pointer = null;
+    let size;
+    if (target && /\.json$/.test(target.pathname)) {
+      pointer = fetchPointer(target.href, { cache: 'no-cache' });
+      try {
+        const res = await pointer;
+        if (res.ok) {
+          const body = await res.clone().text();
+          pointer = Promise.resolve({ res, body });
+          const raw = JSON.parse(body);
+          if (raw && Number.isSafeInteger(raw.size)) size = raw.size;
+        }
+      } catch {
+        // not JSON, or the request failed: the loader reports it
+      }
+    }
+    mode = engineMode(size);
+    mark(`engine-${mode}`);
+    if (mode === 'worker') {
+      // The worker starts now; it downloads the blob itself. (Starting the download here and
+      // handing its body stream over overlapped the worker's start, but the transferred stream
+      // is pumped through this thread: bench-web showed 100-270 ms tasks during the download.)
+      const worker = new Worker(workerUrl, { type: 'module', name: 'playalike' });
+      // The wasm is compiled here from the head's preload (off this thread, and from the
+      // browser's code cache on a return visit) and the Module handed to the worker, which
+      // would otherwise fetch and compile it again (bench-web: warm decodes twice as slow).
+      const wasm = WebAssembly.compileStreaming(fetch(wasmUrl)).catch(() => wasmUrl);
+      const [{ RecommenderWorker }, got] = await Promise.all([import('./pkg/worker-client.js'), pointer]);
+      const prefetched = { url: target.href, body: got.body };
+      return RecommenderWorker.load(model, { onProgress: progress, cache, wasm, worker, prefetched });
+    }
+    mainEngine();
+    let handed = pointer;
+    const fetchFn = (url, init) => {
+      if (handed && url === target.href && init?.cache === 'no-cache') {
+        const p = handed.then((got) => (got && got.res ? got.res : got));
+        handed = null;
+        return p;
+      }
+      return fetchPointer(url, init);
+    };
+    return loadWith(model, { onProgress: progress, fetch: fetchFn, cache }, async (bytes) => {
+      let Recommender;
+      try {
+        ({ Recommender } = await pkg);
+        await mainEngine();
+      } catch (e) {
+        throw new ModelLoadError(`The playalike engine could not be started (${e && e.message ? e.message : e}).`, 'engine', e);
+      }
+      mark('engine-ready');
+      const rec = Recommender.fromBytes(bytes);
+      mark('model-decoded');
+      return rec;
+    });
+  });
+}
+
+/** The early load, started as soon as this module runs; app.js adopts it. */
+export const loading = loadModel({
+  early: true,
+  onProgress: (p) => {
     lastProgress = p;
     for (const fn of listeners) fn(p);
-  };
-  // The pointer request index.html started, taken once, when it asks for this page's model.
-  let early = globalThis.playalikeEarlyPointer;
-  globalThis.playalikeEarlyPointer = undefined;
-  const fetchEarly = (url, init) => {
-    if (early && url === early.url && init?.cache === 'no-cache' && !init.signal) {
-      const { response } = early;
-      early = undefined;
-      mark('pointer-adopted');
-      return response;
-    }
-    return fetch(url, init);
-  };
-  // The pointer this page got is kept for the service worker (web/sw.js), which gives it back
-  // when the network fails: stored here because the first visit loads it before the worker runs.
-  const fetchPointer = async (url, init) => {
-    const res = await fetchEarly(url, init);
-    if (res.ok && init?.cache === 'no-cache' && globalThis.caches && /\.json$/.test(new URL(url).pathname)) {
-      const copy = res.clone();
-      setTimeout(() => caches.open(SITE_CACHE).then((c) => c.put(url, copy)).catch(() => {}), 0);
-    }
-    return res;
-  };
-  return loadWith(model, { onProgress: report, fetch: fetchPointer, cache }, async (bytes) => {
-    let Recommender;
-    try {
-      ({ Recommender } = await pkg);
-      await engine;
-    } catch (e) {
-      throw new ModelLoadError(`The playalike engine could not be started (${e && e.message ? e.message : e}).`, 'engine', e);
-    }
-    mark('engine-ready');
-    const rec = Recommender.fromBytes(bytes);
-    mark('model-decoded');
-    return rec;
-  });
+  },
 });
 
-engine.catch(() => {});
 loading.catch(() => {});

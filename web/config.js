@@ -3,12 +3,27 @@
 // (docs/decisions/506-site-early-pointer.md); `?model=URL` in the address overrides it.
 
 export default {
+  /**
+   * Models of at least this many bytes (the pointer's `size`) load and run in a Web Worker
+   * (pkg/worker-client.js), so that decoding them never blocks the page; smaller ones on the main
+   * thread, where they are ready sooner. Measured in docs/decisions/515-worker-mode.md.
+   * `Infinity` never uses the worker, 0 always does.
+   */
+  workerAbove: 2 * 1024 * 1024,
   /** How many recommendations to show. */
   k: 10,
   /** How many popular games a first visit shows before anything is picked. */
   start: 12,
   /** Register the service worker (web/sw.js) that lets a returning visitor load the site offline. */
   serviceWorker: true,
+  /**
+   * Analytics (docs/decisions/512-analytics-events.md): called with every event of the engine
+   * ('loaded', 'searched', 'recommended', 'picked'; pkg/events.d.ts). null: nothing leaves the page.
+   * Forward them to your analytics here, e.g. `(e) => window.plausible?.(`playalike ${e.type}`)`,
+   * and allow its origin in index.html's Content-Security-Policy. The page also dispatches each
+   * one as a `playalike` CustomEvent on `window`.
+   */
+  onEvent: null,
   /** How many suggestions under the search box. */
   suggestions: 8,
   /** At most this many recommendations from one franchise or series (0 = no limit). */

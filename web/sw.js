@@ -5,7 +5,8 @@
 //   current model pointer (a new model is picked up on the next online visit); the cache is only
 //   the fallback when the network fails.
 // - Handled: same-origin GETs of the page (navigations, whatever their query string), main.js,
-//   style.css, pkg/playalike_bg.wasm, and model pointers (*.json). Not handled: the model blob
+//   style.css, pkg/playalike_bg.wasm, pkg/worker.js (the engine's worker, used for big models),
+//   and model pointers (*.json). Not handled: the model blob
 //   (the loader keeps it in its own Cache API cache by checksum, decision 502), covers, source
 //   maps, anything cross-origin.
 // - The pointer is stored by the page (web/boot.js), which has its bytes on every load, also on
@@ -14,7 +15,7 @@
 //   first visit has just loaded them), so installing costs no second download.
 
 const CACHE = 'playalike-site';
-const SHELL = ['./', 'main.js', 'style.css', 'pkg/playalike_bg.wasm'];
+const SHELL = ['./', 'main.js', 'style.css', 'pkg/playalike_bg.wasm', 'pkg/worker.js'];
 const scope = new URL(self.registration.scope);
 const shellUrls = new Set(SHELL.map((p) => new URL(p, scope).href));
 const pageUrl = new URL('./', scope).href;

@@ -19,7 +19,7 @@ test('build-site.sh bundles the page into one script beside the page, the styles
   const run = build(out);
   assert.equal(run.status, 0, run.stderr);
   const files = fs.readdirSync(out, { recursive: true }).sort();
-  assert.deepEqual(files, ['index.html', 'main.js', 'main.js.map', 'pkg', 'pkg/playalike_bg.wasm', 'style.css', 'sw.js']);
+  assert.deepEqual(files, ['index.html', 'main.js', 'main.js.map', 'pkg', 'pkg/playalike_bg.wasm', 'pkg/worker.js', 'pkg/worker.js.map', 'style.css', 'sw.js']);
   assert.equal(fs.readFileSync(path.join(out, 'sw.js'), 'utf8'), fs.readFileSync(path.join(root, 'web', 'sw.js'), 'utf8'));
   assert.deepEqual(fs.readFileSync(path.join(out, 'pkg', 'playalike_bg.wasm')), fs.readFileSync(path.join(pkg, 'playalike_bg.wasm')));
   const html = fs.readFileSync(path.join(out, 'index.html'), 'utf8');
@@ -33,6 +33,12 @@ test('build-site.sh bundles the page into one script beside the page, the styles
     assert.ok(js.includes(marker), `main.js lacks ${marker}: not the whole page`);
   }
   assert.match(js, /\/\/# sourceMappingURL=main\.js\.map\s*$/);
+  // The engine's worker (docs/decisions/515-worker-mode.md) is one file too, beside the wasm.
+  const worker = fs.readFileSync(path.join(out, 'pkg', 'worker.js'), 'utf8');
+  assert.doesNotMatch(worker, /\bimport\s*\(?\s*["'`]\./, 'pkg/worker.js still imports a module file');
+  assert.doesNotMatch(worker, /\bfrom\s*["'`]\./, 'pkg/worker.js still imports a module file');
+  for (const marker of ['worker-decoded', 'playalike-models', 'playalike_bg.wasm']) assert.ok(worker.includes(marker), `pkg/worker.js lacks ${marker}`);
+  assert.ok(js.includes('pkg/worker.js'), 'main.js does not start the worker');
   // No build leftovers beside the output.
   assert.deepEqual(fs.readdirSync(workDir).filter((f) => f.startsWith('.build-site.')), []);
 });
@@ -55,7 +61,7 @@ test('a failed build names what is missing and leaves the previous site untouche
   // A package whose JS does not parse: the bundler fails after the build has started.
   const broken = fs.mkdtempSync(path.join(workDir, 'broken-pkg-'));
   try {
-    for (const f of ['index.js', 'loader.js', 'playalike.js', 'playalike_bg.wasm']) fs.copyFileSync(path.join(root, 'pkg', f), path.join(broken, f));
+    for (const f of ['index.js', 'loader.js', 'events.js', 'playalike.js', 'playalike_bg.wasm', 'worker.js', 'worker-client.js']) fs.copyFileSync(path.join(root, 'pkg', f), path.join(broken, f));
     fs.appendFileSync(path.join(broken, 'loader.js'), '\nexport const = ;\n');
     const run = build(out, { PLAYALIKE_PKG_DIR: broken });
     assert.notEqual(run.status, 0);

@@ -95,6 +95,29 @@ export function buildSite(pkgDir, out = 'site', webDir = path.join(root, 'web'))
 }
 
 /**
+ * Builds the site as buildSite does, with settings of web/config.js replaced (e.g.
+ * `{workerAbove: 0}`: the engine in a worker for any model): web/ is copied to
+ * target/web-test/<out>-src and each `key: value,` line of its config.js rewritten.
+ */
+export function buildSiteWith(pkgDir, out, settings) {
+  const src = path.resolve(workDir, `${out}-src`);
+  fs.rmSync(src, { recursive: true, force: true });
+  fs.mkdirSync(src, { recursive: true });
+  for (const f of fs.readdirSync(path.join(root, 'web'))) {
+    const from = path.join(root, 'web', f);
+    if (fs.statSync(from).isFile()) fs.copyFileSync(from, path.join(src, f));
+  }
+  let config = fs.readFileSync(path.join(src, 'config.js'), 'utf8');
+  for (const [key, value] of Object.entries(settings)) {
+    const line = new RegExp(`^(\\s*${key}:).*,$`, 'm');
+    if (!line.test(config)) throw new Error(`web/config.js has no \`${key}:\` setting`);
+    config = config.replace(line, `$1 ${value},`);
+  }
+  fs.writeFileSync(path.join(src, 'config.js'), config);
+  return buildSite(pkgDir, out, src);
+}
+
+/**
  * A model blob: PLAYALIKE_TEST_MODEL, or trained by the builder from the snapshot.
  * Returns {blob (path), snapshot (dir or null)}.
  */
@@ -174,11 +197,11 @@ function queryBin() {
 
 /**
  * The native engine's recommendations for one game, ids best first:
- * `playalike recommend --model M --game ID --format json`. While that subcommand is still a
+ * `playalike recommend --model M --game ID --json`. While that subcommand is still a
  * placeholder ("not built yet"), the engine's own native query tool answers instead.
  */
 export function nativeRecommend(blob, id, k = 10) {
-  const r = spawnSync(builderBin(), ['recommend', '--model', blob, '--game', String(id), '--format', 'json'], { encoding: 'utf8' });
+  const r = spawnSync(builderBin(), ['recommend', '--model', blob, '--game', String(id), '--json'], { encoding: 'utf8' });
   if (r.status === 0) return idsFromCliJson(r.stdout).slice(0, k);
   // The placeholder subcommand takes no flags (clap: unexpected argument) and bails (not built yet).
   if (!/not built yet|unexpected argument '--model'/.test(r.stderr ?? '')) throw new Error(`playalike recommend failed (exit ${r.status}): ${r.stderr}`);

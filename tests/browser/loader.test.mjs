@@ -7,6 +7,8 @@ import path from 'node:path';
 import { createHash } from 'node:crypto';
 import { startServer } from './server.mjs';
 import { fetchModelBytes, loadWith, parsePointer, resolveSource, sha256Hex, ModelLoadError, MAX_MODEL_BYTES, POINTER_SCHEMA } from '../../pkg/loader.js';
+import { initSync, maxModelBytes } from '../../pkg/playalike.js';
+import { Recommender } from '../../pkg/index.js';
 
 const sha = (b) => createHash('sha256').update(b).digest('hex');
 
@@ -84,15 +86,11 @@ test('parsePointer reads the documented keys of latest.json and resolves the blo
   });
 });
 
-test('MAX_MODEL_BYTES is the engine\'s limit: MAX_PAYLOAD + HEADER_LEN in crates/engine/src/format.rs', () => {
-  const src = fs.readFileSync(new URL('../../crates/engine/src/format.rs', import.meta.url), 'utf8');
-  const constant = (name) => {
-    const m = src.match(new RegExp(`pub const ${name}: \\w+ = ([0-9 +<]+);`));
-    assert.ok(m, `${name} not found in format.rs`);
-    // The two are integer expressions (shifts and sums) that read the same in JS.
-    return Function(`"use strict"; return (${m[1]});`)();
-  };
-  assert.equal(MAX_MODEL_BYTES, constant('MAX_PAYLOAD') + constant('HEADER_LEN'));
+test('MAX_MODEL_BYTES is the engine\'s own limit (maxModelBytes() of the built wasm, not a copy)', () => {
+  const wasm = fs.readFileSync(new URL('../../pkg/playalike_bg.wasm', import.meta.url));
+  initSync({ module: wasm });
+  assert.equal(MAX_MODEL_BYTES, maxModelBytes());
+  // format::MAX_BLOB: the 24-byte header and the 1 GiB payload limit.
   assert.equal(MAX_MODEL_BYTES, 2 ** 30 + 24);
 });
 
@@ -266,6 +264,48 @@ test('loadWith decodes, maps engine errors and attaches the source', async (t) =
   assert.equal(model.n, pointer.size);
   assert.equal(model.source.checksum, pointer.checksum);
   assert.equal(model.source.fromCache, false);
-  await assert.rejects(loadWith(url, { cache: false }, () => { throw new Error('unsupported format version 9.0 (this engine reads 0.x)'); }), (e) => e.code === 'unsupported-format' && /cannot read/.test(e.message));
-  await assert.rejects(loadWith(url, { cache: false }, () => { throw new Error('checksum mismatch in payload'); }), (e) => e.code === 'corrupt' && /damaged/.test(e.message));
+  // By the engine error's code (EngineErrorCode), never by its English message.
+  const engineError = (message, code) => Object.assign(new Error(message), { code });
+  const mapped = async (thrown, code, message) => {
+    await assert.rejects(loadWith(url, { cache: false }, () => { throw thrown; }), (e) => {
+      assert.ok(e instanceof ModelLoadError);
+      assert.equal(e.code, code);
+      assert.match(e.message, message);
+      assert.equal(e.cause, thrown, 'the engine error is the cause');
+      return true;
+    });
+  };
+  await mapped(engineError('model blob format 9.0 is newer than this engine supports (1.x); update playalike', 'unsupported_version'), 'unsupported-format', /uses a newer format than this version of playalike reads .*Update the page/);
+  await mapped(engineError('model blob format 0.1 is older than this engine reads (1.x)', 'obsolete_version'), 'unsupported-format', /uses an older format .*must be rebuilt/);
+  await mapped(engineError('model blob is refused: decoding it would need 9 bytes', 'too_large'), 'too-large', /too large to decode here/);
+  for (const code of ['truncated', 'bad_magic', 'checksum_mismatch', 'malformed']) {
+    await mapped(engineError('model blob is malformed: x', code), 'corrupt', /damaged and could not be read/);
+  }
+  // A message that reads like a version problem but carries no such code is not guessed at.
+  await mapped(new Error('unsupported format version 9.0 (this engine reads 0.x)'), 'corrupt', /damaged/);
+});
+
+test('the real engine\'s refusals reach the page as codes: newer, older, damaged blob', async (t) => {
+  const { server, pointer } = await fixture(t);
+  const header = (major) => {
+    const b = new Uint8Array(24 + 16);
+    b.set(new TextEncoder().encode('PLAYALKE'));
+    new DataView(b.buffer).setUint16(8, major, true);
+    new DataView(b.buffer).setBigUint64(12, 16n, true);
+    return b;
+  };
+  const cases = [
+    [header(2), 'unsupported-format', 'unsupported_version'],
+    [header(0), 'unsupported-format', 'obsolete_version'],
+    [new Uint8Array(100), 'corrupt', 'bad_magic'],
+  ];
+  for (const [blob, code, engineCode] of cases) {
+    server.override('/models/v3/model.bin', { body: Buffer.from(blob) });
+    server.override('/latest.json', { body: JSON.stringify({ ...pointer, checksum: sha(blob), size: blob.length }), type: 'application/json' });
+    await assert.rejects(loadWith(`${server.url}/latest.json`, { cache: false }, (bytes) => Recommender.fromBytes(bytes)), (e) => {
+      assert.equal(e.code, code);
+      assert.equal(e.cause?.code, engineCode);
+      return true;
+    });
+  }
 });

@@ -42,7 +42,7 @@ function wasmAnswer(r, q) {
     );
   } catch (e) {
     assert.ok(e instanceof Error, 'errors are JS Errors');
-    return { error: e.message };
+    return { error: e.message, code: e.code };
   }
 }
 
@@ -97,6 +97,8 @@ test('native and wasm answer identically', () => {
   });
   assert.ok(nonEmpty > queries.length / 2, `most queries return results (${nonEmpty}/${queries.length})`);
   assert.equal(want.at(-7).error, 'unknown game id 4294967295');
+  assert.equal(want.at(-7).code, 'unknown_game');
+  assert.equal(want.at(-6).code, 'invalid_query');
   assert.equal(want.at(-4).length, 12, 'popular returns k games');
   assert.match(want.at(-1).error, /k must be 1\.\.=1000/);
   r.free();

@@ -22,11 +22,11 @@ test('npm pack --dry-run lists README, LICENSE files and the whole package', () 
   const [report] = JSON.parse(run.stdout);
   const files = report.files.map((f) => f.path).sort();
   for (const want of ['README.md', 'LICENSE-MIT', 'LICENSE-APACHE', 'package.json', 'index.js', 'index.d.ts',
-    'loader.js', 'loader.d.ts', 'playalike.js', 'playalike.d.ts', 'playalike_bg.wasm', 'playalike_bg.wasm.d.ts']) {
+    'loader.js', 'loader.d.ts', 'limits.js', 'events.js', 'events.d.ts', 'playalike.js', 'playalike.d.ts', 'playalike_bg.wasm', 'playalike_bg.wasm.d.ts', 'worker.js', 'worker-client.js', 'worker-client.d.ts']) {
     assert.ok(files.includes(want), `${want} is not in the package: ${files.join(', ')}`);
   }
   // Nothing else slips in (tests, sources, stray build output).
-  assert.equal(files.length, 12, `unexpected files in the package: ${files.join(', ')}`);
+  assert.equal(files.length, 18, `unexpected files in the package: ${files.join(', ')}`);
   const readme = readFileSync(path.join(pkgDir, 'README.md'), 'utf8');
   assert.match(readme, /Recommender\.load/);
   assert.match(readFileSync(path.join(pkgDir, 'LICENSE-MIT'), 'utf8'), /^MIT License/);
@@ -43,6 +43,8 @@ test('package.json declares engines, repository, keywords and exports ./package.
   assert.ok(Array.isArray(pkg.keywords) && pkg.keywords.includes('wasm'), `keywords: ${pkg.keywords}`);
   assert.equal(pkg.exports['./package.json'], './package.json');
   assert.deepEqual(pkg.exports['.'], { types: './index.d.ts', default: './index.js' });
+  // The worker mode (docs/decisions/512-worker-mode.md): `import { RecommenderWorker } from 'playalike/worker'`.
+  assert.deepEqual(pkg.exports['./worker'], { types: './worker-client.d.ts', default: './worker-client.js' });
   // Every entry of `files` exists, so the list cannot drift from what the build writes.
   for (const f of pkg.files) assert.ok(existsSync(path.join(pkgDir, f)), `files lists ${f}, which is missing`);
   // The running Node satisfies the declared range (the suite runs on what the package claims).

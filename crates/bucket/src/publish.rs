@@ -18,7 +18,9 @@
 //! moment (a rollback may have landed meanwhile).
 
 pub mod bucket;
+pub mod history;
 pub mod layout;
+pub mod runs;
 
 use crate::exit::{ExitCode, Stage, StageError};
 use anyhow::Context;
@@ -132,8 +134,8 @@ fn store<T>(r: Result<T, StoreError>, step: impl FnOnce() -> String) -> anyhow::
 /// DIR and wait until N files are there: a barrier. `after-read` (publish and rollback, after
 /// reading the bucket state) makes concurrent publishers read the same state before either
 /// writes; `before-pointer` holds a rollback after it checked its target and before it moves
-/// the pointer (the race tests). Only with the `failpoints` feature (the tests enable it; release
-/// builds do not read the variable).
+/// the pointer, `runs-read` a run after it read runs.json (the race tests). Only with the
+/// `failpoints` feature (the tests enable it; release builds do not read the variable).
 pub(crate) async fn failpoint(step: &str) {
     if !cfg!(feature = "failpoints") {
         return;
@@ -485,6 +487,10 @@ pub async fn execute(args: &Args) -> anyhow::Result<Summary> {
     if let Some(keep) = args.keep {
         summary.deleted = retention(&bucket, &target, version, keep as usize).await?;
     }
+    // The picture of the history: v{version} is live and recorded whatever happens to it.
+    if let Err(e) = history::write(&bucket, &target).await {
+        tracing::warn!("v{version} is live, but {} was not updated: {e:#}", history::PAGE);
+    }
     Ok(summary)
 }
 
@@ -805,7 +811,19 @@ pub struct StatusSummary {
     pub healthy: bool,
     /// History, oldest first.
     pub versions: Vec<StatusEntry>,
+    /// The last runs recorded in runs.json, oldest first.
+    pub runs: Vec<runs::RunRecord>,
+    /// Why runs.json could not be read, when it could not.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub runs_error: Option<String>,
+    /// How many of the newest recorded runs failed in a row.
+    pub failed_runs_in_a_row: usize,
+    /// recall@10, coverage@10 and size of the last versions, oldest first.
+    pub quality: Vec<history::QualityRow>,
 }
+
+/// Runs and versions `status` shows.
+const STATUS_RECENT: usize = 10;
 
 fn seconds_since(rfc3339: &str, now: chrono::DateTime<chrono::Utc>) -> Option<i64> {
     chrono::DateTime::parse_from_rfc3339(rfc3339)
@@ -891,6 +909,10 @@ pub async fn execute_status(args: &StatusArgs) -> anyhow::Result<StatusSummary> 
             live: Some(e.version) == live,
         })
         .collect();
+    let (runs, runs_error) = match runs::read(&bucket, &target).await {
+        Ok((r, _)) => (r, None),
+        Err(e) => (runs::Runs::default(), Some(format!("{e:#}"))),
+    };
     Ok(StatusSummary {
         bucket: target.to_string(),
         latest: state.latest,
@@ -899,6 +921,10 @@ pub async fn execute_status(args: &StatusArgs) -> anyhow::Result<StatusSummary> 
         checks,
         healthy,
         versions,
+        runs: runs::last(&runs, STATUS_RECENT).to_vec(),
+        runs_error,
+        failed_runs_in_a_row: runs::failed_in_a_row(&runs),
+        quality: history::quality(&state.versions, STATUS_RECENT),
     })
 }
 

@@ -31,6 +31,7 @@ pub struct Args {
 
 /// One comparison the gate made.
 #[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
 pub struct Check {
     /// What was checked.
     pub name: String,
@@ -42,6 +43,7 @@ pub struct Check {
 
 /// What `validate` compared.
 #[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
 pub struct Summary {
     /// The new model.
     pub model: PathBuf,

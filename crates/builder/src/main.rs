@@ -3,6 +3,7 @@
 //! sandbox in `playalike-sandbox`, training in `playalike-train`, publishing and the gate in
 //! `playalike-bucket`, and the model format and scoring in `playalike-engine`.
 
+mod cli_docs;
 mod cmd;
 mod inspect;
 mod query;
@@ -10,7 +11,8 @@ mod run;
 
 use clap::{Parser, Subcommand};
 use cmd::{eval, fetch, generate, publish, sandbox, train, validate};
-use playalike_base::exit;
+use playalike_base::{exit, progress};
+use playalike_train::par;
 
 const EXIT_CODES: &str = "\
 Exit codes:
@@ -73,11 +75,20 @@ enum Command {
     Status(publish::StatusArgs),
     /// The scheduled job: fetch → train → validate → publish, one JSON summary line.
     Run(run::Args),
+    /// Print a shell completion script (bash, zsh, fish, elvish, powershell) on stdout.
+    Completions(cli_docs::CompletionsArgs),
+    /// Print the man page (roff) on stdout, e.g. `playalike man > playalike.1`.
+    Man(cli_docs::ManArgs),
+    /// Print the README's environment-variable table, generated from the flags (for
+    /// scripts/readme-env.sh and its test).
+    #[command(hide = true)]
+    EnvTable,
 }
 
 fn main() -> std::process::ExitCode {
     let cli = Cli::parse();
     init_tracing(cli.quiet, cli.verbose);
+    progress::set_quiet(cli.quiet);
     let result = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -112,6 +123,9 @@ async fn dispatch(command: Command) -> anyhow::Result<()> {
         Command::Rollback(a) => publish::rollback(a).await,
         Command::Status(a) => publish::status(a).await,
         Command::Run(a) => run::run(a).await,
+        Command::Completions(a) => cli_docs::completions(a, <Cli as clap::CommandFactory>::command()),
+        Command::Man(a) => cli_docs::man(a, <Cli as clap::CommandFactory>::command()),
+        Command::EnvTable => cli_docs::env_table(<Cli as clap::CommandFactory>::command()),
     }
 }
 
@@ -120,6 +134,8 @@ async fn dispatch(command: Command) -> anyhow::Result<()> {
 /// when stderr is a terminal and `NO_COLOR` is unset or empty (<https://no-color.org>).
 fn init_tracing(quiet: bool, verbose: u8) {
     use tracing_subscriber::EnvFilter;
+    use tracing_subscriber::layer::SubscriberExt;
+    use tracing_subscriber::util::SubscriberInitExt;
     let flag = match (quiet, verbose) {
         (true, _) => Some("error"),
         (false, 0) => None,
@@ -134,11 +150,15 @@ fn init_tracing(quiet: bool, verbose: u8) {
     };
     let no_color = std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());
     let ansi = use_colour(std::io::IsTerminal::is_terminal(&std::io::stderr()), no_color);
-    tracing_subscriber::fmt()
-        .with_env_filter(filter)
-        .with_writer(std::io::stderr)
+    // Log lines go through the progress helper's writer (a drawn bar is lifted while a line is
+    // written); its layer turns `progress` events into the bar's stage, whatever the log level.
+    let fmt = tracing_subscriber::fmt::layer()
+        .with_writer(|| progress::StderrWriter)
         .with_ansi(ansi)
-        .with_target(false)
+        .with_target(false);
+    tracing_subscriber::registry()
+        .with(tracing_subscriber::Layer::with_filter(fmt, filter))
+        .with(progress::layer())
         .init();
 }
 

@@ -2,10 +2,10 @@
 //!
 //! `recommend --game ID …` answers one query liking every given game; `--all` writes one JSON
 //! line per game of the catalogue, `{"id": …, "recommendations": [{"id": …, "score": …}, …]}`,
-//! computed in parallel (std threads over contiguous chunks, written in catalogue order).
+//! computed in parallel (`par_map` over profile-aligned slices, written in catalogue order).
 
 use crate::exit::{ExitCode, Stage};
-use anyhow::{Context, Result, bail};
+use anyhow::{Context, Result};
 use playalike_engine::{Engine, Filters, RecommendQuery};
 use serde::Serialize;
 use std::io::Write;
@@ -28,41 +28,47 @@ pub struct RecommendArgs {
     /// Model blob.
     #[arg(long, env = "PLAYALIKE_MODEL")]
     pub model: PathBuf,
-    /// Liked game id (repeat for several: one query liking them all).
-    #[arg(long = "game", required_unless_present = "all", conflicts_with = "all")]
+    /// Liked game id (repeat, or comma-separated, for several: one query liking them all).
+    #[arg(
+        long = "game",
+        env = "PLAYALIKE_RECOMMEND_GAME",
+        value_delimiter = ',',
+        required_unless_present = "all",
+        conflicts_with = "all"
+    )]
     pub games: Vec<u32>,
-    /// Disliked game id (repeat).
-    #[arg(long = "dislike")]
+    /// Disliked game id (repeat, or comma-separated).
+    #[arg(long = "dislike", env = "PLAYALIKE_RECOMMEND_DISLIKE", value_delimiter = ',')]
     pub dislike: Vec<u32>,
     /// Recommend for every game of the catalogue, one JSON line each.
-    #[arg(long)]
+    #[arg(long, env = "PLAYALIKE_RECOMMEND_ALL")]
     pub all: bool,
     /// Results per query.
     #[arg(long, env = "PLAYALIKE_K", default_value_t = 10)]
     pub k: usize,
-    /// Keep games on one of these IGDB platform ids (repeat).
-    #[arg(long = "platform")]
+    /// Keep games on one of these IGDB platform ids (repeat, or comma-separated).
+    #[arg(long = "platform", env = "PLAYALIKE_RECOMMEND_PLATFORM", value_delimiter = ',')]
     pub platforms: Vec<u32>,
-    /// Keep games with one of these IGDB genre ids (repeat).
-    #[arg(long = "genre")]
+    /// Keep games with one of these IGDB genre ids (repeat, or comma-separated).
+    #[arg(long = "genre", env = "PLAYALIKE_RECOMMEND_GENRE", value_delimiter = ',')]
     pub genres: Vec<u32>,
     /// Keep games released in or after this year.
-    #[arg(long)]
+    #[arg(long, env = "PLAYALIKE_RECOMMEND_YEAR_MIN")]
     pub year_min: Option<u16>,
     /// Keep games released in or before this year.
-    #[arg(long)]
+    #[arg(long, env = "PLAYALIKE_RECOMMEND_YEAR_MAX")]
     pub year_max: Option<u16>,
     /// Keep games rated at least this (0–100).
-    #[arg(long)]
+    #[arg(long, env = "PLAYALIKE_RECOMMEND_MIN_RATING")]
     pub min_rating: Option<f32>,
-    /// Keep games of these IGDB game types (repeat; 0 = main game).
-    #[arg(long = "game-type")]
+    /// Keep games of these IGDB game types (repeat, or comma-separated; 0 = main game).
+    #[arg(long = "game-type", env = "PLAYALIKE_RECOMMEND_GAME_TYPE", value_delimiter = ',')]
     pub game_types: Vec<u8>,
-    /// Never return this id (repeat).
-    #[arg(long = "exclude")]
+    /// Never return this id (repeat, or comma-separated).
+    #[arg(long = "exclude", env = "PLAYALIKE_RECOMMEND_EXCLUDE", value_delimiter = ',')]
     pub exclude: Vec<u32>,
     /// At most this many results per franchise/collection (0 = no limit).
-    #[arg(long, default_value_t = 0)]
+    #[arg(long, env = "PLAYALIKE_RECOMMEND_MAX_PER_FRANCHISE", default_value_t = 0)]
     pub max_per_franchise: usize,
     /// Print one JSON document `{query, results}` (`--all` always writes JSON lines).
     #[arg(long, env = "PLAYALIKE_JSON")]
@@ -71,7 +77,7 @@ pub struct RecommendArgs {
     #[arg(long, value_enum, env = "PLAYALIKE_FORMAT")]
     pub format: Option<Format>,
     /// Write to this file instead of stdout.
-    #[arg(long)]
+    #[arg(long, env = "PLAYALIKE_RECOMMEND_OUT")]
     pub out: Option<PathBuf>,
     /// Worker threads for `--all` (0 = all cores).
     #[arg(long, env = "PLAYALIKE_THREADS", default_value_t = 0)]
@@ -88,7 +94,7 @@ pub struct SearchArgs {
     #[arg(required = true)]
     pub text: Vec<String>,
     /// Results.
-    #[arg(long, default_value_t = 10)]
+    #[arg(long, env = "PLAYALIKE_K", default_value_t = 10)]
     pub k: usize,
     /// Print one JSON document `{query, results}`.
     #[arg(long, env = "PLAYALIKE_JSON")]
@@ -199,6 +205,26 @@ struct AllLine<'a> {
     recommendations: &'a [playalike_engine::Hit],
 }
 
+/// Fewest seeds per call of [`Engine::recommend_each`] between two steps of the progress bar.
+const PROGRESS_BATCH: usize = 512;
+
+/// `seeds` cut into runs of at least `min` (the last may be shorter), each ending where the
+/// profile changes: `recommend_each` shares work only within a profile, so the cuts cost nothing.
+fn profile_batches<'a>(engine: &Engine, seeds: &'a [u32], min: usize) -> Vec<&'a [u32]> {
+    let profile = |i: usize| engine.shared_key(seeds[i]).map(|k| k.0);
+    let mut out = Vec::new();
+    let mut start = 0;
+    while start < seeds.len() {
+        let mut end = (start + min.max(1)).min(seeds.len());
+        while end < seeds.len() && profile(end).is_some() && profile(end) == profile(end - 1) {
+            end += 1;
+        }
+        out.push(&seeds[start..end]);
+        start = end;
+    }
+    out
+}
+
 /// `--all`: one JSON line per game, in catalogue order; returns the number of lines.
 ///
 /// Seeds are sorted by [`Engine::shared_key`] (games of the same profile share its scores and
@@ -206,12 +232,7 @@ struct AllLine<'a> {
 /// profiles split over the threads, and the lines written back in catalogue order.
 pub fn recommend_all(engine: &Engine, args: &RecommendArgs, out: &mut dyn Write) -> Result<usize> {
     let ids: Vec<u32> = (0..engine.len()).filter_map(|i| engine.id_of(i)).collect();
-    let threads = if args.threads == 0 {
-        std::thread::available_parallelism().map_or(1, |n| n.get())
-    } else {
-        args.threads
-    }
-    .max(1);
+    let threads = crate::par::workers(args.threads).max(1);
     // Positions in catalogue order, grouped by key (stable: catalogue order within a group).
     let mut order: Vec<usize> = (0..ids.len()).collect();
     let keys: Vec<Option<(u32, u16)>> = ids.iter().map(|&id| engine.shared_key(id)).collect();
@@ -230,23 +251,25 @@ pub fn recommend_all(engine: &Engine, args: &RecommendArgs, out: &mut dyn Write)
         }
     }
     let template = args.query(Vec::new());
-    let answers: Vec<Result<Vec<Vec<playalike_engine::Hit>>>> = std::thread::scope(|s| {
-        let hs: Vec<_> = cuts
-            .windows(2)
-            .map(|w| {
-                let seeds: Vec<u32> = order[w[0]..w[1]].iter().map(|&i| ids[i]).collect();
-                let template = &template;
-                s.spawn(move || -> Result<Vec<Vec<playalike_engine::Hit>>> {
-                    engine.recommend_each(&seeds, template).context("while recommending for every game")
-                })
-            })
-            .collect();
-        hs.into_iter().map(|h| h.join().unwrap_or_else(|_| bail!("worker panicked"))).collect()
-    });
+    // One profile-aligned slice per worker (par_map gives each worker one window here), answered
+    // in batches so that the progress bar moves.
+    let progress = crate::progress::bar(ids.len() as u64, "recommending");
+    let answers = crate::par::try_par_map(cuts.len() - 1, threads, |c| {
+        let seeds: Vec<u32> = order[cuts[c]..cuts[c + 1]].iter().map(|&i| ids[i]).collect();
+        let mut hits = Vec::with_capacity(seeds.len());
+        for batch in profile_batches(engine, &seeds, PROGRESS_BATCH) {
+            hits.extend(
+                engine.recommend_each(batch, &template).context("while recommending for every game")?,
+            );
+            progress.inc(batch.len() as u64);
+        }
+        Ok(hits)
+    })?;
+    progress.finish();
     let mut by_pos: Vec<Vec<playalike_engine::Hit>> = vec![Vec::new(); ids.len()];
     let mut next = order.iter();
     for part in answers {
-        for hits in part? {
+        for hits in part {
             if let Some(&pos) = next.next() {
                 by_pos[pos] = hits;
             }

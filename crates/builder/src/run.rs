@@ -56,6 +56,10 @@ pub struct Args {
     /// Run every stage but publish nothing; the summary shows what would be published.
     #[arg(long, env = "PLAYALIKE_DRY_RUN")]
     pub dry_run: bool,
+    /// Print JSON on stdout: the summary line always is JSON (the flag is taken, like every
+    /// command's, so one convention works everywhere).
+    #[arg(long, env = "PLAYALIKE_JSON")]
+    pub json: bool,
 }
 
 /// Seconds per stage.
@@ -132,6 +136,10 @@ pub struct Summary {
     pub publish: Option<publish::Summary>,
     /// Seconds per stage.
     pub durations: Durations,
+    /// Why this run could not be recorded in the bucket's runs.json (the exit code is the run's
+    /// own regardless).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub record_error: Option<String>,
 }
 
 #[derive(Parser)]
@@ -370,6 +378,7 @@ pub async fn execute(args: &Args) -> anyhow::Result<Summary> {
 
 /// Runs `playalike run`: the job, then one JSON summary line on stdout (also on failure).
 pub async fn run(args: Args) -> anyhow::Result<()> {
+    let started = chrono::Utc::now();
     let mut summary = Summary::default();
     let result = execute_into(&args, &mut summary).await;
     if let Err(e) = &result {
@@ -378,6 +387,16 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
         summary.exit_code = code_of(e) as i32;
     } else {
         summary.failed_stage = None;
+    }
+    // Every attempt goes into the bucket's runs.json and history.html, success or failure. A
+    // record that cannot be written is a warning and `recordError`, never a change of the exit
+    // code (docs/decisions/742-run-records-and-history-page.md). A dry run writes nothing.
+    if !args.dry_run && !summary.bucket.is_empty() {
+        let json = serde_json::to_value(&summary).unwrap_or_default();
+        if let Err(e) = crate::publish::runs::record(&args.target.config(), &json, started).await {
+            tracing::warn!("this run was not recorded in the bucket's runs.json: {e:#}");
+            summary.record_error = Some(format!("{e:#}"));
+        }
     }
     println!("{}", serde_json::to_string(&summary)?);
     result

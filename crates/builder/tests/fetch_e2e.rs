@@ -37,7 +37,7 @@ fn full_fetch_reproduces_the_sample_exactly_within_the_limits() {
     let tokens_before = sbx.stats()["token_requests"].as_u64().unwrap();
     let r = fetch(&args, &[("PLAYALIKE_FETCH_TABLES", "genres")]);
     assert!(r.status.success(), "{}", stderr(&r));
-    assert_eq!(summary(&r)["tokens_fetched"], 0);
+    assert_eq!(summary(&r)["tokensFetched"], 0);
     assert_eq!(sbx.stats()["token_requests"].as_u64().unwrap(), tokens_before);
 }
 
@@ -99,7 +99,7 @@ fn a_killed_fetch_resumes_with_the_same_result() {
     let r = fetch(&args, &[]);
     assert!(r.status.success(), "resume failed: {}", stderr(&r));
     let s = summary(&r);
-    assert!(s["resumed_pages"].as_u64().unwrap() >= 1, "{s}");
+    assert!(s["resumedPages"].as_u64().unwrap() >= 1, "{s}");
     assert_snapshot(&sample(), &out, default_filter);
     // The resumed run did not start over: it sent fewer requests (retries aside; the killed
     // run's last second can cost the first resumed requests a 429) than a clean run.
@@ -140,7 +140,7 @@ fn since_last_fetches_only_changed_games_and_merges_them() {
     assert!(r.status.success(), "{}", stderr(&r));
     let s = summary(&r);
     assert_eq!(s["mode"], "since-last");
-    assert_eq!(s["games_fetched"], 4, "{s}");
+    assert_eq!(s["gamesFetched"], 4, "{s}");
     assert_eq!(s["games"], 4000);
     let after = table(&out, "games").unwrap();
     assert_eq!(after.len(), before.len());
@@ -189,7 +189,7 @@ fn full_every_turns_a_since_last_fetch_into_a_full_one_when_due() {
     assert!(r.status.success(), "{}", stderr(&r));
     let s = summary(&r);
     assert_eq!(s["mode"], "full", "{s}");
-    assert_eq!(s["games_fetched"], s["games"], "{s}");
+    assert_eq!(s["gamesFetched"], s["games"], "{s}");
     assert!(state(&out)["last_full"].as_u64().unwrap() >= full_at);
 
     // --full-every without --since-last is a usage error.

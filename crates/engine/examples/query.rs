@@ -10,7 +10,7 @@
 //! query --synth N SEED OUT   writes a synthetic model blob of N games
 //! ```
 
-use playalike_engine::{Engine, Filters, RecommendQuery, format, synth};
+use playalike_engine::{Engine, Filters, RecommendQuery, ResultRow, format, synth};
 use serde::{Deserialize, Serialize};
 use std::io::{BufRead, Write};
 use std::time::Instant;
@@ -45,28 +45,13 @@ enum Query {
     Sample { n: usize },
 }
 
-/// The same row shape as the wasm layer's.
-#[derive(Serialize)]
-struct Row<'a> {
-    id: u32,
-    name: &'a str,
-    year: Option<u16>,
-    score: f32,
-}
-
 #[derive(Serialize)]
 #[serde(untagged)]
 enum Answer<'a> {
-    Rows(Vec<Row<'a>>),
-    Error { error: String },
-}
-
-fn rows<'a>(e: &'a Engine, hits: impl Iterator<Item = (u32, f32)>) -> Vec<Row<'a>> {
-    hits.filter_map(|(id, score)| {
-        let i = e.index_of(id).ok()?;
-        Some(Row { id, name: e.name_of(i), year: e.year_of(i), score })
-    })
-    .collect()
+    /// The wasm package's row shape ([`ResultRow`]), so the native-vs-wasm test compares like with like.
+    Rows(Vec<ResultRow<'a>>),
+    /// The engine's message and its [`playalike_engine::Error::code`], as the wasm package throws them.
+    Error { error: String, code: &'static str },
 }
 
 fn answer<'a>(e: &'a Engine, q: Query) -> Answer<'a> {
@@ -74,20 +59,20 @@ fn answer<'a>(e: &'a Engine, q: Query) -> Answer<'a> {
         Query::Recommend { liked, disliked, k, filters, max_per_franchise } => {
             let q = RecommendQuery { liked, disliked, k: k.unwrap_or(10), filters, max_per_franchise };
             match e.recommend(&q) {
-                Ok(hits) => Answer::Rows(rows(e, hits.iter().map(|h| (h.id, h.score)))),
-                Err(err) => Answer::Error { error: err.to_string() },
+                Ok(hits) => Answer::Rows(e.rows(hits.iter().map(|h| (h.id, h.score)))),
+                Err(err) => Answer::Error { error: err.to_string(), code: err.code() },
             }
         }
         Query::Popular { k, filters } => match e.popular(k.unwrap_or(10), &filters) {
-            Ok(hits) => Answer::Rows(rows(e, hits.iter().map(|h| (h.id, h.score)))),
-            Err(err) => Answer::Error { error: err.to_string() },
+            Ok(hits) => Answer::Rows(e.rows(hits.iter().map(|h| (h.id, h.score)))),
+            Err(err) => Answer::Error { error: err.to_string(), code: err.code() },
         },
         Query::Sample { n } => {
             let step = (e.len() / n.max(1)).max(1);
-            Answer::Rows(rows(e, (0..e.len()).step_by(step).take(n).filter_map(|i| Some((e.id_of(i)?, 0.0)))))
+            Answer::Rows(e.rows((0..e.len()).step_by(step).take(n).filter_map(|i| Some((e.id_of(i)?, 0.0)))))
         }
         Query::Search { text, k } => {
-            Answer::Rows(rows(e, e.search(&text, k.unwrap_or(10).min(1000)).iter().map(|h| (h.id, h.score))))
+            Answer::Rows(e.rows(e.search(&text, k.unwrap_or(10).min(1000)).iter().map(|h| (h.id, h.score))))
         }
     }
 }
@@ -162,7 +147,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
                 }
                 let a = match serde_json::from_str::<Query>(&line) {
                     Ok(q) => answer(&e, q),
-                    Err(err) => Answer::Error { error: err.to_string() },
+                    Err(err) => Answer::Error { error: err.to_string(), code: "invalid_query" },
                 };
                 writeln!(out, "{}", serde_json::to_string(&a)?)?;
             }

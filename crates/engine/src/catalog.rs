@@ -6,7 +6,7 @@
 //! [`Catalog::to_model`] convert to and from the owned [`Model`] the trainer works with.
 
 use crate::error::{Error, Result};
-use crate::model::{FIELD_COUNT, Game, Metadata, Model, Params, Term};
+use crate::model::{FIELD_COUNT, Field, Game, Metadata, Model, Params, Term};
 
 /// Many strings in one region: string `i` is `bytes[offs[i]..offs[i + 1]]`.
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -196,6 +196,74 @@ impl Catalog {
     /// Game type of game `i`, if known.
     pub fn game_type_of(&self, i: usize) -> Option<u8> {
         self.game_type.get(i).copied().filter(|&t| t != 255)
+    }
+
+    /// The checks of [`crate::validate::validate`] on the columns, plus column lengths and id
+    /// order (the decoder calls it on every blob).
+    pub fn validate(&self) -> Result<()> {
+        let c = self;
+        let n = c.ids.len();
+        if c.ids.windows(2).any(|w| w[0] >= w[1]) {
+            return Err(Error::Malformed("game ids not strictly ascending".into()));
+        }
+        let lens = [
+            ("names", c.names.len()),
+            ("slugs", c.slugs.len()),
+            ("covers", c.covers.len()),
+            ("flags", c.flags.len()),
+            ("years", c.year.len()),
+            ("ratings", c.rating.len()),
+            ("rating counts", c.rating_count.len()),
+            ("popularity", c.popularity.len()),
+            ("game types", c.game_type.len()),
+            ("alternative name offsets", c.alt_offs.len().saturating_sub(1)),
+        ];
+        if let Some((name, len)) = lens.iter().find(|(_, len)| *len != n) {
+            return Err(Error::Malformed(format!("{name}: {len} entries for {n} games")));
+        }
+        if c.alt_offs.last().is_some_and(|&e| e as usize != c.alts.len())
+            || c.alt_offs.windows(2).any(|w| w[0] > w[1])
+        {
+            return Err(Error::Malformed("alternative name offsets inconsistent".into()));
+        }
+        let csr_ok = |x: &Csr| {
+            x.vals.is_empty() && x.offs.is_empty()
+                || (x.offs.len() == n + 1
+                    && x.offs.first() == Some(&0)
+                    && x.offs.last().is_some_and(|&e| e as usize == x.vals.len())
+                    && x.offs.windows(2).all(|w| w[0] <= w[1]))
+        };
+        for f in Field::ALL {
+            let fi = f.index();
+            let x = &c.features[fi];
+            if !csr_ok(x) {
+                return Err(Error::Malformed(format!("{} feature offsets inconsistent", f.name())));
+            }
+            if x.vals.is_empty() {
+                continue; // an empty column (most of them at 333k) has nothing to check per game
+            }
+            let vocab_len = c.vocab[fi].len();
+            for i in 0..n {
+                let list = x.get(i);
+                if list.windows(2).any(|w| w[0] >= w[1])
+                    || list.last().is_some_and(|&t| t as usize >= vocab_len)
+                {
+                    return Err(Error::Malformed(format!(
+                        "game {}: {} features not sorted, unique and inside the vocabulary of {vocab_len}",
+                        c.ids[i],
+                        f.name()
+                    )));
+                }
+            }
+        }
+        if !csr_ok(&c.similar) {
+            return Err(Error::Malformed("similar-game offsets inconsistent".into()));
+        }
+        if c.rating.iter().any(|r| r.is_infinite()) || c.popularity.iter().any(|p| !p.is_finite() || *p < 0.0)
+        {
+            return Err(Error::Malformed("a rating or popularity is not a finite number".into()));
+        }
+        crate::validate::params(&c.params, &c.vocab)
     }
 
     /// Converts an owned model (games in any order; validated first).

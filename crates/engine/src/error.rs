@@ -70,5 +70,40 @@ pub enum Error {
     Encode(String),
 }
 
+impl Error {
+    /// Every [`Error::code`], in declaration order: the values of `EngineErrorCode` in the npm
+    /// package's `index.d.ts` (a test checks that they agree).
+    pub const CODES: [&'static str; 10] = [
+        "truncated",
+        "bad_magic",
+        "unsupported_version",
+        "obsolete_version",
+        "checksum_mismatch",
+        "malformed",
+        "too_large",
+        "unknown_game",
+        "invalid_query",
+        "encode",
+    ];
+
+    /// A stable, machine-readable name of the kind of error (snake case), for callers that
+    /// branch on it: the wasm package sets it as the thrown `Error`'s `code` property.
+    pub fn code(&self) -> &'static str {
+        let i = match self {
+            Error::Truncated(_) => 0,
+            Error::BadMagic => 1,
+            Error::UnsupportedVersion { .. } => 2,
+            Error::ObsoleteVersion { .. } => 3,
+            Error::ChecksumMismatch { .. } => 4,
+            Error::Malformed(_) => 5,
+            Error::TooLarge { .. } => 6,
+            Error::UnknownGame(_) => 7,
+            Error::InvalidQuery(_) => 8,
+            Error::Encode(_) => 9,
+        };
+        Error::CODES[i]
+    }
+}
+
 /// Shorthand for results carrying the engine's [`Error`].
 pub type Result<T, E = Error> = std::result::Result<T, E>;

@@ -52,6 +52,9 @@ pub const FORMAT_MINOR: u16 = 0;
 pub const HEADER_LEN: usize = 8 + 2 + 2 + 8 + 4;
 /// Largest payload the decoder accepts (1 GiB), so a forged length cannot make it allocate.
 pub const MAX_PAYLOAD: u64 = 1 << 30;
+/// Largest blob the decoder accepts: the header and [`MAX_PAYLOAD`]. The npm package's loader
+/// refuses larger downloads with it (`maxModelBytes()` in wasm, generated into pkg/limits.js).
+pub const MAX_BLOB: u64 = HEADER_LEN as u64 + MAX_PAYLOAD;
 
 /// Decoding a blob of `len` bytes holds at most `DECODE_MEMORY_FACTOR × len +
 /// DECODE_MEMORY_SLACK` bytes on the heap (the input itself not counted), or refuses it with
@@ -728,7 +731,7 @@ pub fn decode_catalog(bytes: &[u8]) -> Result<(Header, Catalog)> {
         features,
         similar,
     };
-    crate::validate::catalog(&cat)?;
+    cat.validate()?;
     Ok((header, cat))
 }
 

@@ -8,6 +8,7 @@
 //! plus 0.5 when its title starts with a match of the first query word. Ties: popularity, then id.
 
 use crate::catalog::{Catalog, Csr, Strings};
+use crate::engine::{Engine, SearchHit};
 use crate::text::{fold_words, fold_words_into, within_one_edit};
 use hashbrown::hash_table::{Entry, HashTable};
 
@@ -299,4 +300,23 @@ fn partition(len: usize, pred: impl Fn(usize) -> bool) -> usize {
         }
     }
     lo
+}
+
+impl Engine {
+    /// Builds the title index now if it is not built yet (the first [`Engine::search`] does it
+    /// otherwise): a page calls it once the first recommendations are shown.
+    pub fn prepare_search(&self) -> &SearchIndex {
+        self.search.get_or_init(|| SearchIndex::build(&self.cat))
+    }
+
+    /// Title search as you type: case, diacritics and punctuation folded, every query word
+    /// matching a title word exactly, as a prefix, or with one typo (words of 4+ letters), also
+    /// through alternative names. Best first; ties by popularity. Empty or unknown text → empty.
+    pub fn search(&self, text: &str, k: usize) -> Vec<SearchHit> {
+        self.prepare_search()
+            .search(&self.cat, text, k)
+            .into_iter()
+            .filter_map(|(b, score)| Some(SearchHit { id: self.id_of(b)?, score }))
+            .collect()
+    }
 }

@@ -16,9 +16,10 @@ fn get(v: &JsValue, key: &str) -> JsValue {
     js_sys::Reflect::get(v, &key.into()).unwrap()
 }
 
-fn error_message(e: wasm_bindgen::JsError) -> String {
-    let v: JsValue = e.into();
-    v.dyn_into::<js_sys::Error>().unwrap().message().into()
+/// The thrown value's `message` and `code` (it must be a JS `Error`).
+fn error_of(v: JsValue) -> (String, String) {
+    let code = get(&v, "code").as_string().unwrap_or_default();
+    (v.dyn_into::<js_sys::Error>().unwrap().message().into(), code)
 }
 
 #[wasm_bindgen_test]
@@ -59,17 +60,35 @@ fn recommend_accepts_liked_and_disliked_and_options() {
 }
 
 #[wasm_bindgen_test]
-fn errors_become_js_errors_with_the_engine_message() {
-    let msg = error_message(Recommender::from_bytes(b"not a blob").err().unwrap());
+fn errors_become_js_errors_with_the_engine_message_and_code() {
+    let (msg, code) = error_of(Recommender::from_bytes(b"not a blob").err().unwrap());
     assert!(msg.contains("bad magic"), "{msg}");
+    assert_eq!(code, "bad_magic");
+    let mut truncated = blob();
+    truncated.truncate(truncated.len() / 2);
+    assert_eq!(error_of(Recommender::from_bytes(&truncated).err().unwrap()).1, "truncated");
+    let mut newer = blob();
+    newer[8..10].copy_from_slice(&(format::FORMAT_MAJOR + 1).to_le_bytes());
+    assert_eq!(error_of(Recommender::from_bytes(&newer).err().unwrap()).1, "unsupported_version");
     let r = Recommender::from_bytes(&blob()).unwrap();
-    let msg = error_message(r.recommend(JsValue::from(2), JsValue::UNDEFINED).err().unwrap());
-    assert_eq!(msg, "unknown game id 2");
-    let msg = error_message(r.recommend(JsValue::from("x"), JsValue::UNDEFINED).err().unwrap());
+    let (msg, code) = error_of(r.recommend(JsValue::from(2), JsValue::UNDEFINED).err().unwrap());
+    assert_eq!((msg.as_str(), code.as_str()), ("unknown game id 2", "unknown_game"));
+    let (msg, code) = error_of(r.recommend(JsValue::from("x"), JsValue::UNDEFINED).err().unwrap());
     assert!(msg.contains("expects a game id"), "{msg}");
+    assert_eq!(code, "invalid_query");
     let bad_k = js_sys::JSON::parse(r#"{"k": 0}"#).unwrap();
-    let msg = error_message(r.recommend(JsValue::from(1), bad_k).err().unwrap());
+    let (msg, code) = error_of(r.recommend(JsValue::from(1), bad_k).err().unwrap());
     assert!(msg.contains("k must be"), "{msg}");
+    assert_eq!(code, "invalid_query");
+    assert_eq!(error_of(r.explain(1, 2).err().unwrap()).1, "unknown_game");
+}
+
+#[wasm_bindgen_test]
+fn max_model_bytes_is_the_decoders_limit() {
+    assert_eq!(
+        playalike_engine::wasm::max_model_bytes(),
+        (format::HEADER_LEN as u64 + format::MAX_PAYLOAD) as f64
+    );
 }
 
 #[wasm_bindgen_test]

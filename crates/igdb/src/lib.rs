@@ -5,4 +5,4 @@
 pub mod fetch;
 pub mod snapshot;
 
-pub(crate) use playalike_base::exit;
+pub(crate) use playalike_base::{exit, progress};

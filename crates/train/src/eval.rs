@@ -294,6 +294,7 @@ pub struct Args {
 
 /// What `eval` measured.
 #[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
 pub struct Summary {
     /// Snapshot evaluated.
     pub snapshot: PathBuf,
@@ -324,6 +325,7 @@ pub async fn execute(args: &Args) -> Result<Summary> {
         .stage(ExitCode::Train)?;
     results.insert("playalike".to_string(), e);
     if !args.no_baselines {
+        let _progress = crate::progress::stages("evaluating the baselines");
         let mut split_model = trained.split.apply(&trained.model);
         for (g, p) in split_model.games.iter_mut().zip(&trained.raw_popularity) {
             g.popularity = *p;

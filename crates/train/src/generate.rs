@@ -58,6 +58,7 @@ impl Flavor {
 
 /// What `generate` wrote.
 #[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
 pub struct Summary {
     /// The snapshot directory.
     pub out: PathBuf,
@@ -569,7 +570,11 @@ fn generate(args: &Args) -> Result<Summary> {
     let mut franchises: Vec<(u32, String)> = Vec::new();
     let mut used_names = std::collections::HashSet::new();
     let mut next_id = 1000u32;
+    // Two steps per game: drawing it, then its rows; writing the files is the last stage.
+    let progress = crate::progress::bar(2 * n as u64, "generating");
+    progress.stage("games");
     while games.len() < n {
+        progress.set_position(games.len() as u64);
         let company = rng.below(companies.len());
         let style = *rng.pick(&companies[company].1);
         let mut attempt = 0u32;
@@ -649,7 +654,11 @@ fn generate(args: &Args) -> Result<Summary> {
     let mut rows = Vec::with_capacity(n);
     let mut involved = Vec::with_capacity(n);
     let mut with_similar = 0;
+    progress.stage("rows");
     for (i, g) in games.iter().enumerate() {
+        if i % 1024 == 0 {
+            progress.set_position((n + i) as u64);
+        }
         let st = &styles[g.style];
         let similar = truth.list(&mut rng, i, flavor);
         with_similar += usize::from(!similar.is_empty());
@@ -729,7 +738,10 @@ fn generate(args: &Args) -> Result<Summary> {
             ("involved_companies", involved),
         ]);
     }
+    progress.set_position(2 * n as u64);
+    progress.stage("writing the snapshot");
     write_snapshot(&args.out, &tables)?;
+    progress.finish();
     Ok(Summary { out: args.out.clone(), games: n, with_similar, franchises: franchises.len(), flavor })
 }
 

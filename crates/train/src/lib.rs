@@ -10,5 +10,5 @@ pub mod par;
 pub mod report;
 pub mod train;
 
-pub(crate) use playalike_base::exit;
+pub(crate) use playalike_base::{exit, progress};
 pub(crate) use playalike_igdb::snapshot;

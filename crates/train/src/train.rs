@@ -112,6 +112,7 @@ impl CommonArgs {
 
 /// What `train` did.
 #[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
 pub struct Summary {
     /// The blob written.
     pub out: PathBuf,
@@ -153,9 +154,12 @@ const EVAL_QUERIES_MAX: usize = 5000;
 /// measure the held-out evaluation's coverage over the whole catalogue at any size (`eval`).
 pub fn train_snapshot(dir: &Path, common: &CommonArgs, eval_full_coverage: bool) -> Result<Trained> {
     let mut timings = BTreeMap::new();
+    let progress = crate::progress::stages("training");
+    progress.stage("reading the snapshot");
     let t = Instant::now();
     let snap = features::load(dir).with_context(|| format!("while reading snapshot {}", dir.display()))?;
     timings.insert("read_seconds".into(), t.elapsed().as_secs_f64());
+    progress.stage("features");
     let t = Instant::now();
     let (mut model, stats) = features::build_model(&snap, &common.build_options()?)
         .with_context(|| format!("while converting snapshot {}", dir.display()))?;
@@ -163,14 +167,17 @@ pub fn train_snapshot(dir: &Path, common: &CommonArgs, eval_full_coverage: bool)
     timings.insert("features_seconds".into(), t.elapsed().as_secs_f64());
 
     let split = eval::split(&model, common.seed, common.holdout);
-    let split_model = split.apply(&model);
+    // The training view needs no titles (learning and evaluation only score): a lean copy.
+    let split_model = split.apply(&learn::scoring_view(&model));
     let t = Instant::now();
+    progress.stage("learning");
     let learned = if common.no_learn {
         learn::Report::defaults("--no-learn")
     } else {
         learn::learn(&split_model, &common.learn_config()?)?
     };
     timings.insert("learn_seconds".into(), t.elapsed().as_secs_f64());
+    progress.stage("measuring recall and coverage on the held-out games");
     let t = Instant::now();
     let raw_popularity: Vec<f32> = model.games.iter().map(|g| g.popularity).collect();
     let evaluation = if split.held_out.is_empty() {

@@ -19,7 +19,7 @@ pub const MAX_DOCUMENT: u64 = 1 << 20;
 /// Largest `versions.json` read from a bucket (about 500 bytes a version: decades of nightly runs).
 pub const MAX_HISTORY: u64 = 16 << 20;
 /// Largest blob read from a bucket: the largest the engine decodes.
-pub const MAX_BLOB: u64 = playalike_engine::format::HEADER_LEN as u64 + playalike_engine::format::MAX_PAYLOAD;
+pub const MAX_BLOB: u64 = playalike_engine::format::MAX_BLOB;
 
 /// Versioned objects never change once written: cache them for a year.
 pub const CACHE_IMMUTABLE: &str = "public, max-age=31536000, immutable";

@@ -43,7 +43,13 @@ pub async fn execute(args: &Args) -> Result<Summary> {
 pub async fn run(args: Args) -> Result<()> {
     let s = execute(&args).await?;
     if args.json {
-        println!("{}", serde_json::to_string(&s)?);
+        let mut v = serde_json::to_value(&s)?;
+        // `Evaluation` keeps its snake_case field names in metrics.json (a file scripts read);
+        // on stdout its keys are camelCase like every command's.
+        if let Some(rows) = v.get_mut("results").and_then(|r| r.as_object_mut()) {
+            rows.values_mut().for_each(camel_keys);
+        }
+        println!("{v}");
         return Ok(());
     }
     let k = args.common.k;
@@ -65,4 +71,38 @@ pub async fn run(args: Args) -> Result<()> {
     }
     println!("playalike training: {:.2} s", s.train_seconds);
     Ok(())
+}
+
+/// Renames the keys of one JSON object (not of the objects inside it) from snake_case to camelCase.
+fn camel_keys(v: &mut serde_json::Value) {
+    if let Some(o) = v.as_object_mut() {
+        let old = std::mem::take(o);
+        for (k, x) in old {
+            let mut key = String::with_capacity(k.len());
+            let mut up = false;
+            for c in k.chars() {
+                match c {
+                    '_' => up = true,
+                    c if up => {
+                        key.extend(c.to_uppercase());
+                        up = false;
+                    }
+                    c => key.push(c),
+                }
+            }
+            o.insert(key, x);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn camel_keys_renames_one_level() {
+        let mut v = serde_json::json!({"tail_recall": 1, "k": 2, "x": {"a_b": 3}});
+        camel_keys(&mut v);
+        assert_eq!(v, serde_json::json!({"tailRecall": 1, "k": 2, "x": {"a_b": 3}}));
+    }
 }

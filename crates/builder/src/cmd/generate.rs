@@ -24,7 +24,7 @@ pub struct Args {
     #[arg(long, env = "PLAYALIKE_GENERATE_FLAVOR", value_enum, default_value_t = Flavor::Igdb)]
     pub flavor: Flavor,
     /// Print one JSON summary line instead of text.
-    #[arg(long, env = "PLAYALIKE_GENERATE_JSON")]
+    #[arg(long, env = "PLAYALIKE_JSON")]
     pub json: bool,
 }
 

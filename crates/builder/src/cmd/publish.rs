@@ -3,8 +3,8 @@
 
 use crate::exit::{ExitCode, StageError};
 use playalike_bucket::publish as lib;
-pub use playalike_bucket::publish::{LiveBlob, Summary, layout, live_blob};
-use playalike_bucket::publish::{StatusSummary, ago};
+pub use playalike_bucket::publish::{LiveBlob, Summary, layout, live_blob, runs};
+use playalike_bucket::publish::{StatusSummary, ago, history};
 use std::path::PathBuf;
 
 /// Where the bucket is; shared by publish, rollback, status and run.
@@ -235,6 +235,7 @@ fn print_status(s: &StatusSummary) {
         for c in &s.checks {
             println!("  check {}: FAILED ({})", c.check, c.detail);
         }
+        print!("{}", history::runs_text(&s.runs, s.failed_runs_in_a_row, s.runs_error.as_deref()));
         return;
     };
     println!("{}: live v{} ({} games, {} bytes)", s.bucket, l.version, l.games, l.size);
@@ -268,6 +269,8 @@ fn print_status(s: &StatusSummary) {
             metrics.join(" ")
         );
     }
+    print!("{}", history::quality_text(&s.quality));
+    print!("{}", history::runs_text(&s.runs, s.failed_runs_in_a_row, s.runs_error.as_deref()));
 }
 
 #[cfg(test)]

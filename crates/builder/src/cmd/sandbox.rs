@@ -66,6 +66,10 @@ pub struct Args {
     /// Enable `POST /_sandbox/touch` (sets fields and bumps `updated_at` on rows; for tests).
     #[arg(long, env = "PLAYALIKE_SANDBOX_ALLOW_TOUCH")]
     pub allow_touch: bool,
+    /// Print JSON on stdout: the startup line (URLs, games) always is JSON (the flag is taken,
+    /// like every command's, so one convention works everywhere).
+    #[arg(long, env = "PLAYALIKE_JSON")]
+    pub json: bool,
 }
 
 impl Args {
@@ -116,8 +120,8 @@ pub async fn run(args: Args) -> Result<()> {
     let handle = spawn(args.config()?).await?;
     let line = serde_json::json!({
         "url": handle.url(),
-        "auth_url": handle.auth_url(),
-        "stats_url": format!("{}/_sandbox/stats", handle.base()),
+        "authUrl": handle.auth_url(),
+        "statsUrl": format!("{}/_sandbox/stats", handle.base()),
         "games": handle.games(),
     });
     {

@@ -43,7 +43,7 @@ impl Sandbox {
         let v: Value = serde_json::from_str(&line).unwrap_or_else(|e| panic!("sandbox said {line:?}: {e}"));
         let url = v["url"].as_str().unwrap().to_string();
         let base = url.trim_end_matches("/v4").to_string();
-        Self { child, auth_url: v["auth_url"].as_str().unwrap().to_string(), url, base }
+        Self { child, auth_url: v["authUrl"].as_str().unwrap().to_string(), url, base }
     }
 
     pub fn stats(&self) -> Value {

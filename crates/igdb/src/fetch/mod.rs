@@ -139,6 +139,7 @@ impl Args {
 
 /// What a fetch did.
 #[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
 pub struct Summary {
     /// The snapshot directory.
     pub out: PathBuf,
@@ -218,7 +219,7 @@ struct Job {
     pages: usize,
     committed: AtomicU64,
     fail_after: Option<u64>,
-    bar: indicatif::ProgressBar,
+    bar: crate::progress::Progress,
 }
 
 /// One query of a multiquery, and the most rows its answer may hold.
@@ -644,17 +645,7 @@ pub async fn execute(args: &Args) -> Result<Summary> {
     let staging = Staging::open(&args.out, key, now).stage(ExitCode::Fetch)?;
     let resumed_pages = staging.resumed_pages;
     let run_started = staging.progress.started_at;
-    let bar = if !args.json && std::io::IsTerminal::is_terminal(&std::io::stderr()) {
-        let b = indicatif::ProgressBar::new(tables.len() as u64);
-        if let Ok(style) = indicatif::ProgressStyle::with_template(
-            "{spinner} fetching [{bar:30}] {pos}/{len} requests, {elapsed} elapsed, ~{eta} left",
-        ) {
-            b.set_style(style.progress_chars("=> "));
-        }
-        b
-    } else {
-        indicatif::ProgressBar::hidden()
-    };
+    let bar = crate::progress::bar(tables.len() as u64, "fetching (requests)");
     let job = Arc::new(Job {
         client,
         staging: Mutex::new(staging),
@@ -712,7 +703,7 @@ pub async fn execute(args: &Args) -> Result<Summary> {
         }
     }
     progress_log.abort();
-    job.bar.finish_and_clear();
+    job.bar.finish();
     if let Some(e) = failure {
         return Err(e.context(format!(
             "fetch incomplete: progress kept in {}; run again to resume",

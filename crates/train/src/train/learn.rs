@@ -24,7 +24,7 @@
 use crate::eval::{self, Evaluation, Split};
 use crate::par::par_map;
 use anyhow::{Context, Result};
-use playalike_engine::{Engine, FIELD_COUNT, Field, Model, Params, RecommendQuery};
+use playalike_engine::{Engine, FIELD_COUNT, Field, Game, Model, Params, RecommendQuery};
 use serde::Serialize;
 use std::collections::{HashMap, HashSet};
 
@@ -200,9 +200,9 @@ pub fn apply_popularity(model: &mut Model, beta: f32) {
     }
 }
 
-/// IDF as the engine computes it.
+/// IDF as the engine computes it ([`playalike_engine::idf_weight`]).
 pub fn idf(model: &Model) -> [Vec<f32>; FIELD_COUNT] {
-    let n = model.games.len().max(1) as f32;
+    let n = model.games.len();
     std::array::from_fn(|fi| {
         let mut df = vec![0u32; model.vocab[fi].len()];
         for g in &model.games {
@@ -210,7 +210,7 @@ pub fn idf(model: &Model) -> [Vec<f32>; FIELD_COUNT] {
                 df[t as usize] += 1;
             }
         }
-        df.iter().map(|&d| (n / (1.0 + d as f32)).ln().max(0.0) + 1.0).collect()
+        df.iter().map(|&d| playalike_engine::idf_weight(n, d)).collect()
     })
 }
 
@@ -257,14 +257,28 @@ fn feature_weights(
     std::array::from_fn(|fi| idf[fi].iter().zip(&lift[fi]).map(|(i, l)| i * l.powf(gamma)).collect())
 }
 
-/// Precomputed candidate pools with per-field cosines, for fast parameter evaluation.
+/// θ (its bits) → (recall, pooled coverage when measured).
+type Memo = HashMap<[u32; THETA_LEN], (f64, Option<f64>)>;
+
+/// Precomputed candidate pools with per-field cosines, for fast parameter evaluation. One flat
+/// array per quantity (no allocation per query): query `q`'s candidates are `offs[q]..offs[q+1]`,
+/// and its cosines a block of `fields.len()` rows (field-major: one row per stored field, one
+/// column per candidate), so that scoring a query is a few vectorised row passes.
 struct Pools {
-    /// Per pooled query, candidate indices.
-    cand: Vec<Vec<u32>>,
-    /// Per pooled query, per candidate, the per-field cosines (FIELD_COUNT each).
-    cos: Vec<Vec<[f32; FIELD_COUNT]>>,
-    /// Per pooled query, per candidate, |Δyear| (`NO_YEAR` when a year is missing).
-    dyear: Vec<Vec<u16>>,
+    /// Candidate offsets per pooled query (len = queries + 1).
+    offs: Vec<usize>,
+    /// Candidate model indices.
+    cand: Vec<u32>,
+    /// Fields stored (those some game has: an absent field's cosines are all exact zeros).
+    fields: Vec<usize>,
+    /// Per-field cosines: query `q`'s block starts at `fields.len() · offs[q]`.
+    cos: Vec<f32>,
+    /// |Δyear| per candidate (`NO_YEAR` when a year is missing).
+    dyear: Vec<u16>,
+    /// (recall, pooled coverage) of every θ evaluated on these pools: the calibration searches
+    /// walk through many of the vectors an earlier search measured, and neither figure depends
+    /// on the floor.
+    memo: std::sync::Mutex<Memo>,
 }
 
 /// Per-game inputs of the priors.
@@ -329,7 +343,9 @@ fn build_pools(
     let engine = Engine::from_model(m).context("while indexing the catalogue for the learning pools")?;
     let idx: HashMap<u32, u32> = model.games.iter().enumerate().map(|(i, g)| (g.id, i as u32)).collect();
     let nr = norms(model, w);
-    type Pool = (Vec<u32>, Vec<[f32; FIELD_COUNT]>, Vec<u16>);
+    let fields: Vec<usize> =
+        (0..FIELD_COUNT).filter(|&fi| model.games.iter().any(|g| !g.features[fi].is_empty())).collect();
+    type Pool = (Vec<u32>, Vec<f32>, Vec<u16>);
     let per: Vec<Result<Pool>> = par_map(queries.len(), threads, |qi| {
         let a = queries[qi];
         let ga = &model.games[a];
@@ -340,16 +356,14 @@ fn build_pools(
         cand.extend(popular.iter().copied().filter(|&b| b as usize != a));
         cand.sort_unstable();
         cand.dedup();
-        let cos = cand
-            .iter()
-            .map(|&b| {
+        let mut cos = Vec::with_capacity(fields.len() * cand.len());
+        for &fi in &fields {
+            cos.extend(cand.iter().map(|&b| {
                 let gb = &model.games[b as usize];
-                std::array::from_fn(|fi| {
-                    let d = nr[a][fi] * nr[b as usize][fi];
-                    if d > 0.0 { shared_weight(&ga.features[fi], &gb.features[fi], &w[fi]) / d } else { 0.0 }
-                })
-            })
-            .collect();
+                let d = nr[a][fi] * nr[b as usize][fi];
+                if d > 0.0 { shared_weight(&ga.features[fi], &gb.features[fi], &w[fi]) / d } else { 0.0 }
+            }));
+        }
         let dyear = cand
             .iter()
             .map(|&b| match (ga.year, model.games[b as usize].year) {
@@ -359,16 +373,23 @@ fn build_pools(
             .collect();
         Ok((cand, cos, dyear))
     })?;
+    drop(engine);
+    let total = per.iter().map(|p| p.as_ref().map_or(0, |p| p.0.len())).sum::<usize>();
     let mut pools = Pools {
-        cand: Vec::with_capacity(queries.len()),
-        cos: Vec::with_capacity(queries.len()),
-        dyear: Vec::with_capacity(queries.len()),
+        offs: Vec::with_capacity(queries.len() + 1),
+        cand: Vec::with_capacity(total),
+        cos: Vec::with_capacity(total * fields.len()),
+        dyear: Vec::with_capacity(total),
+        fields,
+        memo: Default::default(),
     };
+    pools.offs.push(0);
     for p in per {
         let (c, co, d) = p?;
-        pools.cand.push(c);
-        pools.cos.push(co);
-        pools.dyear.push(d);
+        pools.cand.extend(c);
+        pools.cos.extend(co);
+        pools.dyear.extend(d);
+        pools.offs.push(pools.cand.len());
     }
     Ok(pools)
 }
@@ -433,6 +454,10 @@ impl Theta {
             })
             .sum()
     }
+    /// The exact bits of θ (the memo's key).
+    fn key(&self) -> [u32; THETA_LEN] {
+        std::array::from_fn(|i| self.get(i).to_bits())
+    }
     /// The priors scaled by `s` (the back-off of a model whose priors cost too much coverage).
     fn with_priors_scaled(mut self, s: f32) -> Theta {
         self.pop_weight *= s;
@@ -463,27 +488,26 @@ fn year_lut(th: &Theta) -> Vec<f32> {
 }
 
 /// The best `k` of pooled query `q` under θ: (score, candidate index), best first.
+/// The score of each candidate is the same sum, in the same order, as a per-candidate loop over
+/// the weighted fields (`0 + w·cos` per field, then `+ (year + prior)`), computed a row at a time.
 fn top_k(pools: &Pools, q: usize, th: &Theta, prior: &[f32], lut: &[f32], k: usize) -> Vec<(f32, u32)> {
-    let mut out: Vec<(f32, u32)> = Vec::with_capacity(k + 1);
-    let before = |x: &(f32, u32), y: &(f32, u32)| x.0 > y.0 || (x.0 == y.0 && x.1 < y.1);
-    // Only the fields with weight: the others add exact zeros.
-    let mut active = [0usize; FIELD_COUNT];
-    let mut na = 0;
-    for (fi, &w) in th.field.iter().enumerate() {
+    let (lo, hi) = (pools.offs[q], pools.offs[q + 1]);
+    let m = hi - lo;
+    let mut score = vec![0.0f32; m];
+    let block = &pools.cos[pools.fields.len() * lo..pools.fields.len() * hi];
+    for (row, &fi) in block.chunks_exact(m.max(1)).zip(&pools.fields) {
+        let w = th.field[fi];
+        // Only the fields with weight: the others add exact zeros.
         if w != 0.0 {
-            active[na] = fi;
-            na += 1;
+            for (s, &c) in score.iter_mut().zip(row) {
+                *s += w * c;
+            }
         }
     }
-    let active = &active[..na];
-    for (j, &b) in pools.cand[q].iter().enumerate() {
-        let cos = &pools.cos[q][j];
-        let mut s = 0.0f32;
-        for &fi in active {
-            s += th.field[fi] * cos[fi];
-        }
-        s += lut[pools.dyear[q][j] as usize] + prior[b as usize];
-        let x = (s, b);
+    let mut out: Vec<(f32, u32)> = Vec::with_capacity(k + 1);
+    let before = |x: &(f32, u32), y: &(f32, u32)| x.0 > y.0 || (x.0 == y.0 && x.1 < y.1);
+    for ((&s, &b), &dy) in score.iter().zip(&pools.cand[lo..hi]).zip(&pools.dyear[lo..hi]) {
+        let x = (s + (lut[dy as usize] + prior[b as usize]), b);
         if out.len() == k {
             if out.last().is_none_or(|w| !before(&x, w)) {
                 continue;
@@ -573,22 +597,52 @@ impl Search<'_> {
                 .map(|x| x.1)
                 .collect::<Vec<u32>>()
         })?;
-        let seen: HashSet<u32> = lists.into_iter().flatten().collect();
+        let mut shown = vec![false; self.n];
+        let mut seen = 0usize;
+        for b in lists.into_iter().flatten() {
+            if !std::mem::replace(&mut shown[b as usize], true) {
+                seen += 1;
+            }
+        }
         let most = self.n.min(self.k * self.coverage_pools.len()).max(1);
-        Ok(seen.len() as f64 / most as f64)
+        Ok(seen as f64 / most as f64)
+    }
+
+    /// Runs `f` on the pools' memo of evaluated θ.
+    fn memo<T>(&self, f: impl FnOnce(&mut Memo) -> T) -> T {
+        // A poisoned lock only means another search panicked; the entries are still whole.
+        f(&mut self.pools.memo.lock().unwrap_or_else(|e| e.into_inner()))
     }
 
     /// (objective, recall, coverage): recall, minus a steep penalty below the coverage floor,
     /// minus the regularisation.
     fn objective(&mut self, th: &Theta, best: f64) -> Result<(f64, f64, f64)> {
         self.evals += 1;
-        let prior = prior_vec(self.priors, th);
-        let r = self.recall(th, &prior)?;
+        let key = th.key();
+        let known = self.memo(|m| m.get(&key).copied()).unwrap_or((f64::NAN, None));
+        let mut prior: Option<Vec<f32>> = None;
+        let r = if known.0.is_nan() {
+            let p = prior.insert(prior_vec(self.priors, th));
+            self.recall(th, p)?
+        } else {
+            known.0
+        };
         let reg = STEP_COST * th.distance(&self.base);
         if r - reg <= best {
+            self.memo(|m| m.entry(key).or_insert((r, None)).0 = r);
             return Ok((r - reg, r, f64::NAN)); // cannot win even with full coverage
         }
-        let c = self.coverage(th, &prior)?;
+        let c = match known.1 {
+            Some(c) => c,
+            None => {
+                let p = match prior {
+                    Some(p) => p,
+                    None => prior_vec(self.priors, th),
+                };
+                self.coverage(th, &p)?
+            }
+        };
+        self.memo(|m| m.insert(key, (r, Some(c))));
         self.seen.push((c, r));
         Ok((r - reg - 4.0 * (self.floor - c).max(0.0), r, c))
     }
@@ -597,7 +651,8 @@ impl Search<'_> {
         let mut th = start;
         let (mut best, mut br, mut bc) = self.objective(&th, f64::NEG_INFINITY)?;
         let factors = [0.0f32, 0.5, 0.75, 1.33, 2.0];
-        for _ in 0..rounds {
+        for round in 1..=rounds {
+            tracing::trace!(target: "progress", "learning: search round {round} (at most {rounds})");
             let before = best;
             let free: Vec<usize> = (0..THETA_LEN).filter(|i| !self.frozen.contains(i)).collect();
             for i in free {
@@ -690,10 +745,39 @@ fn serve(model: &Model, th: &Theta, w: &[Vec<f32>; FIELD_COUNT]) -> Result<Engin
     Engine::from_model(m).context("while indexing a candidate model")
 }
 
+/// The part of `model` that scoring reads (features, year, ratings, popularity, game type,
+/// lists, vocabulary, parameters), without titles, slugs, alternative names or covers: the
+/// learner's copies and the engines it builds, a few per run, then neither copy nor index text
+/// (at 333k games the titles alone are hundreds of MB across the copies).
+pub fn scoring_view(model: &Model) -> Model {
+    Model {
+        games: model
+            .games
+            .iter()
+            .map(|g| Game {
+                id: g.id,
+                year: g.year,
+                rating: g.rating,
+                rating_count: g.rating_count,
+                popularity: g.popularity,
+                game_type: g.game_type,
+                features: g.features.clone(),
+                similar: g.similar.clone(),
+                ..Game::default()
+            })
+            .collect(),
+        vocab: model.vocab.clone(),
+        params: model.params.clone(),
+        metadata: Default::default(),
+    }
+}
+
 /// Learns parameters on the training view of the split (`train`: held-out lists removed).
 /// The returned params carry explicit feature weights; `indegree_mix` must be applied to any
 /// model served with them ([`apply_popularity`]).
 pub fn learn(train: &Model, cfg: &LearnConfig) -> Result<Report> {
+    // Every model and engine below is built from the scoring view (no text to copy or index).
+    let train = &scoring_view(train);
     let n = train.games.len();
     let with_lists = train.games.iter().filter(|g| !g.similar.is_empty()).count();
     let wanted = cfg.max_queries.max(MIN_QUERIES) * 3 / 2;
@@ -747,15 +831,13 @@ pub fn learn(train: &Model, cfg: &LearnConfig) -> Result<Report> {
     let lift_w = if cfg.lift.iter().any(|&g| g != 0.0) { Some(lift(&inner_model)) } else { None };
     let deg = in_degree(&inner_model);
     let priors = Priors {
-        l_sig: inner_model.games.iter().map(|g| g.popularity.ln_1p()).collect(),
-        l_in: deg.iter().map(|d| d.ln_1p()).collect(),
+        // The engine's own formulas: its prior is ln(1+p) over the largest, and the quality.
+        l_sig: inner_model.games.iter().map(|g| playalike_engine::log_popularity(g.popularity)).collect(),
+        l_in: deg.iter().map(|&d| playalike_engine::log_popularity(d)).collect(),
         quality: inner_model
             .games
             .iter()
-            .map(|g| match g.rating {
-                Some(r) => (r / 100.0).clamp(0.0, 1.0) * (1.0 - (-(g.rating_count as f32) / 10.0).exp()),
-                None => 0.0,
-            })
+            .map(|g| playalike_engine::quality_prior(g.rating, g.rating_count))
             .collect(),
     };
     let mut popular: Vec<u32> = Vec::new();
@@ -767,8 +849,8 @@ pub fn learn(train: &Model, cfg: &LearnConfig) -> Result<Report> {
     popular.sort_unstable();
     popular.dedup();
 
-    // Pooled queries: the tune queries, then the coverage sample.
-    let mut pooled: Vec<usize> = tune_ids.iter().map(|id| idx[id]).collect();
+    // Pooled queries: the coverage sample, then the tune queries it lacks (a game's pool is the
+    // same whichever role it plays, so a tune query in the sample shares its pool).
     let coverage_sample: Vec<usize> = if n <= COVERAGE_SAMPLE {
         (0..n).collect()
     } else {
@@ -783,12 +865,23 @@ pub fn learn(train: &Model, cfg: &LearnConfig) -> Result<Report> {
         o.sort_unstable();
         o.into_iter().map(|x| x.1).collect()
     };
-    let coverage_pools: Vec<usize> = (pooled.len()..pooled.len() + coverage_sample.len()).collect();
-    pooled.extend(&coverage_sample);
+    let coverage_pools: Vec<usize> = (0..coverage_sample.len()).collect();
+    let mut pooled = coverage_sample.clone();
+    let mut pool_of: HashMap<usize, usize> = pooled.iter().enumerate().map(|(p, &a)| (a, p)).collect();
+    let tune_pools: Vec<usize> = tune_ids
+        .iter()
+        .map(|id| {
+            *pool_of.entry(idx[id]).or_insert_with(|| {
+                pooled.push(idx[id]);
+                pooled.len() - 1
+            })
+        })
+        .collect();
+    drop(pool_of);
     let queries: Vec<(usize, Vec<u32>)> = tune_ids
         .iter()
-        .enumerate()
-        .map(|(p, id)| (p, truth_of(id).iter().filter_map(|s| idx.get(s).map(|&i| i as u32)).collect()))
+        .zip(&tune_pools)
+        .map(|(id, &p)| (p, truth_of(id).iter().filter_map(|s| idx.get(s).map(|&i| i as u32)).collect()))
         .collect();
 
     let defaults = Params::default();
@@ -857,6 +950,7 @@ pub fn learn(train: &Model, cfg: &LearnConfig) -> Result<Report> {
     let (mut evals, mut tradeoff) = (0, Vec::new());
     let mut theta = base;
     for &gamma in &cfg.lift {
+        tracing::trace!(target: "progress", "learning: candidate pools (lift {gamma})");
         let t = std::time::Instant::now();
         let pools = build_pools(&inner_model, &weights_for(gamma), &pooled, &popular, cfg.threads)?;
         tracing::debug!("gamma {gamma}: {} pools in {:.2} s", pooled.len(), t.elapsed().as_secs_f64());
@@ -896,6 +990,7 @@ pub fn learn(train: &Model, cfg: &LearnConfig) -> Result<Report> {
         if !exact {
             break f64::NAN;
         }
+        tracing::trace!(target: "progress", "learning: served coverage, calibration {attempt}");
         let learned_cov = served(&learned_th, gamma)?;
         pairs.push((c, learned_cov));
         tracing::debug!(
@@ -924,6 +1019,13 @@ pub fn learn(train: &Model, cfg: &LearnConfig) -> Result<Report> {
         }
         None => learned_cov,
     };
+    if let Ok(m) = pools.memo.lock() {
+        tracing::debug!(
+            "{evals} evaluations: {} distinct θ, {} with coverage",
+            m.len(),
+            m.values().filter(|v| v.1.is_some()).count()
+        );
+    }
     drop(pools);
 
     // The choice, on the check queries through the engine (inner model: the check games are cold).
@@ -1050,6 +1152,7 @@ pub fn baselines(
     let all: Vec<usize> = (0..n).collect();
     let held: Vec<usize> = split.held_out.iter().filter_map(|id| idx.get(id).copied()).collect();
     let mut measure = |name: &str, vecs: &[Vec<(u32, f32)>]| {
+        tracing::trace!(target: "progress", "baseline {name}");
         let run = |qs: &[usize]| -> Result<Vec<Vec<u32>>> {
             Ok(cosine_top_k(vecs, qs, k, threads)?
                 .into_iter()

@@ -1,5 +1,6 @@
 // Server component: static shell only. Everything that touches the model runs in the client
 // component, so no wasm is loaded during server rendering.
+import Link from 'next/link';
 import Playalike from './Playalike';
 
 export default function Page() {
@@ -9,7 +10,7 @@ export default function Page() {
       <p className="tagline">Games that play alike: a Next.js example using the playalike package.</p>
       <Playalike />
       <footer>
-        Data provided by <a href="https://www.igdb.com/">IGDB</a>.
+        Data provided by <a href="https://www.igdb.com/">IGDB</a>. <Link href="/about">About this example</Link>
       </footer>
     </main>
   );

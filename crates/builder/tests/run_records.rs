@@ -1,0 +1,244 @@
+//! `runs.json` and `history.html`: every `playalike run` attempt is recorded in the bucket,
+//! failures included; `status` shows the recent runs and the quality of the last versions.
+//! Against a fake-gcs-server over HTTP and a `file://` folder, with the real binary.
+
+#![allow(clippy::expect_used, clippy::unwrap_used)] // test code: a panic is a test failure
+
+mod gcs_emulator;
+
+use gcs_emulator::{Emulator, output, playalike, show};
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+const BUCKET: &str = "playalike-runs";
+
+/// A bucket (emulated gs:// or file://) and a scratch folder.
+struct Site {
+    dir: tempfile::TempDir,
+    emu: Option<Emulator>,
+}
+
+impl Site {
+    fn new(gcs: bool) -> Site {
+        let dir = tempfile::tempdir().expect("tmp");
+        let emu = gcs.then(|| {
+            let e = Emulator::start();
+            e.create_bucket(BUCKET);
+            e
+        });
+        Site { dir, emu }
+    }
+
+    fn path(&self, p: &str) -> PathBuf {
+        self.dir.path().join(p)
+    }
+
+    fn url(&self) -> String {
+        match &self.emu {
+            Some(_) => format!("gs://{BUCKET}/nightly"),
+            None => format!("file://{}", self.path("bucket").display()),
+        }
+    }
+
+    /// `playalike SUB --bucket URL` with the emulator endpoint for gs://.
+    fn cmd(&self, sub: &str) -> Command {
+        let mut c = playalike();
+        c.arg(sub).arg("--bucket").arg(self.url());
+        if let Some(e) = &self.emu {
+            c.env("PLAYALIKE_GCS_ENDPOINT", &e.endpoint);
+        }
+        c
+    }
+
+    /// `playalike run` with snapshot and work folders (fast, deterministic training).
+    fn run_cmd(&self, snapshot: &str, extra: &[&str]) -> Command {
+        let mut c = self.cmd("run");
+        c.arg("--snapshot").arg(self.path(snapshot)).arg("--work").arg(self.path("work"));
+        c.args(extra).env("PLAYALIKE_NO_LEARN", "true");
+        c
+    }
+
+    fn run(&self, snapshot: &str, extra: &[&str]) -> Output {
+        output(&mut self.run_cmd(snapshot, extra))
+    }
+
+    fn read(&self, name: &str) -> Option<Vec<u8>> {
+        match &self.emu {
+            Some(e) => e.download(BUCKET, &format!("nightly/{name}")),
+            None => std::fs::read(self.path("bucket").join(name)).ok(),
+        }
+    }
+
+    /// runs.json's records.
+    fn runs(&self) -> Vec<serde_json::Value> {
+        let bytes = self.read("runs.json").expect("runs.json exists");
+        let doc: serde_json::Value = serde_json::from_slice(&bytes).expect("runs.json is JSON");
+        assert_eq!(doc["schema"], 1);
+        doc["runs"].as_array().expect("runs").clone()
+    }
+}
+
+fn generate(dir: &Path, games: u32) {
+    let out = output(playalike().args(["generate", "--games", &games.to_string(), "--out"]).arg(dir));
+    assert!(out.status.success(), "generate: {}", show(&out));
+}
+
+/// The one JSON line on stdout.
+fn summary(out: &Output) -> serde_json::Value {
+    let text = String::from_utf8_lossy(&out.stdout);
+    let lines: Vec<&str> = text.lines().collect();
+    assert_eq!(lines.len(), 1, "exactly one summary line: {}", show(out));
+    serde_json::from_str(lines[0]).unwrap_or_else(|e| panic!("summary is JSON ({e}): {}", show(out)))
+}
+
+fn codes(runs: &[serde_json::Value]) -> Vec<i64> {
+    runs.iter().map(|r| r["exitCode"].as_i64().expect("exitCode")).collect()
+}
+
+#[test]
+fn three_failed_runs_show_up_in_status_runs_json_and_history_html() {
+    for gcs in [false, true] {
+        let s = Site::new(gcs);
+        generate(&s.path("igdb"), 300);
+        let sandbox = s.path("igdb").display().to_string();
+        let out = s.run("snapshot", &["--sandbox", &sandbox]);
+        assert!(out.status.success(), "gcs={gcs}: {}", show(&out));
+        assert_eq!(summary(&out)["version"], 1);
+
+        // Three nights fail, each at another stage, each with its own exit code.
+        let out = s.run("snapshot-none", &[]); // fetch: no IGDB credentials, no sandbox
+        assert_eq!(out.status.code(), Some(14), "gcs={gcs}: {}", show(&out));
+        std::fs::create_dir_all(s.path("empty")).expect("mkdir");
+        let out = s.run("empty", &["--skip-fetch"]); // train: an empty snapshot
+        assert_eq!(out.status.code(), Some(11), "gcs={gcs}: {}", show(&out));
+        generate(&s.path("small"), 100);
+        let small = s.path("small").display().to_string();
+        let out = s.run("snapshot-small", &["--sandbox", &small]); // validate: far fewer games
+        assert_eq!(out.status.code(), Some(12), "gcs={gcs}: {}", show(&out));
+        assert!(summary(&out).get("recordError").is_none(), "recorded: {}", show(&out));
+
+        let runs = s.runs();
+        assert_eq!(codes(&runs), [0, 14, 11, 12], "gcs={gcs}: {runs:?}");
+        let stages: Vec<&str> = runs.iter().map(|r| r["stageReached"].as_str().expect("stage")).collect();
+        assert_eq!(stages, ["publish", "fetch", "train", "validate"]);
+        let statuses: Vec<&str> = runs.iter().map(|r| r["status"].as_str().expect("status")).collect();
+        assert_eq!(statuses, ["published", "failed", "failed", "failed"]);
+        assert_eq!(runs[0]["version"], 1);
+        assert!(runs[0]["metrics"]["recall@10"].as_f64().is_some(), "{:?}", runs[0]);
+        assert!(runs[3]["error"].as_str().is_some_and(|e| e.contains("100 games")), "{:?}", runs[3]);
+        assert!(runs.iter().all(|r| r["durations"]["total"].as_f64().is_some()));
+
+        // status, as text: the failures, the streak, the quality table with its sparkline.
+        let out = output(&mut s.cmd("status"));
+        assert!(out.status.success(), "gcs={gcs}: {}", show(&out));
+        let text = String::from_utf8_lossy(&out.stdout);
+        assert!(text.contains("the last 3 runs FAILED"), "{text}");
+        for (stage, code) in [("fetch", 14), ("train", 11), ("validate", 12)] {
+            assert!(
+                text.lines().any(|l| l.contains("FAILED")
+                    && l.contains(&format!("at {stage}"))
+                    && l.contains(&format!("exit {code}"))),
+                "a line for the {stage} failure: {text}"
+            );
+        }
+        assert!(text.contains("quality of the last 1 version") && text.contains("recall@10    ▄"), "{text}");
+
+        // status --json: the same, camelCase.
+        let out = output(s.cmd("status").arg("--json"));
+        assert!(out.status.success(), "gcs={gcs}: {}", show(&out));
+        let st: serde_json::Value = serde_json::from_slice(&out.stdout).expect("status JSON");
+        assert_eq!(st["failedRunsInARow"], 3, "{st}");
+        assert_eq!(codes(st["runs"].as_array().expect("runs")), [0, 14, 11, 12]);
+        assert_eq!(st["runs"][1]["stageReached"], "fetch");
+        assert_eq!(st["quality"][0]["version"], 1);
+        assert!(st["quality"][0]["recall"].as_f64().is_some(), "{st}");
+
+        // history.html: the pictures, the three failures marked, no script.
+        let page = String::from_utf8(s.read("history.html").expect("history.html")).expect("UTF-8");
+        assert_eq!(page.matches("<svg").count(), 3, "quality, size, runs");
+        assert_eq!(page.matches("✕").count(), 3, "three failed runs marked");
+        assert!(page.contains("The last 3 runs failed") && !page.contains("<script"));
+        if let Some(e) = &s.emu {
+            let o = e.object(BUCKET, "nightly/history.html").expect("object");
+            assert_eq!(o["contentType"], "text/html; charset=utf-8");
+            assert_eq!(o["cacheControl"], "public, max-age=60, must-revalidate");
+        }
+
+        // A run's record that cannot be written does not change the run's exit code, and says so.
+        if !gcs {
+            std::fs::write(s.path("bucket/runs.json"), b"{ not json").expect("break runs.json");
+            let out = s.run("snapshot", &["--skip-fetch"]);
+            assert_eq!(out.status.code(), Some(0), "the unchanged run still succeeds: {}", show(&out));
+            let sum = summary(&out);
+            assert_eq!(sum["status"], "unchanged");
+            assert!(sum["recordError"].as_str().is_some_and(|e| e.contains("runs.json")), "{sum}");
+            assert!(String::from_utf8_lossy(&out.stderr).contains("WARN"), "{}", show(&out));
+            let out = s.run("snapshot-none", &[]);
+            assert_eq!(out.status.code(), Some(14), "a failure keeps its own code: {}", show(&out));
+            // status still answers, and says why it shows no runs.
+            let out = output(&mut s.cmd("status"));
+            assert!(out.status.success(), "{}", show(&out));
+            assert!(String::from_utf8_lossy(&out.stdout).contains("runs.json unreadable"), "{}", show(&out));
+        }
+    }
+}
+
+#[test]
+fn concurrent_runs_lose_no_record() {
+    for gcs in [false, true] {
+        let s = Site::new(gcs);
+        // Four runs fail at fetch (no credentials), read runs.json at the same generation (the
+        // barrier), then all append: three lose the precondition and must re-read and retry.
+        const N: usize = 4;
+        let barrier = s.path("barrier");
+        let children: Vec<_> = (0..N)
+            .map(|_| {
+                s.run_cmd("snapshot", &[])
+                    .env("PLAYALIKE_FAILPOINT", format!("wait-runs-read:{}:{N}", barrier.display()))
+                    .stdout(std::process::Stdio::piped())
+                    .stderr(std::process::Stdio::piped())
+                    .spawn()
+                    .expect("spawn run")
+            })
+            .collect();
+        let outs: Vec<Output> = children.into_iter().map(|c| c.wait_with_output().expect("wait")).collect();
+        for out in &outs {
+            assert_eq!(out.status.code(), Some(14), "gcs={gcs}: {}", show(out));
+            assert!(summary(out).get("recordError").is_none(), "gcs={gcs}: {}", show(out));
+        }
+        let runs = s.runs();
+        assert_eq!(runs.len(), N, "gcs={gcs}: every record kept: {runs:?}");
+        let mut ids: Vec<&str> = runs.iter().map(|r| r["id"].as_str().expect("id")).collect();
+        ids.sort_unstable();
+        ids.dedup();
+        assert_eq!(ids.len(), N, "distinct records");
+        // history.html, written by each after its record, ends up with all of them.
+        let page = String::from_utf8(s.read("history.html").expect("history.html")).expect("UTF-8");
+        assert!(page.contains(&format!("{N} runs recorded")), "gcs={gcs}");
+    }
+}
+
+#[test]
+fn runs_json_keeps_the_newest_hundred() {
+    let s = Site::new(false);
+    // 100 old records already there.
+    let old: Vec<serde_json::Value> = (0..100)
+        .map(|i| {
+            serde_json::json!({
+                "id": format!("old-{i}"), "startedAt": format!("2026-01-01T00:{:02}:{:02}.000Z", i / 60, i % 60),
+                "finishedAt": "2026-01-01T01:00:00.000Z", "status": "failed", "stageReached": "fetch",
+                "exitCode": 10, "durations": {"total": 1.0}, "metrics": {}, "builderVersion": "0.0.1"
+            })
+        })
+        .collect();
+    std::fs::create_dir_all(s.path("bucket")).expect("mkdir");
+    let doc = serde_json::json!({ "schema": 1, "runs": old });
+    std::fs::write(s.path("bucket/runs.json"), serde_json::to_vec(&doc).expect("JSON")).expect("seed");
+    let out = s.run("snapshot", &[]);
+    assert_eq!(out.status.code(), Some(14), "{}", show(&out));
+    let runs = s.runs();
+    assert_eq!(runs.len(), 100, "bounded");
+    assert_eq!(runs[0]["id"], "old-1", "the oldest went");
+    assert_eq!(runs[99]["exitCode"], 14, "ours is the newest");
+    assert_ne!(runs[99]["id"], "old-99");
+}

@@ -1,0 +1,223 @@
+// The engine in a Web Worker (a module worker): the other side of ./worker-client.js, which
+// starts it and gives the page the same API as `Recommender`, async. Hand-written.
+//
+// Everything heavy of a load runs here, off the page's main thread: the loader (./loader.js:
+// pointer, blob download, size and SHA-256 check, Cache API lookup and store), compiling and
+// instantiating the wasm, and decoding the model. The page only posts small messages and gets
+// plain objects back (docs/decisions/515-worker-mode.md).
+//
+// Protocol (one engine per worker; messages are plain objects):
+//   page → worker  {id, op, args}          op: load | fromBytes | call | abort
+//                  {op: 'wasm', source}    the wasm (a compiled Module or URL) a load announced
+//                                          with `wasm: 'later'`
+//   worker → page  {id, ok: true, value}   or {id, ok: false, error: {name, message, code}}
+//                  {id, progress}          download progress of a load
+//                  {mark, at}              a step of the load, `at` in ms since the epoch
+//                  {storage: [key, value]} the loader's localStorage note (workers have no
+//                                          localStorage: the page keeps it for the worker)
+import { Recommender, ready } from './index.js';
+import { loadWith, ModelLoadError } from './loader.js';
+
+/** The methods a page may call on the engine (everything `Recommender` has that takes JSON). */
+const METHODS = new Set(['search', 'recommend', 'popular', 'explain', 'game', 'status', 'prepareSearch']);
+
+/** @type {Recommender | null} */
+let engine = null;
+/** Aborts of running loads, by message id. */
+const aborts = new Map();
+/** The wasm the page promised to send later (`wasm: 'later'`, then a `wasm` message). */
+let laterWasm = null;
+let giveWasm = null;
+
+const post = (msg) => self.postMessage(msg);
+const markAt = (name) => post({ mark: name, at: performance.timeOrigin + performance.now() });
+
+/** A thrown value as a plain object that survives postMessage (Error subclasses do not). */
+function serializeError(e) {
+  if (e && typeof e === 'object') {
+    const out = { name: String(e.name ?? 'Error'), message: String(e.message ?? e) };
+    if (typeof e.code === 'string') out.code = e.code;
+    if (typeof e.kind === 'string') out.kind = e.kind;
+    return out;
+  }
+  return { name: 'Error', message: String(e) };
+}
+
+/**
+ * The loader reads and writes a localStorage note (its cached blob's checksum) to skip a cache
+ * lookup; a worker has no localStorage, so the page hands the notes over with the load and
+ * writes back what the loader sets here.
+ */
+function installStorage(notes) {
+  if (globalThis.localStorage) return;
+  const map = new Map(Object.entries(notes ?? {}));
+  globalThis.localStorage = {
+    getItem: (k) => (map.has(k) ? map.get(k) : null),
+    setItem: (k, v) => {
+      map.set(k, String(v));
+      post({ storage: [k, String(v)] });
+    },
+    removeItem: (k) => {
+      map.delete(k);
+      post({ storage: [k, null] });
+    },
+  };
+}
+
+/** A quiet spell of the worker: no message from the page for this long (ms). */
+const QUIET_MS = 150;
+let lastMessage = 0;
+
+/** Resolves once the page has sent no message for QUIET_MS. */
+function whenQuiet() {
+  return new Promise((resolve) => {
+    const check = () => {
+      const quiet = performance.now() - lastMessage;
+      if (quiet >= QUIET_MS) resolve();
+      else setTimeout(check, QUIET_MS - quiet);
+    };
+    setTimeout(check, QUIET_MS);
+  });
+}
+
+/**
+ * The loader stores a downloaded blob in the Cache API from a later task, after the decode
+ * (decision 505); that copy takes ~100 ms for 12 MB on the thread that makes it, here the
+ * worker's, where it would hold up the page's first questions (recommend, game, ...) that arrive
+ * just after the load. So the worker's Cache API waits with every `put` until the page has been
+ * quiet for QUIET_MS. The loader itself is unchanged.
+ */
+function deferCachePuts() {
+  const storage = globalThis.caches;
+  if (!storage || storage.playalikeDeferred) return;
+  const wrap = (cache) => ({
+    match: (...a) => cache.match(...a),
+    keys: (...a) => cache.keys(...a),
+    delete: (...a) => cache.delete(...a),
+    put: async (...a) => {
+      await whenQuiet();
+      return cache.put(...a);
+    },
+  });
+  const deferred = {
+    playalikeDeferred: true,
+    open: async (name) => wrap(await storage.open(name)),
+    keys: () => storage.keys(),
+    has: (name) => storage.has(name),
+    delete: (name) => storage.delete(name),
+    match: (...a) => storage.match(...a),
+  };
+  try {
+    Object.defineProperty(globalThis, 'caches', { value: deferred, configurable: true, writable: true });
+  } catch {
+    // the store then happens at once, as on the main thread
+  }
+}
+
+/**
+ * A fetch that answers the first request for each `prefetched` URL (what the page already has
+ * or has started: the pointer's text, the blob's body as a transferred stream) from the page's
+ * copy instead of the network.
+ */
+function fetchWith(prefetched) {
+  const pending = new Map();
+  for (const p of [prefetched ?? []].flat()) if (p && typeof p.url === 'string') pending.set(p.url, p);
+  return (url, init) => {
+    const got = pending.get(url);
+    if (got) {
+      pending.delete(url);
+      const { body, status = 200, headers } = got;
+      return Promise.resolve(new Response(body, { status, headers }));
+    }
+    return fetch(url, init);
+  };
+}
+
+async function load(id, source, options) {
+  installStorage(options.notes);
+  deferCachePuts();
+  if (options.wasm === 'later' && !laterWasm) laterWasm = new Promise((resolve) => (giveWasm = resolve));
+  const wasm = options.wasm === 'later' ? laterWasm.then((source) => ready(source)) : ready(options.wasm);
+  wasm.catch(() => {}); // reported through the load's own rejection
+  const controller = new AbortController();
+  aborts.set(id, controller);
+  try {
+    const rec = await loadWith(
+      source,
+      {
+        onProgress: (progress) => post({ id, progress }),
+        cache: options.cache,
+        base: options.base,
+        signal: controller.signal,
+        fetch: fetchWith(options.prefetched),
+      },
+      async (bytes) => {
+        markAt('worker-bytes');
+        try {
+          await wasm;
+        } catch (e) {
+          throw new ModelLoadError(`The playalike engine could not be started (${e && e.message ? e.message : e}).`, 'engine', e);
+        }
+        markAt('worker-engine-ready');
+        const decoded = Recommender.fromBytes(bytes);
+        markAt('worker-decoded');
+        return decoded;
+      },
+    );
+    return adopt(rec);
+  } finally {
+    aborts.delete(id);
+  }
+}
+
+/** Makes `rec` this worker's engine; returns what the page's proxy needs to know about it. */
+function adopt(rec) {
+  if (engine) engine.free();
+  engine = rec;
+  const src = rec.source;
+  // The pointer's raw JSON is data from the network: clone-safe, but only the documented part goes.
+  const source = src ? { blobUrl: src.blobUrl, pointer: src.pointer, checksum: src.checksum, fromCache: src.fromCache, bytes: src.bytes } : undefined;
+  return { size: rec.size, source };
+}
+
+async function handle(msg) {
+  const { op, args = [] } = msg;
+  if (op === 'load') return load(msg.id, args[0], args[1] ?? {});
+  if (op === 'fromBytes') {
+    await ready(args[1]);
+    return adopt(Recommender.fromBytes(args[0]));
+  }
+  if (op === 'call') {
+    const [method, params = []] = args;
+    if (!METHODS.has(method)) throw new Error(`playalike worker: unknown method ${method}`);
+    if (!engine) throw new Error('playalike worker: no model is loaded');
+    return engine[method](...params);
+  }
+  throw new Error(`playalike worker: unknown operation ${op}`);
+}
+
+self.addEventListener('message', (event) => {
+  const msg = event.data;
+  if (!msg || typeof msg !== 'object') return;
+  lastMessage = performance.now();
+  if (msg.op === 'abort') {
+    aborts.get(msg.target)?.abort();
+    return;
+  }
+  if (msg.op === 'wasm') {
+    if (!laterWasm) laterWasm = Promise.resolve(msg.source);
+    else giveWasm?.(msg.source);
+    return;
+  }
+  Promise.resolve()
+    .then(() => handle(msg))
+    .then(
+      (value) => post({ id: msg.id, ok: true, value }),
+      (e) => post({ id: msg.id, ok: false, error: serializeError(e) }),
+    )
+    .finally(() => {
+      lastMessage = performance.now();
+    });
+});
+
+markAt('worker-started');
