@@ -44,8 +44,8 @@ rm -f "$OUT"/fuzz.json "$OUT"/runs.json "$OUT"/site.json "$OUT"/hostile.json "$O
 # One dev-profile build of what the parts run (our crates are opt-level 2 in dev; overflow checks
 # stay on, which makes the fuzzer stricter than the release/wasm builds).
 if [ "${PLAYALIKE_BENCH_NO_BUILD:-}" != 1 ]; then
-  log "cargo build -p playalike-builder -p playalike-engine --examples (dev profile)"
-  cargo build -q -p playalike-builder
+  log "cargo build -p playalike-builder --features failpoints -p playalike-engine --examples (dev profile)"
+  cargo build -q -p playalike-builder --features failpoints
   cargo build -q -p playalike-engine --example fuzz_decode --example query
 fi
 

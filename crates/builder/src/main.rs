@@ -1,27 +1,18 @@
-//! `playalike`: the builder CLI. It owns flags and orchestration only; each subcommand lives in
-//! its own module, and the model format and scoring live in `playalike-engine`.
+//! `playalike`: the builder CLI. It owns flags, their resolution into the library crates'
+//! configurations, orchestration and output only: fetching lives in `playalike-igdb`, the
+//! sandbox in `playalike-sandbox`, training in `playalike-train`, publishing and the gate in
+//! `playalike-bucket`, and the model format and scoring in `playalike-engine`.
 
 mod cli_docs;
-mod eval;
-#[allow(dead_code)] // stage tags arrive with the subcommands
-mod exit;
-mod features;
-mod fetch;
-mod generate;
+mod cmd;
 mod inspect;
-mod par;
-mod progress;
-mod publish;
 mod query;
-mod report;
 mod run;
-mod sandbox;
-#[allow(dead_code)] // readers arrive with train and sandbox
-mod snapshot;
-mod train;
-mod validate;
 
 use clap::{Parser, Subcommand};
+use cmd::{eval, fetch, generate, publish, sandbox, train, validate};
+use playalike_base::{exit, progress};
+use playalike_train::par;
 
 const EXIT_CODES: &str = "\
 Exit codes:

@@ -289,7 +289,7 @@ async fn stages(args: &Args, summary: &mut Summary) -> anyhow::Result<()> {
     if args.skip_fetch {
         summary.fetch = Some(serde_json::json!({ "skipped": true }));
     } else {
-        let incremental = crate::snapshot::find_table(&args.snapshot, "games").is_some();
+        let incremental = playalike_igdb::snapshot::find_table(&args.snapshot, "games").is_some();
         let mut argv = vec![os("fetch"), os("--out"), args.snapshot.clone().into_os_string()];
         if incremental {
             argv.extend([os("--since-last"), os("--full-every"), os(&args.full_every.to_string())]);
@@ -331,7 +331,7 @@ async fn stages(args: &Args, summary: &mut Summary) -> anyhow::Result<()> {
     // Reading the live model is a bucket operation: a failure there is the bucket's (13), not
     // the gate refusing the model (12).
     summary.failed_stage = Some("publish".into());
-    let live = publish::live_blob(&args.target, ExitCode::Publish).await?;
+    let live = publish::live_blob(&args.target.config(), ExitCode::Publish).await?;
     summary.failed_stage = Some("validate".into());
     summary.previous_version = live.as_ref().map(|l| l.version);
     let validation = gate(&new_bytes, live, args);
@@ -393,7 +393,7 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
     // code (docs/decisions/742-run-records-and-history-page.md). A dry run writes nothing.
     if !args.dry_run && !summary.bucket.is_empty() {
         let json = serde_json::to_value(&summary).unwrap_or_default();
-        if let Err(e) = crate::publish::runs::record(&args.target, &json, started).await {
+        if let Err(e) = crate::publish::runs::record(&args.target.config(), &json, started).await {
             tracing::warn!("this run was not recorded in the bucket's runs.json: {e:#}");
             summary.record_error = Some(format!("{e:#}"));
         }

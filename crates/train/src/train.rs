@@ -17,78 +17,57 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
-/// Flags of `playalike train`.
-#[derive(Debug, Clone, clap::Args)]
+/// What `playalike train` does (resolved from its flags by the CLI).
+#[derive(Debug, Clone)]
 pub struct Args {
     /// Snapshot directory (games.json[l][.gz] + lookup tables).
-    #[arg(long, env = "PLAYALIKE_SNAPSHOT")]
     pub snapshot: PathBuf,
     /// Where to write the model blob (written to a temporary name, then renamed).
-    #[arg(long, env = "PLAYALIKE_OUT", default_value = "model.bin")]
     pub out: PathBuf,
     /// Where to write metrics.json (default: beside the blob).
-    #[arg(long, env = "PLAYALIKE_METRICS")]
     pub metrics: Option<PathBuf>,
     /// Where to write the HTML report (default: report.html beside the blob; `-` = none).
-    #[arg(long, env = "PLAYALIKE_REPORT")]
     pub report: Option<PathBuf>,
-    #[command(flatten)]
+    /// The settings shared with `train` / `eval`.
     pub common: CommonArgs,
     /// The blob's `created_at`: an RFC 3339 time, or `now`. Default: the snapshot's newest
     /// `updated_at` (else the games file's mtime), so that rebuilding gives the same bytes.
-    #[arg(long, env = "PLAYALIKE_CREATED_AT")]
     pub created_at: Option<String>,
     /// The blob's `source` (default: `snapshot:<directory name>`).
-    #[arg(long, env = "PLAYALIKE_SOURCE")]
     pub source: Option<String>,
     /// Print one JSON line instead of text.
-    #[arg(long, env = "PLAYALIKE_JSON")]
     pub json: bool,
 }
 
-/// Flags shared by `train` and `eval`.
-#[derive(Debug, Clone, clap::Args)]
+/// Settings shared by `train` and `eval`.
+#[derive(Debug, Clone)]
 pub struct CommonArgs {
     /// Seed of the cold-start split (and of the inner validation split).
-    #[arg(long, env = "PLAYALIKE_SEED", default_value_t = 42)]
     pub seed: u64,
     /// Share of games with in-set similar games held out for evaluation (0 = none: learn on all).
-    #[arg(long, env = "PLAYALIKE_HOLDOUT", default_value_t = 0.2)]
     pub holdout: f64,
     /// Fields to use, comma-separated IGDB names, or `all`.
-    #[arg(long, env = "PLAYALIKE_FIELDS", default_value = "all")]
     pub fields: String,
     /// Drop terms fewer than this many games share.
-    #[arg(long, env = "PLAYALIKE_MIN_DF", default_value_t = 2)]
     pub min_df: u32,
     /// Keep at most this many games (lowest ids first).
-    #[arg(long, env = "PLAYALIKE_MAX_GAMES")]
     pub max_games: Option<usize>,
     /// Skip learning: default parameters (IDF feature weights).
-    #[arg(long, env = "PLAYALIKE_NO_LEARN")]
     pub no_learn: bool,
     /// Cutoff k of the quality metrics.
-    #[arg(long, env = "PLAYALIKE_K", default_value_t = 10)]
     pub k: usize,
     /// Catalogue coverage@k the learned model must keep (caps the popularity prior).
-    #[arg(long, env = "PLAYALIKE_MIN_COVERAGE", default_value_t = 0.85)]
     pub min_coverage: f64,
     /// Lift exponents γ of the supervised feature weights to try (comma-separated; 0 = IDF only).
-    #[arg(long = "lift", env = "PLAYALIKE_LIFT", default_value = "0")]
     pub lift: String,
     /// Leave the in-degree out of the popularity prior (ablation: content + follows only).
-    #[arg(long, env = "PLAYALIKE_NO_INDEGREE")]
     pub no_indegree: bool,
     /// Worker threads for evaluation (0 = all cores).
-    #[arg(long, env = "PLAYALIKE_THREADS", default_value_t = 0)]
     pub threads: usize,
     /// Most inner queries the search tunes on (a third as many again are the check set).
-    #[arg(long, env = "PLAYALIKE_MAX_QUERIES", default_value_t = learn::DEFAULT_MAX_QUERIES as u32,
-          value_parser = clap::value_parser!(u32).range(30..=1_000_000))]
     pub max_queries: u32,
     /// Measure coverage@k over the whole catalogue (every game's top k through the engine) at any
     /// size; by default only up to 60,000 games (minutes at 333k with rich features).
-    #[arg(long, env = "PLAYALIKE_FULL_COVERAGE")]
     pub full_coverage: bool,
 }
 
@@ -309,21 +288,18 @@ pub fn params_summary(p: &Params) -> serde_json::Value {
     })
 }
 
-/// Writes `bytes` to `path` through a temporary file in the same directory and a rename.
+/// Writes `bytes` to `path` atomically ([`playalike_base::fs::write_atomic`]), creating its folder.
 pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
     let dir = path.parent().filter(|d| !d.as_os_str().is_empty()).unwrap_or(Path::new("."));
     std::fs::create_dir_all(dir).with_context(|| format!("while creating {}", dir.display()))?;
-    let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_else(|| "out".into());
-    let tmp = dir.join(format!(".{name}.tmp-{}", std::process::id()));
-    std::fs::write(&tmp, bytes).with_context(|| format!("while writing {}", tmp.display()))?;
-    std::fs::rename(&tmp, path)
-        .with_context(|| format!("while renaming {} to {}", tmp.display(), path.display()))
+    playalike_base::fs::write_atomic(path, bytes, None)
+        .with_context(|| format!("while writing {}", path.display()))
 }
 
 /// Resolves `--created-at`: explicit RFC 3339, `now`, or the snapshot's own time.
 pub fn created_at(flag: Option<&str>, snapshot: &Path) -> Result<String> {
     match flag {
-        Some("now") => Ok(rfc3339(now_unix())),
+        Some("now") => Ok(rfc3339(chrono::Utc::now().timestamp())),
         Some(s) => {
             if s.len() < 20 || !s.is_char_boundary(10) || &s[4..5] != "-" || &s[10..11] != "T" {
                 anyhow::bail!(
@@ -349,31 +325,8 @@ pub fn created_at(flag: Option<&str>, snapshot: &Path) -> Result<String> {
     }
 }
 
-fn now_unix() -> i64 {
-    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_secs() as i64)
-}
-
 /// Formats unix seconds as `YYYY-MM-DDTHH:MM:SSZ`.
 pub fn rfc3339(ts: i64) -> String {
-    let (y, m, d) = features::civil_from_days(ts.div_euclid(86_400));
-    let s = ts.rem_euclid(86_400);
-    format!("{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}Z", s / 3600, s / 60 % 60, s % 60)
-}
-
-/// Runs `playalike train` and prints the outcome.
-pub async fn run(args: Args) -> Result<()> {
-    let s = execute(&args).await?;
-    if args.json {
-        println!("{}", serde_json::to_string(&s)?);
-    } else {
-        println!("wrote {} ({} bytes) in {:.2} s", s.out.display(), s.bytes, s.seconds);
-        for (k, v) in &s.metrics {
-            println!("  {k:<28} {v:.4}");
-        }
-        println!("metrics: {}", s.metrics_path.display());
-        if let Some(r) = &s.report_path {
-            println!("report:  {}", r.display());
-        }
-    }
-    Ok(())
+    let t = chrono::DateTime::from_timestamp(ts, 0).unwrap_or_default();
+    t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
 }

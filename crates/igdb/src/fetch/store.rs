@@ -115,9 +115,8 @@ pub fn lock(out: &Path) -> Result<FetchLock> {
 }
 
 fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
-    let tmp = path.with_extension("tmp");
-    std::fs::write(&tmp, bytes).with_context(|| format!("while writing {}", tmp.display()))?;
-    std::fs::rename(&tmp, path).with_context(|| format!("while renaming {}", tmp.display()))
+    playalike_base::fs::write_atomic(path, bytes, None)
+        .with_context(|| format!("while writing {}", path.display()))
 }
 
 impl Staging {

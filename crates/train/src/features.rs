@@ -117,23 +117,12 @@ fn num(o: &Value, key: &str) -> Option<f64> {
     o.get(key).and_then(Value::as_f64).filter(|x| x.is_finite())
 }
 
-/// Year (proleptic Gregorian, UTC) of a unix timestamp in seconds.
+/// Year (proleptic Gregorian, UTC) of a unix timestamp in seconds (clamped to chrono's range of
+/// about ±262,000 years).
 pub fn year_of_unix(ts: i64) -> i64 {
-    civil_from_days(ts.div_euclid(86_400)).0
-}
-
-/// (year, month, day) of a count of days since 1970-01-01 (H. Hinnant's algorithm).
-pub fn civil_from_days(z: i64) -> (i64, u32, u32) {
-    let z = z + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z.rem_euclid(146_097);
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let y = yoe + era * 400;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = (doy - (153 * mp + 2) / 5 + 1) as u32;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
-    (if m <= 2 { y + 1 } else { y }, m, d)
+    use chrono::{DateTime, Datelike, Utc};
+    let ts = ts.clamp(DateTime::<Utc>::MIN_UTC.timestamp(), DateTime::<Utc>::MAX_UTC.timestamp());
+    DateTime::from_timestamp(ts, 0).map_or(1970, |d| i64::from(d.year()))
 }
 
 /// Builds the engine model from a snapshot, with default parameters and empty metadata.
@@ -451,7 +440,9 @@ mod tests {
     fn dates_before_1970_and_field_lists() {
         assert_eq!(year_of_unix(-1), 1969);
         assert_eq!(year_of_unix(951_782_400), 2000); // 2000-02-29
-        assert_eq!(civil_from_days(11_016), (2000, 2, 29));
+        assert_eq!(year_of_unix(i64::MAX), year_of_unix(i64::MAX - 1), "no overflow");
+        assert_eq!(crate::train::rfc3339(951_782_400 + 3_723), "2000-02-29T01:02:03Z");
+        assert_eq!(crate::train::rfc3339(-1), "1969-12-31T23:59:59Z");
         assert_eq!(parse_fields("genres, keywords").unwrap(), vec![Field::Genres, Field::Keywords]);
         assert!(parse_fields("genres,nope").is_err());
     }

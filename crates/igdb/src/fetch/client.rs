@@ -22,33 +22,8 @@ pub const MAX_ANSWER_BYTES: usize = 128 << 20;
 /// Largest token answer read, bytes (a real one is under 200).
 pub const MAX_TOKEN_ANSWER_BYTES: usize = 64 << 10;
 
-/// A small, fast, seedable generator (SplitMix64) for retry jitter (and the sandbox's fault draws and token ids).
-#[derive(Debug, Clone)]
-pub struct SplitMix(u64);
-
-impl SplitMix {
-    /// A generator from a seed.
-    pub fn new(seed: u64) -> Self {
-        Self(seed)
-    }
-    /// A generator seeded from the clock and the process id.
-    pub fn from_entropy() -> Self {
-        let t = SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_nanos() as u64).unwrap_or(7);
-        Self(t ^ (u64::from(std::process::id()) << 32))
-    }
-    /// The next 64 random bits.
-    pub fn next_u64(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        z ^ (z >> 31)
-    }
-    /// A float in `[0, 1)`.
-    pub fn next_f64(&mut self) -> f64 {
-        (self.next_u64() >> 11) as f64 / (1u64 << 53) as f64
-    }
-}
+/// The retry jitter's generator (the workspace's one seeded RNG).
+pub use playalike_base::rng::SplitMix;
 
 /// A value that must never be printed.
 #[derive(Clone, PartialEq, Eq)]
@@ -615,32 +590,19 @@ impl Igdb {
     }
 }
 
-/// Writes `bytes` to `path` readable by the owner only (0600), atomically (temp + rename).
+/// Writes `bytes` to `path` readable by the owner only (0600), atomically, creating its folder
+/// (0700) when missing.
 pub fn write_private(path: &Path, bytes: &[u8]) -> Result<()> {
-    use std::io::Write;
     if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty() && !d.exists()) {
+        std::fs::create_dir_all(dir).with_context(|| format!("while creating {}", dir.display()))?;
+        #[cfg(unix)]
         {
-            std::fs::create_dir_all(dir).with_context(|| format!("while creating {}", dir.display()))?;
-            #[cfg(unix)]
-            {
-                use std::os::unix::fs::PermissionsExt;
-                let _ = std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o700));
-            }
+            use std::os::unix::fs::PermissionsExt;
+            let _ = std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o700));
         }
     }
-    let tmp = path.with_extension(format!("tmp-{}", std::process::id()));
-    let mut opts = std::fs::OpenOptions::new();
-    opts.write(true).create(true).truncate(true);
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::OpenOptionsExt;
-        opts.mode(0o600);
-    }
-    let mut f = opts.open(&tmp).with_context(|| format!("while creating {}", tmp.display()))?;
-    f.write_all(bytes).with_context(|| format!("while writing {}", tmp.display()))?;
-    drop(f);
-    std::fs::rename(&tmp, path).with_context(|| format!("while renaming {} into place", tmp.display()))?;
-    Ok(())
+    playalike_base::fs::write_atomic(path, bytes, Some(0o600))
+        .with_context(|| format!("while writing {}", path.display()))
 }
 
 #[cfg(test)]

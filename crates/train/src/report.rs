@@ -8,9 +8,7 @@ use playalike_engine::{Engine, RecommendQuery};
 use std::fmt::Write;
 
 /// Escapes text for HTML.
-pub fn esc(s: &str) -> String {
-    s.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;")
-}
+pub use playalike_base::html::esc;
 
 /// An inline SVG scatter (no script) of every parameter vector the search evaluated fully:
 /// pooled coverage@10 across, tune recall@10 up; the chosen one in orange.

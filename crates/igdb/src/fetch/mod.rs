@@ -43,91 +43,65 @@ const SINCE_MARGIN_SECS: u64 = 600;
 const MAX_SLICES: u64 = 4;
 /// IGDB's maximum number of queries in one multiquery (the sandbox enforces the same).
 pub const MAX_MULTI_QUERIES: usize = 10;
-/// Test hook: exit abruptly (code 99) after this many committed page requests, as a kill would.
+/// Test hook: exit abruptly (code 99) after this many committed page requests, as a kill would
+/// (only with the `failpoints` feature).
 pub const FAILPOINT_ENV: &str = "PLAYALIKE_FETCH_FAIL_AFTER";
 
-/// Flags of `playalike fetch`.
+/// What `playalike fetch` does (resolved from its flags by the CLI).
 ///
 /// Credentials: IGDB_CLIENT_ID and IGDB_CLIENT_SECRET in the environment, or
 /// --credentials-file (JSON or KEY=VALUE). Without credentials, use --sandbox DIR to fetch from a
 /// local IGDB sandbox serving a snapshot directory.
-#[derive(Debug, Clone, clap::Args)]
+#[derive(Debug, Clone)]
 pub struct Args {
     /// Snapshot directory to write (replaced atomically when the fetch is complete).
-    #[arg(long, env = "PLAYALIKE_SNAPSHOT", default_value = "snapshot")]
     pub out: PathBuf,
     /// IGDB API base URL.
-    #[arg(long, env = "PLAYALIKE_IGDB_URL", default_value = DEFAULT_IGDB_URL)]
     pub igdb_url: String,
     /// Twitch OAuth token endpoint.
-    #[arg(long, env = "PLAYALIKE_AUTH_URL", default_value = DEFAULT_AUTH_URL)]
     pub auth_url: String,
     /// Twitch client id (the secret comes from IGDB_CLIENT_SECRET or --credentials-file).
-    #[arg(long, env = "IGDB_CLIENT_ID")]
     pub client_id: Option<String>,
     /// File with client_id and client_secret (JSON, or KEY=VALUE lines); wins over the env.
-    #[arg(long, env = "PLAYALIKE_CREDENTIALS_FILE")]
     pub credentials_file: Option<PathBuf>,
-    /// Fetch from an embedded IGDB sandbox serving this snapshot directory (no credentials or
-    /// network needed), through the same HTTP client and limits.
-    #[arg(long, env = "PLAYALIKE_FETCH_SANDBOX", conflicts_with_all = ["igdb_url", "auth_url"])]
-    pub sandbox: Option<PathBuf>,
+    /// The URLs point at an embedded IGDB sandbox the caller started (placeholder credentials
+    /// when none are set; no token cache unless given).
+    pub sandbox: bool,
     /// Fetch only rows with updated_at after the last complete run, and merge them into the
     /// existing snapshot (a full fetch when there is no previous run).
-    #[arg(long, env = "PLAYALIKE_SINCE_LAST")]
     pub since_last: bool,
     /// With --since-last: fetch everything instead when the last full fetch is older than this
     /// many days (or unknown). Games IGDB deletes or merges only leave the snapshot on a full
     /// fetch; at IGDB's rate limits a full fetch of ~330k games takes under a minute.
-    #[arg(long, env = "PLAYALIKE_FULL_EVERY", value_name = "DAYS", requires = "since_last")]
     pub full_every: Option<u64>,
     /// Game fields to fetch (Apicalypse list, `*` for all).
-    #[arg(long, env = "PLAYALIKE_FETCH_FIELDS", default_value = "*")]
     pub fields: String,
     /// Filter on games (Apicalypse `where`; empty for none). The default skips editions.
-    #[arg(long = "where", env = "PLAYALIKE_FETCH_WHERE", default_value = "version_parent = null")]
     pub where_: String,
     /// Keep games with the adult theme (42); by default they are filtered out.
-    #[arg(long, env = "PLAYALIKE_INCLUDE_ADULT")]
     pub include_adult: bool,
     /// Lookup tables to fetch whole (comma-separated endpoints; empty for none).
-    #[arg(long, env = "PLAYALIKE_FETCH_TABLES", default_value = DEFAULT_TABLES)]
     pub tables: String,
     /// State file (last run, rows per table). Default: fetch-state.json inside the snapshot.
-    #[arg(long, env = "PLAYALIKE_STATE_FILE")]
     pub state_file: Option<PathBuf>,
     /// Token cache file (0600). Default: playalike/igdb-token.json in the user cache dir; not
     /// used with --sandbox unless given.
-    #[arg(long, env = "PLAYALIKE_TOKEN_CACHE")]
     pub token_cache: Option<PathBuf>,
     /// Requests per second, 1..=4 (IGDB's limit is 4).
-    #[arg(long, env = "PLAYALIKE_FETCH_RATE", default_value_t = 4,
-          value_parser = clap::value_parser!(u32).range(1..=4))]
     pub rate: u32,
     /// Requests open at once, 1..=8 (IGDB's limit is 8).
-    #[arg(long, env = "PLAYALIKE_FETCH_MAX_OPEN", default_value_t = 8,
-          value_parser = clap::value_parser!(u32).range(1..=8))]
     pub max_open: u32,
     /// Rows per page, 1..=500 (IGDB's maximum is 500).
-    #[arg(long, env = "PLAYALIKE_FETCH_PAGE_SIZE", default_value_t = 500,
-          value_parser = clap::value_parser!(u32).range(1..=500))]
     pub page_size: u32,
     /// Pages per multiquery request, 1..=10 (IGDB's maximum is 10).
-    #[arg(long, env = "PLAYALIKE_FETCH_PAGES", default_value_t = 10,
-          value_parser = clap::value_parser!(u32).range(1..=10))]
     pub pages_per_request: u32,
     /// Retries of one request (429, 5xx, timeouts, cut connections, answers that are not JSON), 0..=20.
-    #[arg(long, env = "PLAYALIKE_FETCH_RETRIES", default_value_t = 8,
-          value_parser = clap::value_parser!(u32).range(0..=20))]
     pub max_retries: u32,
     /// First retry delay in milliseconds (doubles per retry, capped at 10 s, with jitter).
-    #[arg(long, env = "PLAYALIKE_FETCH_BACKOFF_MS", default_value_t = 500)]
     pub backoff_ms: u64,
     /// Timeout of one request, seconds.
-    #[arg(long, env = "PLAYALIKE_FETCH_TIMEOUT", default_value_t = 60)]
     pub timeout: u64,
     /// Print one JSON summary line on stdout.
-    #[arg(long, env = "PLAYALIKE_JSON")]
     pub json: bool,
 }
 
@@ -142,7 +116,7 @@ impl Args {
             auth_url: DEFAULT_AUTH_URL.into(),
             client_id: std::env::var("IGDB_CLIENT_ID").ok(),
             credentials_file: None,
-            sandbox: None,
+            sandbox: false,
             since_last: false,
             full_every: None,
             fields: "*".into(),
@@ -249,14 +223,17 @@ struct Job {
 }
 
 /// One query of a multiquery, and the most rows its answer may hold.
-struct PageQuery {
-    name: String,
-    text: String,
+pub struct PageQuery {
+    /// The result name.
+    pub name: String,
+    /// The Apicalypse text.
+    pub text: String,
     /// The query's `limit` (`None` for a count).
-    limit: Option<usize>,
+    pub limit: Option<usize>,
 }
 
-fn page_query(
+/// The query of one page of a table's slice `c`.
+pub fn page_query(
     name: &str,
     table: &str,
     fields: &str,
@@ -571,23 +548,12 @@ pub async fn execute(args: &Args) -> Result<Summary> {
         return Err(anyhow!("--tables: {bad:?} is not an endpoint name")).stage(ExitCode::Usage);
     }
     let is_default = args.igdb_url == DEFAULT_IGDB_URL;
-    // The embedded sandbox, when asked for.
-    let sandbox = match &args.sandbox {
-        Some(dir) => Some(
-            crate::sandbox::spawn(crate::sandbox::SandboxConfig::new(dir))
-                .await
-                .context("while starting the embedded IGDB sandbox")
-                .stage(ExitCode::Fetch)?,
-        ),
-        None => None,
-    };
-    let (igdb_url, auth_url) = match &sandbox {
-        Some(h) => (h.url(), h.auth_url()),
-        None => (args.igdb_url.trim_end_matches('/').to_string(), args.auth_url.clone()),
-    };
+    // The embedded sandbox, when the caller started one for us.
+    let sandbox = args.sandbox;
+    let (igdb_url, auth_url) = (args.igdb_url.trim_end_matches('/').to_string(), args.auth_url.clone());
     let creds = match credentials(args)? {
         Some(c) => c,
-        None if sandbox.is_some() || !is_default => {
+        None if sandbox || !is_default => {
             tracing::info!("no IGDB credentials set: using placeholder ones (fine for a sandbox)");
             Credentials { client_id: "playalike-sandbox".into(), client_secret: Secret::new("sandbox") }
         }
@@ -602,10 +568,10 @@ pub async fn execute(args: &Args) -> Result<Summary> {
             .stage(ExitCode::Auth);
         }
     };
-    let token_cache = match (&args.token_cache, &sandbox) {
+    let token_cache = match (&args.token_cache, sandbox) {
         (Some(p), _) => Some(p.clone()),
-        (None, Some(_)) => None,
-        (None, None) => dirs::cache_dir().map(|d| d.join("playalike").join("igdb-token.json")),
+        (None, true) => None,
+        (None, false) => dirs::cache_dir().map(|d| d.join("playalike").join("igdb-token.json")),
     };
     // Plain http only to this machine: a usage error, before any request.
     client::require_https(&igdb_url, "the IGDB URL").stage(ExitCode::Usage)?;
@@ -689,7 +655,11 @@ pub async fn execute(args: &Args) -> Result<Summary> {
         page_size: args.page_size as usize,
         pages: args.pages_per_request as usize,
         committed: AtomicU64::new(0),
-        fail_after: std::env::var(FAILPOINT_ENV).ok().and_then(|v| v.parse().ok()),
+        fail_after: if cfg!(feature = "failpoints") {
+            std::env::var(FAILPOINT_ENV).ok().and_then(|v| v.parse().ok())
+        } else {
+            None
+        },
         bar,
     });
     tracing::info!(
@@ -785,29 +755,8 @@ pub async fn execute(args: &Args) -> Result<Summary> {
         resumed_pages,
         elapsed_secs: (started.elapsed().as_secs_f64() * 1000.0).round() / 1000.0,
         igdb_url,
-        sandbox: sandbox.is_some(),
+        sandbox,
     })
-}
-
-/// Runs `playalike fetch` and prints its summary.
-pub async fn run(args: Args) -> Result<()> {
-    let s = execute(&args).await?;
-    if args.json {
-        println!("{}", serde_json::to_string(&s)?);
-    } else {
-        println!(
-            "fetched {} games ({} this run, {}) and {} lookup tables into {} with {} requests ({} retries) in {:.1} s",
-            s.games,
-            s.games_fetched,
-            s.mode,
-            s.tables.len(),
-            s.out.display(),
-            s.requests,
-            s.retries,
-            s.elapsed_secs
-        );
-    }
-    Ok(())
 }
 
 #[cfg(test)]
@@ -828,43 +777,9 @@ mod tests {
     }
 
     #[test]
-    fn with_out_matches_the_cli_defaults() {
-        use clap::Parser;
-        #[derive(Parser)]
-        struct Cli {
-            #[command(flatten)]
-            args: Args,
-        }
-        let cli = Cli::try_parse_from(["x", "--out", "snap"]).unwrap();
-        let mine = Args::with_out("snap");
-        assert_eq!(
-            format!("{:?}", Args { client_id: None, ..cli.args }),
-            format!("{:?}", Args { client_id: None, ..mine })
-        );
-    }
-
-    #[test]
     fn where_clauses_compose() {
         assert_eq!(and("", "themes != (42)"), "themes != (42)");
         assert_eq!(and("a = 1 | b = 2", "c = 3"), "(a = 1 | b = 2) & (c = 3)");
         assert_eq!(and("x = 1", " "), "x = 1");
-    }
-
-    #[test]
-    fn page_queries_parse_in_the_sandbox() {
-        let c = Cursor {
-            table: "games".into(),
-            order: 0,
-            after: 41,
-            hi: Some(99),
-            done: false,
-            parts: vec![],
-            rows: 0,
-        };
-        let q = page_query("p3", "games", "*", "version_parent = null", &c, 500, 1500);
-        let parsed = crate::sandbox::apicalypse::parse_multi(&q.text).unwrap();
-        let f = parsed[0].query.filter.as_ref().unwrap();
-        assert_eq!(f.id_bounds(), (42, 98));
-        assert_eq!((parsed[0].query.limit, parsed[0].query.offset), (500, 1500));
     }
 }

@@ -7,8 +7,8 @@
 use super::bucket::{Bucket, Encoding, Put, StoreError, Target};
 use super::layout::{self, HistoryEntry, Versions};
 use super::runs::{self, RunRecord, Runs};
-use crate::report::esc;
 use anyhow::Context;
+use playalike_base::html::esc;
 use serde::Serialize;
 use std::fmt::Write as _;
 

@@ -11,9 +11,7 @@
 use super::{ObjectInfo, Put, StoreError};
 use sha2::{Digest, Sha256};
 use std::fs;
-use std::io::Write;
 use std::path::{Component, Path, PathBuf};
-use std::sync::atomic::{AtomicU64, Ordering};
 
 const LOCK_FILE: &str = ".playalike.lock";
 
@@ -22,8 +20,6 @@ pub struct FileStore {
     dir: PathBuf,
     public_url: Option<String>,
 }
-
-static TMP_COUNTER: AtomicU64 = AtomicU64::new(0);
 
 fn io_err(what: &str, path: &Path, e: std::io::Error) -> StoreError {
     StoreError::Other(format!("{what} {}: {e}", path.display()))
@@ -116,23 +112,8 @@ impl FileStore {
         }
         let parent = path.parent().unwrap_or(&self.dir);
         fs::create_dir_all(parent).map_err(|e| io_err("could not create", parent, e))?;
-        let base = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
-        let n = TMP_COUNTER.fetch_add(1, Ordering::Relaxed);
-        let tmp = parent.join(format!(".{base}.tmp-{}-{n}", std::process::id()));
-        let written = (|| {
-            let mut f = fs::File::create(&tmp)?;
-            f.write_all(put.bytes)?;
-            f.sync_all()?;
-            fs::rename(&tmp, &path)
-        })();
-        if let Err(e) = written {
-            let _ = fs::remove_file(&tmp);
-            return Err(io_err("could not write", &path, e));
-        }
-        // Make the rename durable; not every filesystem supports syncing a directory.
-        if let Ok(d) = fs::File::open(parent) {
-            let _ = d.sync_all();
-        }
+        playalike_base::fs::write_atomic(&path, put.bytes, None)
+            .map_err(|e| io_err("could not write", &path, e))?;
         drop(lock);
         Ok(content_generation(put.bytes))
     }

@@ -6,12 +6,12 @@
 
 use super::apicalypse::{self, Query};
 use super::data::{Data, KNOWN_ENDPOINTS};
-use crate::fetch::client::SplitMix;
 use anyhow::{Context, Result};
 use bytes::Bytes;
 use http_body_util::{BodyExt, Full, combinators::BoxBody};
 use hyper::body::{Body, Frame, Incoming};
 use hyper::{Method, Request, Response, StatusCode, header};
+use playalike_base::rng::SplitMix;
 use serde::Serialize;
 use std::collections::{HashMap, VecDeque};
 use std::future::Future;

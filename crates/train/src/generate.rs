@@ -12,37 +12,32 @@
 //! it. Linear in the catalogue's size (each list scores a bounded candidate sample).
 
 use anyhow::{Context, Result};
+use playalike_base::rng::SplitMix;
 use serde::Serialize;
 use serde_json::{Value, json};
 use std::collections::BTreeSet;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
-/// Flags of `playalike generate`.
-#[derive(Debug, Clone, clap::Args)]
+/// What `playalike generate` writes (resolved from its flags by the CLI).
+#[derive(Debug, Clone)]
 pub struct Args {
     /// Snapshot directory to write (created; replaced atomically if it exists).
-    #[arg(long, env = "PLAYALIKE_GENERATE_OUT")]
     pub out: PathBuf,
     /// Number of games. Range 50..=2000000.
-    #[arg(long, env = "PLAYALIKE_GENERATE_GAMES", default_value_t = 4000,
-          value_parser = clap::value_parser!(u32).range(50..=2_000_000))]
     pub games: u32,
     /// Seed: the same seed and size give the same snapshot, byte for byte.
-    #[arg(long, env = "PLAYALIKE_GENERATE_SEED", default_value_t = 1)]
     pub seed: u64,
     /// What kind of catalogue: `igdb` (every IGDB field: dates, platforms, companies, series) or
     /// `store` (a store's tags only: genres, themes, user tags as keywords, modes, perspectives
     /// and ratings; lists of up to 12 similar games).
-    #[arg(long, env = "PLAYALIKE_GENERATE_FLAVOR", value_enum, default_value_t = Flavor::Igdb)]
     pub flavor: Flavor,
     /// Print one JSON summary line instead of text.
-    #[arg(long, env = "PLAYALIKE_JSON")]
     pub json: bool,
 }
 
 /// The kind of catalogue `generate` writes.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Flavor {
     /// Every IGDB field, lists of up to 10.
@@ -77,23 +72,6 @@ pub struct Summary {
     pub flavor: Flavor,
 }
 
-/// Runs `playalike generate`.
-pub async fn run(args: Args) -> Result<()> {
-    let s = execute(&args).await?;
-    if args.json {
-        println!("{}", serde_json::to_string(&s)?);
-    } else {
-        println!(
-            "wrote {} games ({} with similar_games, {} franchises) to {}",
-            s.games,
-            s.with_similar,
-            s.franchises,
-            s.out.display()
-        );
-    }
-    Ok(())
-}
-
 /// Generates a snapshot synchronously (for tests).
 #[cfg(test)]
 pub fn generate_blocking(out: &Path, games: u32, seed: u64, flavor: Flavor) -> Result<Summary> {
@@ -106,22 +84,18 @@ pub async fn execute(args: &Args) -> Result<Summary> {
     tokio::task::spawn_blocking(move || generate(&args)).await.context("while generating")?
 }
 
-/// SplitMix64: tiny, stable across Rust versions and platforms (unlike `DefaultHasher`).
-struct Rng(u64);
+/// The workspace's seeded SplitMix64, with the draws the generator needs.
+struct Rng(SplitMix);
 
 impl Rng {
     fn next(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        z ^ (z >> 31)
+        self.0.next_u64()
     }
     fn below(&mut self, n: usize) -> usize {
         (self.next() % n.max(1) as u64) as usize
     }
     fn unit(&mut self) -> f64 {
-        (self.next() >> 11) as f64 / (1u64 << 53) as f64
+        self.0.next_f64()
     }
     fn chance(&mut self, p: f64) -> bool {
         self.unit() < p
@@ -575,7 +549,7 @@ fn gen_keywords(rng: &mut Rng, st: &Style, substyle: usize, flavor: Flavor) -> V
 }
 
 fn generate(args: &Args) -> Result<Summary> {
-    let mut rng = Rng(args.seed ^ 0x5EED_0F91_A7C3 ^ args.flavor.salt());
+    let mut rng = Rng(SplitMix::new(args.seed ^ 0x5EED_0F91_A7C3 ^ args.flavor.salt()));
     let flavor = args.flavor;
     let n = args.games as usize;
     let n_styles = (n / 60).clamp(8, 400);

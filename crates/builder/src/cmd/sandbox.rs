@@ -1,29 +1,11 @@
-//! `playalike sandbox`: a local IGDB that speaks the real protocol, over a snapshot directory.
-//!
-//! It serves the Twitch token endpoint (`POST /oauth2/token`), `POST /v4/{endpoint}`,
-//! `/v4/{endpoint}/count` and `/v4/multiquery` with the Apicalypse subset in [`apicalypse`],
-//! checks `Client-ID` and `Authorization: Bearer`, and enforces IGDB's limits (429 above 4
-//! requests in any one-second window or above 8 open requests). Fault injection (429, 500,
-//! dropped connections, slow and truncated answers, malformed bodies, token expiry) makes it the
-//! test bed of the fetch client; `GET /_sandbox/stats` shows what it saw and did.
-//!
-//! It is also the embedded default: [`spawn`] runs it inside the process (the `run` job and
-//! `fetch --sandbox DIR` use it when no IGDB credentials are set).
-
-pub mod apicalypse;
-pub mod data;
-mod server;
-
-#[allow(unused_imports)] // the public API of the embedded sandbox, used by run and tests
-pub use server::{FaultStats, Faults, SandboxConfig, SandboxHandle, Stats, spawn};
+//! `playalike sandbox`: serve a snapshot directory as a local IGDB (the server itself is the
+//! `playalike-sandbox` crate).
 
 use crate::exit::{ExitCode, Stage};
 use anyhow::Result;
+use playalike_sandbox::{Faults, SECRET_ENV, SandboxConfig, spawn};
 use std::net::IpAddr;
 use std::path::PathBuf;
-
-/// Environment variable holding the client secret the sandbox requires (never a flag).
-pub const SECRET_ENV: &str = "PLAYALIKE_SANDBOX_CLIENT_SECRET";
 
 /// Flags of `playalike sandbox`.
 #[derive(Debug, Clone, clap::Args)]
