@@ -94,13 +94,16 @@ const idsOf = (hits) => (Array.isArray(hits) ? hits.map((h) => h.id) : []);
  * The `loaded` event of an engine instance: what it holds and where it came from (`source` is set
  * by `Recommender.load`/`loadWith`). `ms`: how long the load took, when the caller knows.
  */
-export function loadedEvent(rec, ms) {
-  let status = {};
-  try {
-    status = rec.status() ?? {};
-  } catch {
-    // an engine without status: the event still says that a model is there
+export function loadedEvent(rec, ms, known) {
+  let status = known ?? {};
+  if (known === undefined) {
+    try {
+      status = rec.status() ?? {};
+    } catch {
+      // an engine without status: the event still says that a model is there
+    }
   }
+  if (typeof status.then === 'function') status = {}; // an async engine: emitLoaded awaits it
   const src = rec.source;
   return {
     type: 'loaded',
@@ -143,7 +146,22 @@ export function withEvents(Engine) {
     return addEventListenerTo(this, fn);
   };
   proto.emitLoaded = function emitLoaded(ms) {
-    if (hasListeners(this)) emit(this, loadedEvent(this, ms));
+    if (!hasListeners(this)) return;
+    let status;
+    try {
+      status = this.status();
+    } catch {
+      status = {};
+    }
+    // An engine behind a worker answers status() with a promise: emit once it has answered.
+    if (status && typeof status.then === 'function') {
+      status.then(
+        (s) => emit(this, loadedEvent(this, ms, s ?? {})),
+        () => emit(this, loadedEvent(this, ms, {})),
+      );
+    } else {
+      emit(this, loadedEvent(this, ms, status ?? {}));
+    }
   };
   proto.picked = function picked(id, info = {}) {
     if (!hasListeners(this)) return;

@@ -1,6 +1,7 @@
 // Types of pkg/worker-client.js (hand-written): the engine in a Web Worker, `Recommender`'s API, async.
 import type { Hit, RecommendOptions, SearchOptions, RecommendQuery, Filters, Reason, Game, Status, ready } from './index.js';
 import type { ModelSource, LoadOptions, ModelSourceInfo } from './loader.js';
+import type { PickInfo, PlayalikeEventListener } from './events.js';
 
 /** A response the page hands to the worker's loader (see `WorkerLoadOptions.prefetched`). */
 export interface PrefetchedResponse {
@@ -22,6 +23,8 @@ export interface WorkerLoadOptions extends Omit<LoadOptions, 'fetch' | 'cache'> 
    * (the download starts without waiting for it; a rejected promise falls back to the default).
    */
   wasm?: Parameters<typeof ready>[0] | Promise<Parameters<typeof ready>[0]>;
+  /** Analytics: listens to the engine's events (as `onEvent`), starting with 'loaded'; runs on the page. */
+  onEvent?: PlayalikeEventListener | undefined;
   /** The worker script (default: worker.js beside this module, which bundlers emit). */
   worker?: WorkerOption;
   /**
@@ -59,6 +62,16 @@ export class RecommenderWorker {
   status(): Promise<Status>;
   /** Ends the worker, releasing its memory; pending calls reject. */
   free(): void;
+  /**
+   * Analytics, as on `Recommender`: 'searched' and 'recommended' when `search`/`recommend`
+   * answer, and what the host reports with `emitLoaded`/`picked`. Listeners run on the page;
+   * nothing is sent anywhere. Returns a function that removes the listener.
+   */
+  onEvent(listener: PlayalikeEventListener): () => void;
+  /** Analytics: the host reports that the visitor chose `id` (emits 'picked'). */
+  picked(id: number, info?: PickInfo): void;
+  /** Analytics: after `fromBytes`, the host emits 'loaded' (once the worker has told its status). */
+  emitLoaded(ms?: number): void;
 }
 
 /** Whether this environment can run the engine in a module worker (`Worker` exists). */

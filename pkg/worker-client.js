@@ -12,6 +12,7 @@
 // import.meta.url), { type: 'module' })` below and emit the worker; a page that bundles this file
 // itself can pass the worker script's URL as the `worker` option (docs/decisions/515-worker-mode.md).
 import { ModelLoadError } from './loader.js';
+import { withEvents } from './events.js';
 
 /** localStorage key prefix of the loader's notes (pkg/loader.js `noteStored`). */
 const NOTE_PREFIX = 'playalike:cached:';
@@ -164,6 +165,7 @@ export class RecommenderWorker {
    * Rejects with a ModelLoadError.
    */
   static async load(source, options = {}) {
+    const started = globalThis.performance?.now?.() ?? Date.now();
     const base = options.base ?? globalThis.location?.href;
     let worker;
     try {
@@ -200,7 +202,14 @@ export class RecommenderWorker {
         ],
         { onProgress: options.onProgress, signal: options.signal, transfer: streams },
       );
-      return new RecommenderWorker(channel, info);
+      const rec = new RecommenderWorker(channel, info);
+      // Analytics (./events.js), as Recommender.load: the listener stays on the engine and
+      // hears 'loaded' first; it runs on the page, never in the worker.
+      if (typeof options.onEvent === 'function') {
+        rec.onEvent(options.onEvent);
+        rec.emitLoaded((globalThis.performance?.now?.() ?? Date.now()) - started);
+      }
+      return rec;
     } catch (e) {
       channel.close(e);
       throw e;
@@ -267,6 +276,10 @@ export class RecommenderWorker {
 export function workerSupported() {
   return typeof Worker === 'function';
 }
+
+// search/recommend emit 'searched'/'recommended' when they answer (rec.onEvent(fn)); picked and
+// emitLoaded as on Recommender. Nothing is sent anywhere.
+withEvents(RecommenderWorker);
 
 export default RecommenderWorker;
 export { ModelLoadError } from './loader.js';

@@ -8,14 +8,22 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
 import { startServer } from './server.mjs';
-import { root, workDir, testModel, makeBucket, buildSite, nativeRecommend, chooseQuery, launchBrowser, routeCovers, watchConsole } from './harness.mjs';
+import { root, workDir, testModel, makeBucket, buildSite, buildSiteWith, nativeRecommend, chooseQuery, launchBrowser, routeCovers, watchConsole } from './harness.mjs';
 
-test('site: analytics events reach window with their payloads, and nothing is sent', async (t) => {
+// The same visit with the engine on the main thread and in the Web Worker (web/config.js
+// `workerAbove: 0`): both engines emit the same events with the same payloads.
+for (const mode of ['main', 'worker']) {
+  test(`site (${mode} thread engine): analytics events reach window with their payloads, and nothing is sent`, (t) => visit(t, mode));
+}
+
+async function visit(t, mode) {
   const { blob, snapshot } = testModel();
-  const bucket = path.join(workDir, 'bucket-events');
+  const bucket = path.join(workDir, `bucket-events-${mode}`);
   fs.rmSync(bucket, { recursive: true, force: true });
   makeBucket(bucket, blob, { version: 3 });
-  const server = await startServer({ '/': buildSite(path.join(root, 'pkg'), 'site-events'), '/bucket/': bucket });
+  const pkgDir = path.join(root, 'pkg');
+  const site = mode === 'worker' ? buildSiteWith(pkgDir, 'site-events-worker', { workerAbove: 0 }) : buildSite(pkgDir, 'site-events');
+  const server = await startServer({ '/': site, '/bucket/': bucket });
   t.after(() => server.close());
   const browser = await launchBrowser();
   t.after(() => browser.close());
@@ -33,6 +41,9 @@ test('site: analytics events reach window with their payloads, and nothing is se
 
   await page.goto(`${server.url}/?model=/bucket/latest.json`);
   await page.waitForSelector('html[data-ready="true"]');
+  assert.equal(await page.getAttribute('html', 'data-engine'), mode);
+  // 'loaded' waits for the engine's status, which a worker answers asynchronously.
+  await page.waitForFunction(() => window.seen.length >= 1);
   const seen = () => page.evaluate(() => window.seen.map((e) => ({ ...e })));
 
   // loaded: what the model holds and where it came from.
@@ -91,4 +102,4 @@ test('site: analytics events reach window with their payloads, and nothing is se
   const after = requests.slice(afterLoad).filter((u) => !u.startsWith('https://images.igdb.com/'));
   assert.deepEqual(after, [], 'requests made after the load besides covers');
   assert.deepEqual(errors, [], 'no console errors');
-});
+}

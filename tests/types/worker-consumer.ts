@@ -8,7 +8,13 @@ async function main(): Promise<void> {
   if (!workerSupported()) return;
   const worker: WorkerOption = new URL('https://example.org/pkg/worker.js');
   const prefetched: PrefetchedResponse = { url: 'latest.json', body: '{"schema": 1}', status: 200 };
-  const options: WorkerLoadOptions = { worker, prefetched: [prefetched], cache: 'my-cache', onProgress: (p) => console.log(p.loaded) };
+  const options: WorkerLoadOptions = {
+    worker,
+    prefetched: [prefetched],
+    cache: 'my-cache',
+    onProgress: (p) => console.log(p.loaded),
+    onEvent: (e) => console.log(e.type),
+  };
   let rec: RecommenderWorker;
   try {
     rec = await RecommenderWorker.load('latest.json', options);
@@ -26,6 +32,12 @@ async function main(): Promise<void> {
   const game: Game | null = await rec.game(1942);
   const status: Status = await rec.status();
   console.log(hits.length, recs.length, popular.length, why.length, game?.name, status, rec.size, rec.source?.fromCache);
+  const off = rec.onEvent((e) => {
+    if (e.type === 'recommended') console.log(e.liked, e.ids);
+  });
+  rec.picked(1942, { from: 'recommendations', position: 0 });
+  rec.emitLoaded(12.5);
+  off();
   rec.free();
 }
 
