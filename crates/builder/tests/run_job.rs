@@ -5,85 +5,11 @@
 #![allow(clippy::expect_used, clippy::unwrap_used)] // test code: a panic is a test failure
 
 mod gcs_emulator;
+mod run_support;
 
-use gcs_emulator::{Emulator, output, playalike, show};
-use std::path::Path;
-use std::process::{Command, Output};
+use run_support::{Site, generate, summary};
 
-const BUCKET: &str = "playalike-run";
-
-/// A bucket (emulated gs:// or file://) and a scratch folder.
-struct Site {
-    dir: tempfile::TempDir,
-    emu: Option<Emulator>,
-}
-
-impl Site {
-    fn new(gcs: bool) -> Site {
-        let dir = tempfile::tempdir().expect("tmp");
-        let emu = gcs.then(|| {
-            let e = Emulator::start();
-            e.create_bucket(BUCKET);
-            e
-        });
-        Site { dir, emu }
-    }
-
-    fn path(&self, p: &str) -> std::path::PathBuf {
-        self.dir.path().join(p)
-    }
-
-    fn url(&self) -> String {
-        match &self.emu {
-            Some(_) => format!("gs://{BUCKET}/nightly"),
-            None => format!("file://{}", self.path("bucket").display()),
-        }
-    }
-
-    /// `playalike run` with the bucket, snapshot and work folders set.
-    fn run(&self, snapshot: &str, extra: &[&str]) -> Output {
-        let mut c: Command = playalike();
-        c.arg("run").arg("--bucket").arg(self.url());
-        c.arg("--snapshot").arg(self.path(snapshot)).arg("--work").arg(self.path("work"));
-        c.args(extra);
-        if let Some(e) = &self.emu {
-            c.env("PLAYALIKE_GCS_ENDPOINT", &e.endpoint);
-        }
-        // Fast, deterministic training for tests.
-        c.env("PLAYALIKE_NO_LEARN", "true");
-        output(&mut c)
-    }
-
-    fn read(&self, name: &str) -> Option<Vec<u8>> {
-        match &self.emu {
-            Some(e) => e.download(BUCKET, &format!("nightly/{name}")),
-            None => std::fs::read(self.path("bucket").join(name)).ok(),
-        }
-    }
-
-    fn live(&self) -> Option<u64> {
-        let bytes = self.read("latest.json")?;
-        let v: serde_json::Value = serde_json::from_slice(&bytes).expect("latest.json");
-        let version = v["version"].as_u64().expect("version");
-        let blob = self.read(v["url"].as_str().expect("url")).expect("live blob");
-        playalike_engine::Engine::from_bytes(&blob).expect("live blob decodes");
-        Some(version)
-    }
-}
-
-/// Generates a synthetic IGDB snapshot of `games` games into `dir` (the sandbox serves it).
-fn generate(dir: &Path, games: u32) {
-    let out = output(playalike().args(["generate", "--games", &games.to_string(), "--out"]).arg(dir));
-    assert!(out.status.success(), "generate: {}", show(&out));
-}
-
-/// The one JSON line on stdout.
-fn summary(out: &Output) -> serde_json::Value {
-    let text = String::from_utf8_lossy(&out.stdout);
-    let lines: Vec<&str> = text.lines().collect();
-    assert_eq!(lines.len(), 1, "exactly one summary line: {}", show(out));
-    serde_json::from_str(lines[0]).unwrap_or_else(|e| panic!("summary is JSON ({e}): {}", show(out)))
-}
+use gcs_emulator::{output, playalike, show};
 
 #[test]
 fn run_publishes_then_reports_unchanged_then_refuses_a_worse_model() {

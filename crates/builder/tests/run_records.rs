@@ -5,91 +5,12 @@
 #![allow(clippy::expect_used, clippy::unwrap_used)] // test code: a panic is a test failure
 
 mod gcs_emulator;
+mod run_support;
 
-use gcs_emulator::{Emulator, output, playalike, show};
-use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use run_support::{BUCKET, Site, generate, summary};
 
-const BUCKET: &str = "playalike-runs";
-
-/// A bucket (emulated gs:// or file://) and a scratch folder.
-struct Site {
-    dir: tempfile::TempDir,
-    emu: Option<Emulator>,
-}
-
-impl Site {
-    fn new(gcs: bool) -> Site {
-        let dir = tempfile::tempdir().expect("tmp");
-        let emu = gcs.then(|| {
-            let e = Emulator::start();
-            e.create_bucket(BUCKET);
-            e
-        });
-        Site { dir, emu }
-    }
-
-    fn path(&self, p: &str) -> PathBuf {
-        self.dir.path().join(p)
-    }
-
-    fn url(&self) -> String {
-        match &self.emu {
-            Some(_) => format!("gs://{BUCKET}/nightly"),
-            None => format!("file://{}", self.path("bucket").display()),
-        }
-    }
-
-    /// `playalike SUB --bucket URL` with the emulator endpoint for gs://.
-    fn cmd(&self, sub: &str) -> Command {
-        let mut c = playalike();
-        c.arg(sub).arg("--bucket").arg(self.url());
-        if let Some(e) = &self.emu {
-            c.env("PLAYALIKE_GCS_ENDPOINT", &e.endpoint);
-        }
-        c
-    }
-
-    /// `playalike run` with snapshot and work folders (fast, deterministic training).
-    fn run_cmd(&self, snapshot: &str, extra: &[&str]) -> Command {
-        let mut c = self.cmd("run");
-        c.arg("--snapshot").arg(self.path(snapshot)).arg("--work").arg(self.path("work"));
-        c.args(extra).env("PLAYALIKE_NO_LEARN", "true");
-        c
-    }
-
-    fn run(&self, snapshot: &str, extra: &[&str]) -> Output {
-        output(&mut self.run_cmd(snapshot, extra))
-    }
-
-    fn read(&self, name: &str) -> Option<Vec<u8>> {
-        match &self.emu {
-            Some(e) => e.download(BUCKET, &format!("nightly/{name}")),
-            None => std::fs::read(self.path("bucket").join(name)).ok(),
-        }
-    }
-
-    /// runs.json's records.
-    fn runs(&self) -> Vec<serde_json::Value> {
-        let bytes = self.read("runs.json").expect("runs.json exists");
-        let doc: serde_json::Value = serde_json::from_slice(&bytes).expect("runs.json is JSON");
-        assert_eq!(doc["schema"], 1);
-        doc["runs"].as_array().expect("runs").clone()
-    }
-}
-
-fn generate(dir: &Path, games: u32) {
-    let out = output(playalike().args(["generate", "--games", &games.to_string(), "--out"]).arg(dir));
-    assert!(out.status.success(), "generate: {}", show(&out));
-}
-
-/// The one JSON line on stdout.
-fn summary(out: &Output) -> serde_json::Value {
-    let text = String::from_utf8_lossy(&out.stdout);
-    let lines: Vec<&str> = text.lines().collect();
-    assert_eq!(lines.len(), 1, "exactly one summary line: {}", show(out));
-    serde_json::from_str(lines[0]).unwrap_or_else(|e| panic!("summary is JSON ({e}): {}", show(out)))
-}
+use gcs_emulator::{output, show};
+use std::process::Output;
 
 fn codes(runs: &[serde_json::Value]) -> Vec<i64> {
     runs.iter().map(|r| r["exitCode"].as_i64().expect("exitCode")).collect()
