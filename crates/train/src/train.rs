@@ -157,13 +157,14 @@ pub fn train_snapshot(dir: &Path, common: &CommonArgs, eval_full_coverage: bool)
     let progress = crate::progress::stages("training");
     progress.stage("reading the snapshot");
     let t = Instant::now();
-    let snap = features::load(dir).with_context(|| format!("while reading snapshot {}", dir.display()))?;
+    let build_options = common.build_options()?;
+    let snap = features::load(dir, &build_options)
+        .with_context(|| format!("while reading snapshot {}", dir.display()))?;
     timings.insert("read_seconds".into(), t.elapsed().as_secs_f64());
     progress.stage("features");
     let t = Instant::now();
-    let (mut model, stats) = features::build_model(&snap, &common.build_options()?)
+    let (mut model, stats) = features::build_model(snap, &build_options)
         .with_context(|| format!("while converting snapshot {}", dir.display()))?;
-    drop(snap);
     timings.insert("features_seconds".into(), t.elapsed().as_secs_f64());
 
     let split = eval::split(&model, common.seed, common.holdout);
