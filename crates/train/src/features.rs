@@ -55,6 +55,8 @@ pub struct Snapshot {
     games: Vec<Parsed>,
     /// Lookup tables present in the snapshot, by name.
     pub tables: BTreeMap<String, Vec<Value>>,
+    /// The newest `updated_at` (an integer) of any games row: the blob's default `created_at`.
+    pub newest_updated_at: Option<i64>,
     /// The fields read from the games (the [`BuildOptions::fields`] given to [`load`]).
     enabled: [bool; FIELD_COUNT],
 }
@@ -80,8 +82,10 @@ pub fn load(dir: &Path, opts: &BuildOptions) -> Result<Snapshot> {
     let (mut rows, mut skipped) = (0usize, 0usize);
     let mut seen: HashSet<u32> = HashSet::new();
     let mut games = Vec::new();
+    let mut newest_updated_at = None;
     snapshot::for_each_game(dir, |r: row::Row| {
         rows += 1;
+        newest_updated_at = newest_updated_at.max(r.updated_at.1);
         match r.id.id {
             Some(id) if seen.insert(id) => games.push(parse(id, r, &enabled)),
             _ => skipped += 1,
@@ -93,7 +97,7 @@ pub fn load(dir: &Path, opts: &BuildOptions) -> Result<Snapshot> {
             tables.insert(name.to_string(), rows);
         }
     }
-    Ok(Snapshot { dir: dir.to_path_buf(), rows, skipped, games, tables, enabled })
+    Ok(Snapshot { dir: dir.to_path_buf(), rows, skipped, games, tables, newest_updated_at, enabled })
 }
 
 /// One row with an id → [`Parsed`], as the `Value` reading read it (decision 301).
@@ -232,7 +236,7 @@ pub fn year_of_unix(ts: i64) -> i64 {
 /// Builds the engine model from a snapshot, with default parameters and empty metadata. `opts`
 /// must be the options the snapshot was [`load`]ed with (the games hold only those fields).
 pub fn build_model(snap: Snapshot, opts: &BuildOptions) -> Result<(Model, BuildStats)> {
-    let Snapshot { dir, rows: n_rows, skipped, games: mut rows, tables, enabled: loaded } = snap;
+    let Snapshot { dir, rows: n_rows, skipped, games: mut rows, tables, enabled: loaded, .. } = snap;
     let enabled: [bool; FIELD_COUNT] = std::array::from_fn(|i| opts.fields.contains(&Field::ALL[i]));
     anyhow::ensure!(enabled == loaded, "build_model: the snapshot was loaded for other fields");
     let mut stats = BuildStats { rows: n_rows, skipped, ..Default::default() };
@@ -471,8 +475,9 @@ mod tests {
                 json!(5),
                 json!([{"id": 9}]),
                 json!({"id": 1.0}),
-                json!({"id": -1}),
-                json!({"id": "4"}),
+                json!({"id": -1, "updated_at": 50}),
+                json!({"id": "4", "updated_at": 99.5}),
+                json!({"updated_at": 18446744073709551615u64}),
                 json!({"id": 4, "genres": 8, "franchise": {"id": 2}, "franchises": [2, 2], "cover": 77,
                        "involved_companies": 6, "hypes": 1e300}),
             ],
@@ -485,8 +490,11 @@ mod tests {
             games.replacen("\"name\":\"first\"", "\"name\":\"first\",\"name\":\"last\"", 1),
         )
         .unwrap();
-        let (m, stats) = build(&s, &BuildOptions { min_df: 1, ..Default::default() }).unwrap();
-        assert_eq!((stats.rows, stats.skipped), (7, 5));
+        let opts = BuildOptions { min_df: 1, ..Default::default() };
+        let loaded = load(s.path(), &opts).unwrap();
+        assert_eq!(loaded.newest_updated_at, Some(50), "any row's integer updated_at counts");
+        let (m, stats) = build_model(loaded, &opts).unwrap();
+        assert_eq!((stats.rows, stats.skipped), (8, 6));
         assert_eq!(m.games.iter().map(|g| g.id).collect::<Vec<_>>(), vec![3, 4]);
         let (a, b) = (&m.games[0], &m.games[1]);
         assert_eq!(a.name, "last");

@@ -42,9 +42,10 @@ pub(super) struct IdList {
     pub companies: Vec<u32>,
 }
 
-/// A JSON number as `Value::as_f64` reads it (`None` for any other value).
+/// A JSON number as `Value::as_f64` reads it, and as `Value::as_i64` does (`None` for any other
+/// value).
 #[derive(Debug, Default, Clone, Copy)]
-pub(super) struct Num(pub Option<f64>);
+pub(super) struct Num(pub Option<f64>, pub Option<i64>);
 
 /// A JSON string (`None` for any other value).
 #[derive(Debug, Default)]
@@ -75,6 +76,8 @@ pub(super) struct Row {
     pub follows: Num,
     pub hypes: Num,
     pub first_release_date: Num,
+    /// `updated_at` as `Value::as_i64` reads it (for the blob's default `created_at`).
+    pub updated_at: Num,
 }
 
 /// A map key: the ones a row or an [`Item`] reads, or another.
@@ -101,6 +104,7 @@ enum Key {
     Follows,
     Hypes,
     FirstReleaseDate,
+    UpdatedAt,
     Company,
     ImageId,
     Other,
@@ -139,6 +143,7 @@ impl<'de> Deserialize<'de> for Key {
                     "follows" => Key::Follows,
                     "hypes" => Key::Hypes,
                     "first_release_date" => Key::FirstReleaseDate,
+                    "updated_at" => Key::UpdatedAt,
                     "company" => Key::Company,
                     "image_id" => Key::ImageId,
                     _ => Key::Other,
@@ -188,6 +193,14 @@ impl Number {
             Number::F(_) => None,
         }
     }
+    /// `Value::as_i64`.
+    fn i64(self) -> Option<i64> {
+        match self {
+            Number::I(i) => Some(i),
+            Number::U(u) => i64::try_from(u).ok(),
+            Number::F(_) => None,
+        }
+    }
     /// `Value::as_f64`.
     fn f64(self) -> f64 {
         match self {
@@ -206,15 +219,15 @@ impl<'de> Deserialize<'de> for Num {
             fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
                 f.write_str("any JSON value")
             }
-            scalars!(Num, |n: Number| Num(Some(n.f64())), Num(None));
+            scalars!(Num, |n: Number| Num(Some(n.f64()), n.i64()), Num(None, None));
             fn visit_str<E>(self, _: &str) -> Result<Num, E> {
-                Ok(Num(None))
+                Ok(Num(None, None))
             }
             fn visit_seq<A: SeqAccess<'de>>(self, seq: A) -> Result<Num, A::Error> {
-                skip_seq(seq).map(|()| Num(None))
+                skip_seq(seq).map(|()| Num(None, None))
             }
             fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<Num, A::Error> {
-                skip_map(map).map(|()| Num(None))
+                skip_map(map).map(|()| Num(None, None))
             }
         }
         d.deserialize_any(V)
@@ -372,6 +385,7 @@ impl<'de> Deserialize<'de> for Row {
                         Key::Follows => r.follows = map.next_value()?,
                         Key::Hypes => r.hypes = map.next_value()?,
                         Key::FirstReleaseDate => r.first_release_date = map.next_value()?,
+                        Key::UpdatedAt => r.updated_at = map.next_value()?,
                         Key::Company | Key::ImageId | Key::Other => {
                             map.next_value::<Skip>()?;
                         }
