@@ -145,6 +145,8 @@ pub struct Trained {
     pub timings: BTreeMap<String, f64>,
     /// The raw popularity signal per game (model order), before the learned prior mix.
     pub raw_popularity: Vec<f32>,
+    /// The newest `updated_at` of the snapshot's games rows (the default `created_at`).
+    pub newest_updated_at: Option<i64>,
 }
 
 /// Most held-out games `train` measures on a catalogue too big for exact coverage.
@@ -157,13 +159,15 @@ pub fn train_snapshot(dir: &Path, common: &CommonArgs, eval_full_coverage: bool)
     let progress = crate::progress::stages("training");
     progress.stage("reading the snapshot");
     let t = Instant::now();
-    let snap = features::load(dir).with_context(|| format!("while reading snapshot {}", dir.display()))?;
+    let build_options = common.build_options()?;
+    let snap = features::load(dir, &build_options)
+        .with_context(|| format!("while reading snapshot {}", dir.display()))?;
     timings.insert("read_seconds".into(), t.elapsed().as_secs_f64());
+    let newest_updated_at = snap.newest_updated_at;
     progress.stage("features");
     let t = Instant::now();
-    let (mut model, stats) = features::build_model(&snap, &common.build_options()?)
+    let (mut model, stats) = features::build_model(snap, &build_options)
         .with_context(|| format!("while converting snapshot {}", dir.display()))?;
-    drop(snap);
     timings.insert("features_seconds".into(), t.elapsed().as_secs_f64());
 
     let split = eval::split(&model, common.seed, common.holdout);
@@ -209,7 +213,7 @@ pub fn train_snapshot(dir: &Path, common: &CommonArgs, eval_full_coverage: bool)
         if learned.chosen.starts_with("learned") { 1.0 } else { 0.0 },
     );
     model.metadata.metrics = metrics;
-    Ok(Trained { model, split, eval: evaluation, learned, stats, timings, raw_popularity })
+    Ok(Trained { model, split, eval: evaluation, learned, stats, timings, raw_popularity, newest_updated_at })
 }
 
 /// Runs `playalike train` and returns what it did.
@@ -217,7 +221,8 @@ pub async fn execute(args: &Args) -> Result<Summary> {
     let start = Instant::now();
     let mut trained = train_snapshot(&args.snapshot, &args.common, false).stage(ExitCode::Train)?;
     let meta = &mut trained.model.metadata;
-    meta.created_at = created_at(args.created_at.as_deref(), &args.snapshot).stage(ExitCode::Usage)?;
+    meta.created_at = created_at(args.created_at.as_deref(), &args.snapshot, trained.newest_updated_at)
+        .stage(ExitCode::Usage)?;
     meta.source = args.source.clone().unwrap_or_else(|| {
         format!(
             "snapshot:{}",
@@ -297,7 +302,7 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
 }
 
 /// Resolves `--created-at`: explicit RFC 3339, `now`, or the snapshot's own time.
-pub fn created_at(flag: Option<&str>, snapshot: &Path) -> Result<String> {
+pub fn created_at(flag: Option<&str>, snapshot: &Path, newest_updated_at: Option<i64>) -> Result<String> {
     match flag {
         Some("now") => Ok(rfc3339(chrono::Utc::now().timestamp())),
         Some(s) => {
@@ -309,10 +314,9 @@ pub fn created_at(flag: Option<&str>, snapshot: &Path) -> Result<String> {
             Ok(s.to_string())
         }
         None => {
-            let newest = crate::snapshot::read_games(snapshot)
-                .ok()
-                .and_then(|g| g.iter().filter_map(|r| r.get("updated_at").and_then(|v| v.as_i64())).max());
-            let ts = match newest {
+            // Read while the features streamed the games (reading them again here as JSON values
+            // made the peak memory of a big catalogue's training).
+            let ts = match newest_updated_at {
                 Some(t) => t,
                 None => crate::snapshot::find_table(snapshot, "games")
                     .and_then(|p| std::fs::metadata(p).ok())

@@ -1304,8 +1304,9 @@ mod tests {
         let t = tempfile::tempdir().unwrap();
         let dir = t.path().join("s");
         crate::generate::generate_blocking(&dir, games, 5, flavor).unwrap();
-        let snap = crate::features::load(&dir).unwrap();
-        crate::features::build_model(&snap, &crate::features::BuildOptions::default()).unwrap().0
+        let opts = crate::features::BuildOptions::default();
+        let snap = crate::features::load(&dir, &opts).unwrap();
+        crate::features::build_model(snap, &opts).unwrap().0
     }
 
     #[test]
