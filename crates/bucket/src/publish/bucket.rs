@@ -214,6 +214,31 @@ impl Bucket {
         }
     }
 
+    /// Writes a small document kept like the pointer (plain, `layout::CACHE_POINTER`) if it still
+    /// has `generation` (0: if it does not exist yet). `Ok(false)`: another writer changed it
+    /// since it was read; the caller re-reads and tries again.
+    pub async fn put_if_unchanged(
+        &self,
+        name: &str,
+        bytes: &[u8],
+        content_type: &'static str,
+        generation: i64,
+    ) -> Result<bool, StoreError> {
+        let put = Put {
+            name,
+            bytes,
+            content_type,
+            cache_control: super::layout::CACHE_POINTER,
+            encoding: Encoding::Identity,
+            if_generation_match: generation,
+        };
+        match self.put(&put).await {
+            Ok(_) => Ok(true),
+            Err(StoreError::PreconditionFailed { .. }) => Ok(false),
+            Err(e) => Err(e),
+        }
+    }
+
     /// Lists objects whose name starts with `prefix` (relative to the target).
     pub async fn list(&self, prefix: &str) -> Result<Vec<ObjectInfo>, StoreError> {
         match self {

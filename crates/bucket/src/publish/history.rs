@@ -4,7 +4,7 @@
 //! of the recorded runs. Rewritten from `versions.json` and `runs.json` by every publish and run.
 //! Also the small quality table and sparkline `status` prints.
 
-use super::bucket::{Bucket, Encoding, Put, StoreError, Target};
+use super::bucket::{Bucket, Target};
 use super::layout::{self, HistoryEntry, Versions};
 use super::runs::{self, RunRecord, Runs};
 use anyhow::Context;
@@ -513,21 +513,14 @@ pub async fn write(bucket: &Bucket, target: &Target) -> anyhow::Result<()> {
         let (runs, _) = runs::read(bucket, target).await?;
         let now = chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
         let html = render(&versions, &runs, &target.to_string(), &now);
-        let put = Put {
-            name: PAGE,
-            bytes: html.as_bytes(),
-            content_type: "text/html; charset=utf-8",
-            cache_control: layout::CACHE_POINTER,
-            encoding: Encoding::Identity,
-            if_generation_match: generation,
-        };
-        match bucket.put(&put).await {
-            Ok(_) => return Ok(()),
-            Err(StoreError::PreconditionFailed { .. }) => {
-                tracing::debug!("{PAGE} changed since it was read; rendering it again");
-            }
-            Err(e) => return Err(anyhow::Error::new(e).context(format!("while writing {target}/{PAGE}"))),
+        let written = bucket
+            .put_if_unchanged(PAGE, html.as_bytes(), "text/html; charset=utf-8", generation)
+            .await
+            .with_context(|| format!("while writing {target}/{PAGE}"))?;
+        if written {
+            return Ok(());
         }
+        tracing::debug!("{PAGE} changed since it was read; rendering it again");
     }
     anyhow::bail!("{target}/{PAGE}: other writers kept changing it; gave up after {ATTEMPTS} attempts")
 }

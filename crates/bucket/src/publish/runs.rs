@@ -7,7 +7,7 @@
 //! the append retried, so no record is lost. Every record carries an `id`: a retry whose earlier
 //! attempt landed after all finds its own record and stops.
 
-use super::bucket::{Bucket, Encoding, Put, StoreError, Target};
+use super::bucket::{Bucket, Target};
 use super::{BucketArgs, layout};
 use anyhow::Context;
 use serde::{Deserialize, Serialize};
@@ -186,24 +186,17 @@ pub async fn append(bucket: &Bucket, target: &Target, record: &RunRecord, keep: 
         }
         let doc = with_record(&runs, record, keep);
         let json = serde_json::to_vec_pretty(&doc).context("while writing runs.json")?;
-        let put = Put {
-            name: RUNS,
-            bytes: &json,
-            content_type: "application/json",
-            cache_control: layout::CACHE_POINTER,
-            encoding: Encoding::Identity,
-            if_generation_match: generation,
-        };
-        match bucket.put(&put).await {
-            Ok(_) => return Ok(()),
-            Err(StoreError::PreconditionFailed { .. }) => {
-                tracing::debug!("{RUNS} changed since it was read (attempt {attempt}); re-reading it");
-                // A little jitter so racing runs do not collide again in lockstep.
-                let jitter = u64::from(std::process::id() % 7 + 1) * 5 * u64::from(attempt);
-                tokio::time::sleep(std::time::Duration::from_millis(jitter)).await;
-            }
-            Err(e) => return Err(anyhow::Error::new(e).context(format!("while writing {target}/{RUNS}"))),
+        let written = bucket
+            .put_if_unchanged(RUNS, &json, "application/json", generation)
+            .await
+            .with_context(|| format!("while writing {target}/{RUNS}"))?;
+        if written {
+            return Ok(());
         }
+        tracing::debug!("{RUNS} changed since it was read (attempt {attempt}); re-reading it");
+        // A little jitter so racing runs do not collide again in lockstep.
+        let jitter = u64::from(std::process::id() % 7 + 1) * 5 * u64::from(attempt);
+        tokio::time::sleep(std::time::Duration::from_millis(jitter)).await;
     }
     anyhow::bail!("{target}/{RUNS}: other runs kept changing it; gave up after {ATTEMPTS} attempts")
 }
