@@ -35,12 +35,12 @@ const ENV_ONLY: &[(&str, &str, &str)] = &[
     ),
     (
         "GOOGLE_APPLICATION_CREDENTIALS",
-        "publish, rollback, status, run",
+        "validate --live, publish, rollback, status, run",
         "service-account file for gs:// (else gcloud user credentials or the metadata server)",
     ),
     (
         "STORAGE_EMULATOR_HOST",
-        "publish, rollback, status, run",
+        "validate --live, publish, rollback, status, run",
         "talk to a Cloud Storage emulator instead of Google (no auth)",
     ),
     ("PLAYALIKE_SANDBOX_CLIENT_SECRET", "sandbox", "the client secret the sandbox requires (else any)"),

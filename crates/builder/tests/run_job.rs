@@ -159,3 +159,38 @@ fn a_pointer_naming_another_object_than_its_blob_is_reported_and_replaced() {
     assert!(problem.contains("`latest.json`") && problem.contains("models/v1/model.bin"), "{sum}");
     assert_eq!(s.live(), Some(2));
 }
+
+#[test]
+fn validate_live_runs_the_run_gate_against_the_bucket() {
+    let s = Site::new(false);
+    // Nothing published yet: said plainly, accepted.
+    generate(&s.path("igdb"), 150);
+    let sandbox = s.path("igdb").display().to_string();
+    let out = s.run("snapshot", &["--sandbox", &sandbox, "--dry-run"]);
+    assert!(out.status.success(), "{}", show(&out));
+    let model = s.path("work/model.bin");
+    let validate = |model: &std::path::Path| {
+        let mut c = s.cmd("validate");
+        c.arg("--live").arg("--model").arg(model).args(["--min-games", "1", "--json"]);
+        output(&mut c)
+    };
+    let out = validate(&model);
+    assert!(out.status.success(), "{}", show(&out));
+    let v = summary(&out);
+    assert!(v["checks"][3]["detail"].as_str().is_some_and(|d| d.contains("no comparable model")), "{v}");
+    // Published: the same model is accepted and unchanged, compared with live v1.
+    let out = s.run("snapshot", &["--skip-fetch"]);
+    assert!(out.status.success(), "{}", show(&out));
+    let out = validate(&model);
+    assert!(out.status.success(), "{}", show(&out));
+    let v = summary(&out);
+    assert_eq!((v["liveVersion"].as_u64(), v["unchanged"].as_bool()), (Some(1), Some(true)), "{v}");
+    // A much smaller model is refused with 12, by the same check `run` refuses it with.
+    generate(&s.path("small"), 60);
+    let mut c = playalike();
+    c.args(["train", "--snapshot"]).arg(s.path("small")).arg("--out").arg(s.path("small.bin"));
+    assert!(output(c.env("PLAYALIKE_NO_LEARN", "true")).status.success());
+    let out = validate(&s.path("small.bin"));
+    assert_eq!(out.status.code(), Some(12), "{}", show(&out));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("games_vs_previous: 60 games"), "{}", show(&out));
+}

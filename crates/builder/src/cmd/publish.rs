@@ -3,8 +3,8 @@
 
 use crate::exit::{ExitCode, StageError};
 use playalike_bucket::publish as lib;
-pub use playalike_bucket::publish::{LiveBlob, Summary, layout, live_blob, runs};
 use playalike_bucket::publish::{StatusSummary, ago, history};
+pub use playalike_bucket::publish::{Summary, live_blob, runs};
 use std::path::PathBuf;
 
 /// Where the bucket is; shared by publish, rollback, status and run.
