@@ -9,7 +9,6 @@
 use crate::exit::{ExitCode, Stage, code_of};
 use crate::publish::{self, BucketArgs};
 use anyhow::Context;
-use clap::Parser;
 use playalike_bucket::gate::{self, Baseline};
 use serde::Serialize;
 use std::path::PathBuf;
@@ -115,24 +114,55 @@ pub struct Summary {
     pub record_error: Option<String>,
 }
 
-#[derive(Parser)]
-#[command(name = "fetch")]
-struct FetchCli {
-    #[command(flatten)]
-    args: crate::fetch::Args,
+/// A group of a stage's flags as that stage's own subcommand resolves them when none is given:
+/// from their environment variables, else their defaults, through the same definitions (value
+/// parsers, ranges). No argument list is involved: `run`'s own flags set the rest of the stage's
+/// configuration as typed values (docs/decisions/407-run-job-gate.md).
+fn from_env<T: clap::Args + clap::FromArgMatches>(stage: &'static str, code: ExitCode) -> anyhow::Result<T> {
+    let command = T::augment_args(clap::Command::new(stage).no_binary_name(true));
+    command
+        .try_get_matches_from(std::iter::empty::<std::ffi::OsString>())
+        .and_then(|m| T::from_arg_matches(&m))
+        .with_context(|| format!("while reading the {stage} settings from the environment"))
+        .stage(code)
 }
 
-#[derive(Parser)]
-#[command(name = "train")]
-struct TrainCli {
-    #[command(flatten)]
-    args: crate::train::Args,
+/// The fetch and train configurations of one run, resolved once before any stage starts.
+struct Plan {
+    /// None with `--skip-fetch`.
+    fetch: Option<crate::fetch::Args>,
+    train: crate::train::Args,
 }
 
-/// Builds a stage's flags as its own subcommand would parse them: explicit values from `argv`,
-/// everything else from its environment variables and defaults.
-fn stage_args<P: Parser>(argv: Vec<std::ffi::OsString>, stage: &str, code: ExitCode) -> anyhow::Result<P> {
-    P::try_parse_from(argv).with_context(|| format!("while reading the {stage} settings")).stage(code)
+impl Plan {
+    /// Resolves the stages' settings; a bad one fails its own stage (summary and exit code)
+    /// before anything runs.
+    fn new(args: &Args, summary: &mut Summary) -> anyhow::Result<Plan> {
+        summary.failed_stage = Some("fetch".into());
+        let fetch = if args.skip_fetch {
+            None
+        } else {
+            // Incremental when the snapshot already holds games.
+            let incremental = playalike_igdb::snapshot::find_table(&args.snapshot, "games").is_some();
+            Some(crate::fetch::Args {
+                out: args.snapshot.clone(),
+                endpoint: from_env("fetch", ExitCode::Fetch)?,
+                sandbox: args.sandbox.clone(),
+                since_last: incremental,
+                full_every: incremental.then_some(args.full_every),
+                settings: from_env("fetch", ExitCode::Fetch)?,
+                json: false,
+            })
+        };
+        summary.failed_stage = Some("train".into());
+        let train = crate::train::Args {
+            snapshot: args.snapshot.clone(),
+            out: args.work.join("model.bin"),
+            settings: from_env("train", ExitCode::Train)?,
+            json: false,
+        };
+        Ok(Plan { fetch, train })
+    }
 }
 
 /// Runs the stages, filling `summary` as it goes (so a failure still reports what happened).
@@ -146,25 +176,13 @@ async fn execute_into(args: &Args, summary: &mut Summary) -> anyhow::Result<()> 
 }
 
 async fn stages(args: &Args, summary: &mut Summary) -> anyhow::Result<()> {
-    let os = |s: &str| std::ffi::OsString::from(s);
+    let plan = Plan::new(args, summary)?;
 
     // 1. fetch
     summary.failed_stage = Some("fetch".into());
     let t = Instant::now();
-    if args.skip_fetch {
-        summary.fetch = Some(serde_json::json!({ "skipped": true }));
-        tracing::info!("stage fetch: skipped");
-    } else {
-        let incremental = playalike_igdb::snapshot::find_table(&args.snapshot, "games").is_some();
-        let mut argv = vec![os("fetch"), os("--out"), args.snapshot.clone().into_os_string()];
-        if incremental {
-            argv.extend([os("--since-last"), os("--full-every"), os(&args.full_every.to_string())]);
-        }
-        if let Some(dir) = &args.sandbox {
-            argv.extend([os("--sandbox"), dir.clone().into_os_string()]);
-        }
-        let fetch: FetchCli = stage_args(argv, "fetch", ExitCode::Fetch)?;
-        let done = crate::fetch::execute(&fetch.args).await.stage(ExitCode::Fetch)?;
+    if let Some(fetch) = &plan.fetch {
+        let done = crate::fetch::execute(fetch).await.stage(ExitCode::Fetch)?;
         tracing::info!(
             "stage fetch: {}, {} games ({} this run) in {} requests",
             done.mode,
@@ -173,6 +191,9 @@ async fn stages(args: &Args, summary: &mut Summary) -> anyhow::Result<()> {
             done.requests
         );
         summary.fetch = Some(serde_json::to_value(&done).context("while summarizing the fetch")?);
+    } else {
+        summary.fetch = Some(serde_json::json!({ "skipped": true }));
+        tracing::info!("stage fetch: skipped");
     }
     summary.durations.fetch = t.elapsed().as_secs_f64();
 
@@ -182,16 +203,8 @@ async fn stages(args: &Args, summary: &mut Summary) -> anyhow::Result<()> {
     std::fs::create_dir_all(&args.work)
         .with_context(|| format!("while creating the work directory {}", args.work.display()))
         .stage(ExitCode::Train)?;
-    let model_path = args.work.join("model.bin");
-    let argv = vec![
-        os("train"),
-        os("--snapshot"),
-        args.snapshot.clone().into_os_string(),
-        os("--out"),
-        model_path.clone().into_os_string(),
-    ];
-    let train: TrainCli = stage_args(argv, "train", ExitCode::Train)?;
-    let trained = crate::train::execute(&train.args).await.stage(ExitCode::Train)?;
+    let model_path = plan.train.out.clone();
+    let trained = crate::train::execute(&plan.train).await.stage(ExitCode::Train)?;
     tracing::info!(
         "stage train: {} ({} bytes) in {:.1} s",
         trained.out.display(),

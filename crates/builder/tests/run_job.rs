@@ -25,6 +25,8 @@ fn run_publishes_then_reports_unchanged_then_refuses_a_worse_model() {
         assert_eq!(sum["version"], 1);
         assert_eq!(sum["fetch"]["mode"], "full");
         assert_eq!(sum["validate"]["games"], 300);
+        // PLAYALIKE_NO_LEARN (a train setting, read from the environment) reached the train stage.
+        assert_eq!(sum["train"]["metrics"]["learned"], 0.0, "{sum}");
         for stage in ["fetch", "train", "validate", "publish", "total"] {
             assert!(sum["durations"][stage].as_f64().is_some(), "duration of {stage}");
         }
@@ -193,4 +195,33 @@ fn validate_live_runs_the_run_gate_against_the_bucket() {
     let out = validate(&s.path("small.bin"));
     assert_eq!(out.status.code(), Some(12), "{}", show(&out));
     assert!(String::from_utf8_lossy(&out.stderr).contains("games_vs_previous: 60 games"), "{}", show(&out));
+}
+
+#[test]
+fn stage_settings_come_from_their_environment_variables_before_anything_runs() {
+    let s = Site::new(false);
+    generate(&s.path("igdb"), 100);
+    let sandbox = s.path("igdb").display().to_string();
+    // A fetch setting out of its range fails the fetch stage (10) before anything is fetched.
+    let out = output(s.run_cmd("snapshot", &["--sandbox", &sandbox]).env("PLAYALIKE_FETCH_RATE", "9"));
+    assert_eq!(out.status.code(), Some(10), "{}", show(&out));
+    let sum = summary(&out);
+    assert_eq!(sum["failedStage"], "fetch");
+    assert!(sum["error"].as_str().is_some_and(|e| e.contains("fetch settings") && e.contains("9")), "{sum}");
+    // A bad train setting fails the train stage (11), also before the fetch ran.
+    let out = output(s.run_cmd("snapshot", &["--sandbox", &sandbox]).env("PLAYALIKE_SEED", "x"));
+    assert_eq!(out.status.code(), Some(11), "{}", show(&out));
+    let sum = summary(&out);
+    assert_eq!(sum["failedStage"], "train");
+    assert!(sum["error"].as_str().is_some_and(|e| e.contains("train settings")), "{sum}");
+    assert!(!s.path("snapshot").exists(), "nothing was fetched");
+    // Fetch settings apply: one page of 20 rows per request takes more requests than the default.
+    let out = output(
+        s.run_cmd("snapshot", &["--sandbox", &sandbox, "--dry-run"])
+            .env("PLAYALIKE_FETCH_PAGES", "1")
+            .env("PLAYALIKE_FETCH_PAGE_SIZE", "20"),
+    );
+    assert!(out.status.success(), "{}", show(&out));
+    let requests = summary(&out)["fetch"]["requests"].as_u64().unwrap();
+    assert!(requests >= 100 / 20, "{requests} requests");
 }

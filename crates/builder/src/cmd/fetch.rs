@@ -18,18 +18,8 @@ pub struct Args {
     /// Snapshot directory to write (replaced atomically when the fetch is complete).
     #[arg(long, env = "PLAYALIKE_SNAPSHOT", default_value = "snapshot")]
     pub out: PathBuf,
-    /// IGDB API base URL.
-    #[arg(long, env = "PLAYALIKE_IGDB_URL", default_value = DEFAULT_IGDB_URL)]
-    pub igdb_url: String,
-    /// Twitch OAuth token endpoint.
-    #[arg(long, env = "PLAYALIKE_AUTH_URL", default_value = DEFAULT_AUTH_URL)]
-    pub auth_url: String,
-    /// Twitch client id (the secret comes from IGDB_CLIENT_SECRET or --credentials-file).
-    #[arg(long, env = "IGDB_CLIENT_ID")]
-    pub client_id: Option<String>,
-    /// File with client_id and client_secret (JSON, or KEY=VALUE lines); wins over the env.
-    #[arg(long, env = "PLAYALIKE_CREDENTIALS_FILE")]
-    pub credentials_file: Option<PathBuf>,
+    #[command(flatten)]
+    pub endpoint: Endpoint,
     /// Fetch from an embedded IGDB sandbox serving this snapshot directory (no credentials or
     /// network needed), through the same HTTP client and limits.
     #[arg(long, env = "PLAYALIKE_FETCH_SANDBOX", conflicts_with_all = ["igdb_url", "auth_url"])]
@@ -43,6 +33,34 @@ pub struct Args {
     /// fetch; at IGDB's rate limits a full fetch of ~330k games takes under a minute.
     #[arg(long, env = "PLAYALIKE_FULL_EVERY", value_name = "DAYS", requires = "since_last")]
     pub full_every: Option<u64>,
+    #[command(flatten)]
+    pub settings: Settings,
+    /// Print one JSON summary line on stdout.
+    #[arg(long, env = "PLAYALIKE_JSON")]
+    pub json: bool,
+}
+
+/// Where IGDB and its token endpoint are, and the credentials: flags of `fetch`, read by `run`
+/// from their environment variables.
+#[derive(Debug, Clone, clap::Args)]
+pub struct Endpoint {
+    /// IGDB API base URL.
+    #[arg(long, env = "PLAYALIKE_IGDB_URL", default_value = DEFAULT_IGDB_URL)]
+    pub igdb_url: String,
+    /// Twitch OAuth token endpoint.
+    #[arg(long, env = "PLAYALIKE_AUTH_URL", default_value = DEFAULT_AUTH_URL)]
+    pub auth_url: String,
+    /// Twitch client id (the secret comes from IGDB_CLIENT_SECRET or --credentials-file).
+    #[arg(long, env = "IGDB_CLIENT_ID")]
+    pub client_id: Option<String>,
+    /// File with client_id and client_secret (JSON, or KEY=VALUE lines); wins over the env.
+    #[arg(long, env = "PLAYALIKE_CREDENTIALS_FILE")]
+    pub credentials_file: Option<PathBuf>,
+}
+
+/// What to fetch and how fast: flags of `fetch`, read by `run` from their environment variables.
+#[derive(Debug, Clone, clap::Args)]
+pub struct Settings {
     /// Game fields to fetch (Apicalypse list, `*` for all).
     #[arg(long, env = "PLAYALIKE_FETCH_FIELDS", default_value = "*")]
     pub fields: String,
@@ -88,37 +106,35 @@ pub struct Args {
     /// Timeout of one request, seconds.
     #[arg(long, env = "PLAYALIKE_FETCH_TIMEOUT", default_value_t = 60)]
     pub timeout: u64,
-    /// Print one JSON summary line on stdout.
-    #[arg(long, env = "PLAYALIKE_JSON")]
-    pub json: bool,
 }
 
 impl Args {
     /// The fetch's configuration these flags describe (the URLs are the sandbox's, when the
     /// caller started one: see [`execute`]).
     pub fn config(&self) -> playalike_igdb::fetch::Args {
+        let (e, s) = (&self.endpoint, &self.settings);
         playalike_igdb::fetch::Args {
             out: self.out.clone(),
-            igdb_url: self.igdb_url.clone(),
-            auth_url: self.auth_url.clone(),
-            client_id: self.client_id.clone(),
-            credentials_file: self.credentials_file.clone(),
+            igdb_url: e.igdb_url.clone(),
+            auth_url: e.auth_url.clone(),
+            client_id: e.client_id.clone(),
+            credentials_file: e.credentials_file.clone(),
             sandbox: self.sandbox.is_some(),
             since_last: self.since_last,
             full_every: self.full_every,
-            fields: self.fields.clone(),
-            where_: self.where_.clone(),
-            include_adult: self.include_adult,
-            tables: self.tables.clone(),
-            state_file: self.state_file.clone(),
-            token_cache: self.token_cache.clone(),
-            rate: self.rate,
-            max_open: self.max_open,
-            page_size: self.page_size,
-            pages_per_request: self.pages_per_request,
-            max_retries: self.max_retries,
-            backoff_ms: self.backoff_ms,
-            timeout: self.timeout,
+            fields: s.fields.clone(),
+            where_: s.where_.clone(),
+            include_adult: s.include_adult,
+            tables: s.tables.clone(),
+            state_file: s.state_file.clone(),
+            token_cache: s.token_cache.clone(),
+            rate: s.rate,
+            max_open: s.max_open,
+            page_size: s.page_size,
+            pages_per_request: s.pages_per_request,
+            max_retries: s.max_retries,
+            backoff_ms: s.backoff_ms,
+            timeout: s.timeout,
             json: self.json,
         }
     }

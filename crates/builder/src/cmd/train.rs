@@ -14,6 +14,17 @@ pub struct Args {
     /// Where to write the model blob (written to a temporary name, then renamed).
     #[arg(long, env = "PLAYALIKE_OUT", default_value = "model.bin")]
     pub out: PathBuf,
+    #[command(flatten)]
+    pub settings: Settings,
+    /// Print one JSON line instead of text.
+    #[arg(long, env = "PLAYALIKE_JSON")]
+    pub json: bool,
+}
+
+/// How to train and what to write beside the blob: flags of `train`, read by `run` from their
+/// environment variables.
+#[derive(Debug, Clone, clap::Args)]
+pub struct Settings {
     /// Where to write metrics.json (default: beside the blob).
     #[arg(long, env = "PLAYALIKE_METRICS")]
     pub metrics: Option<PathBuf>,
@@ -29,9 +40,6 @@ pub struct Args {
     /// The blob's `source` (default: `snapshot:<directory name>`).
     #[arg(long, env = "PLAYALIKE_SOURCE")]
     pub source: Option<String>,
-    /// Print one JSON line instead of text.
-    #[arg(long, env = "PLAYALIKE_JSON")]
-    pub json: bool,
 }
 
 /// Flags shared by `train` and `eval`.
@@ -86,11 +94,11 @@ impl Args {
         playalike_train::train::Args {
             snapshot: self.snapshot.clone(),
             out: self.out.clone(),
-            metrics: self.metrics.clone(),
-            report: self.report.clone(),
-            common: self.common.config(),
-            created_at: self.created_at.clone(),
-            source: self.source.clone(),
+            metrics: self.settings.metrics.clone(),
+            report: self.settings.report.clone(),
+            common: self.settings.common.config(),
+            created_at: self.settings.created_at.clone(),
+            source: self.settings.source.clone(),
             json: self.json,
         }
     }
