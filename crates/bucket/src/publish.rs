@@ -32,7 +32,7 @@ use std::path::PathBuf;
 
 /// Where the bucket is; shared by publish, rollback, status and run.
 #[derive(Debug, Clone)]
-pub struct BucketArgs {
+pub struct BucketConfig {
     /// The bucket: `gs://BUCKET[/PREFIX]` (Cloud Storage) or `file://DIR` (a local folder).
     pub bucket: String,
     /// Cloud Storage API endpoint, for emulators (no credentials are sent then). Also read from
@@ -44,7 +44,7 @@ pub struct BucketArgs {
     pub public_url: Option<String>,
 }
 
-impl BucketArgs {
+impl BucketConfig {
     /// The bucket `--bucket` names.
     pub fn target(&self) -> anyhow::Result<Target> {
         Target::parse(&self.bucket).context("while reading --bucket").stage(ExitCode::Usage)
@@ -57,11 +57,11 @@ impl BucketArgs {
 
 /// What `playalike publish` does (resolved from its flags by the CLI).
 #[derive(Debug, Clone)]
-pub struct Args {
+pub struct Config {
     /// The model blob to publish (written by `playalike train`).
     pub model: PathBuf,
     /// The bucket.
-    pub target: BucketArgs,
+    pub target: BucketConfig,
     /// Keep the newest K versions (and always the live one); delete older ones after the pointer
     /// moved. Default: keep everything. Range 1..
     pub keep: Option<u32>,
@@ -258,7 +258,7 @@ fn now() -> String {
 }
 
 /// Opens the bucket, tagging failures (credentials → exit 14).
-async fn open(args: &BucketArgs, create: bool) -> anyhow::Result<(Target, Bucket)> {
+async fn open(args: &BucketConfig, create: bool) -> anyhow::Result<(Target, Bucket)> {
     let target = args.target()?;
     let bucket =
         store(Bucket::open(&target, &args.connection(), create).await, || format!("opening {target}"))?;
@@ -282,7 +282,7 @@ pub struct LiveBlob {
 /// The live version and its blob, downloaded through latest.json; None when nothing is
 /// published yet (or a local bucket folder does not exist yet). Failures are tagged `code`
 /// (the caller's stage), refused credentials 14.
-pub async fn live_blob(args: &BucketArgs, code: ExitCode) -> anyhow::Result<Option<LiveBlob>> {
+pub async fn live_blob(args: &BucketConfig, code: ExitCode) -> anyhow::Result<Option<LiveBlob>> {
     let target = args.target()?;
     let bucket = match Bucket::open(&target, &args.connection(), false).await {
         Ok(b) => b,
@@ -314,7 +314,7 @@ pub async fn live_blob(args: &BucketArgs, code: ExitCode) -> anyhow::Result<Opti
 }
 
 /// Publishes the model as a new version. Writes nothing with `--dry-run`.
-pub async fn execute(args: &Args) -> anyhow::Result<Summary> {
+pub async fn execute(args: &Config) -> anyhow::Result<Summary> {
     let target = args.target.target()?;
     let path = &args.model;
     let original = std::fs::read(path)
@@ -596,9 +596,9 @@ async fn retention(bucket: &Bucket, target: &Target, ours: u32, keep: usize) -> 
 
 /// What `playalike rollback` does (resolved from its flags by the CLI).
 #[derive(Debug, Clone)]
-pub struct RollbackArgs {
+pub struct RollbackConfig {
     /// The bucket.
-    pub target: BucketArgs,
+    pub target: BucketConfig,
     /// The version to make live (`v3` or `3`).
     pub version: Option<String>,
     /// Make the newest complete version older than the live one live.
@@ -622,7 +622,7 @@ pub struct RollbackSummary {
 }
 
 /// Points `latest.json` at another complete version, after checking it decodes.
-pub async fn execute_rollback(args: &RollbackArgs) -> anyhow::Result<RollbackSummary> {
+pub async fn execute_rollback(args: &RollbackConfig) -> anyhow::Result<RollbackSummary> {
     let (target, bucket) = open(&args.target, false).await?;
     let state = read_state(&bucket, &target).await?;
     failpoint("after-read").await;
@@ -749,9 +749,9 @@ async fn restore_if_deleted(
 
 /// What `playalike status` checks (resolved from its flags by the CLI).
 #[derive(Debug, Clone)]
-pub struct StatusArgs {
+pub struct StatusConfig {
     /// The bucket.
-    pub target: BucketArgs,
+    pub target: BucketConfig,
     /// Exit 15 when the live version was published more than HOURS ago (or nothing is live):
     /// the check for an uptime monitor or a CI step after the nightly run. Positive; fractions
     /// allowed.
@@ -890,7 +890,7 @@ fn status_checks(
 }
 
 /// Reads the live version, its metrics and the history, and makes the checks asked for.
-pub async fn execute_status(args: &StatusArgs) -> anyhow::Result<StatusSummary> {
+pub async fn execute_status(args: &StatusConfig) -> anyhow::Result<StatusSummary> {
     let (target, bucket) = open(&args.target, false).await?;
     let state = read_state(&bucket, &target).await?;
     let now = chrono::Utc::now();

@@ -11,7 +11,7 @@
 //!   curated bonus off: the content model alone).
 
 use crate::exit::{ExitCode, Stage};
-use crate::train::CommonArgs;
+use crate::train::CommonConfig;
 use anyhow::{Context, Result};
 use playalike_engine::{Engine, Field, Model, RecommendQuery};
 use serde::Serialize;
@@ -281,11 +281,11 @@ pub fn evaluate(
 
 /// What `playalike eval` measures (resolved from its flags by the CLI).
 #[derive(Debug, Clone)]
-pub struct Args {
+pub struct Config {
     /// Snapshot directory.
     pub snapshot: PathBuf,
     /// The settings shared with `train` / `eval`.
-    pub common: CommonArgs,
+    pub common: CommonConfig,
     /// Skip the baselines.
     pub no_baselines: bool,
     /// Print one JSON line instead of a table.
@@ -309,9 +309,9 @@ pub struct Summary {
 }
 
 /// Runs `playalike eval` and returns the figures.
-pub async fn execute(args: &Args) -> Result<Summary> {
+pub async fn execute(args: &Config) -> Result<Summary> {
     let start = Instant::now();
-    let common = CommonArgs {
+    let common = CommonConfig {
         holdout: if args.common.holdout > 0.0 { args.common.holdout } else { 0.2 },
         ..args.common.clone()
     };

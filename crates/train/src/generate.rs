@@ -21,7 +21,7 @@ use std::path::{Path, PathBuf};
 
 /// What `playalike generate` writes (resolved from its flags by the CLI).
 #[derive(Debug, Clone)]
-pub struct Args {
+pub struct Config {
     /// Snapshot directory to write (created; replaced atomically if it exists).
     pub out: PathBuf,
     /// Number of games. Range 50..=2000000.
@@ -75,11 +75,11 @@ pub struct Summary {
 /// Generates a snapshot synchronously (for tests).
 #[cfg(test)]
 pub fn generate_blocking(out: &Path, games: u32, seed: u64, flavor: Flavor) -> Result<Summary> {
-    generate(&Args { out: out.to_path_buf(), games, seed, flavor, json: false })
+    generate(&Config { out: out.to_path_buf(), games, seed, flavor, json: false })
 }
 
 /// Generates the snapshot described by `args`.
-pub async fn execute(args: &Args) -> Result<Summary> {
+pub async fn execute(args: &Config) -> Result<Summary> {
     let args = args.clone();
     tokio::task::spawn_blocking(move || generate(&args)).await.context("while generating")?
 }
@@ -548,7 +548,7 @@ fn gen_keywords(rng: &mut Rng, st: &Style, substyle: usize, flavor: Flavor) -> V
     k.into_iter().collect()
 }
 
-fn generate(args: &Args) -> Result<Summary> {
+fn generate(args: &Config) -> Result<Summary> {
     let mut rng = Rng(SplitMix::new(args.seed ^ 0x5EED_0F91_A7C3 ^ args.flavor.salt()));
     let flavor = args.flavor;
     let n = args.games as usize;
@@ -889,7 +889,7 @@ mod tests {
     use super::*;
 
     fn gen_to(dir: &Path, games: u32, seed: u64) -> Summary {
-        generate(&Args { out: dir.to_path_buf(), games, seed, flavor: Flavor::Igdb, json: false }).unwrap()
+        generate(&Config { out: dir.to_path_buf(), games, seed, flavor: Flavor::Igdb, json: false }).unwrap()
     }
 
     #[test]

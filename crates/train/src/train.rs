@@ -19,7 +19,7 @@ use std::time::Instant;
 
 /// What `playalike train` does (resolved from its flags by the CLI).
 #[derive(Debug, Clone)]
-pub struct Args {
+pub struct Config {
     /// Snapshot directory (games.json[l][.gz] + lookup tables).
     pub snapshot: PathBuf,
     /// Where to write the model blob (written to a temporary name, then renamed).
@@ -29,7 +29,7 @@ pub struct Args {
     /// Where to write the HTML report (default: report.html beside the blob; `-` = none).
     pub report: Option<PathBuf>,
     /// The settings shared with `train` / `eval`.
-    pub common: CommonArgs,
+    pub common: CommonConfig,
     /// The blob's `created_at`: an RFC 3339 time, or `now`. Default: the snapshot's newest
     /// `updated_at` (else the games file's mtime), so that rebuilding gives the same bytes.
     pub created_at: Option<String>,
@@ -41,7 +41,7 @@ pub struct Args {
 
 /// Settings shared by `train` and `eval`.
 #[derive(Debug, Clone)]
-pub struct CommonArgs {
+pub struct CommonConfig {
     /// Seed of the cold-start split (and of the inner validation split).
     pub seed: u64,
     /// Share of games with in-set similar games held out for evaluation (0 = none: learn on all).
@@ -71,7 +71,7 @@ pub struct CommonArgs {
     pub full_coverage: bool,
 }
 
-impl CommonArgs {
+impl CommonConfig {
     /// The `--lift` list.
     pub fn lift_exponents(&self) -> Result<Vec<f32>> {
         self.lift
@@ -154,7 +154,7 @@ const EVAL_QUERIES_MAX: usize = 5000;
 
 /// Reads, splits, learns and measures; returns the model to write. `eval_full_coverage`:
 /// measure the held-out evaluation's coverage over the whole catalogue at any size (`eval`).
-pub fn train_snapshot(dir: &Path, common: &CommonArgs, eval_full_coverage: bool) -> Result<Trained> {
+pub fn train_snapshot(dir: &Path, common: &CommonConfig, eval_full_coverage: bool) -> Result<Trained> {
     let mut timings = BTreeMap::new();
     let progress = crate::progress::stages("training");
     progress.stage("reading the snapshot");
@@ -217,7 +217,7 @@ pub fn train_snapshot(dir: &Path, common: &CommonArgs, eval_full_coverage: bool)
 }
 
 /// Runs `playalike train` and returns what it did.
-pub async fn execute(args: &Args) -> Result<Summary> {
+pub async fn execute(args: &Config) -> Result<Summary> {
     let start = Instant::now();
     let mut trained = train_snapshot(&args.snapshot, &args.common, false).stage(ExitCode::Train)?;
     let meta = &mut trained.model.metadata;

@@ -8,7 +8,7 @@
 //! attempt landed after all finds its own record and stops.
 
 use super::bucket::{Bucket, Target};
-use super::{BucketArgs, layout};
+use super::{BucketConfig, layout};
 use anyhow::Context;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
@@ -205,7 +205,7 @@ pub async fn append(bucket: &Bucket, target: &Target, record: &RunRecord, keep: 
 /// Returns the error instead of failing the run: the caller reports it and keeps its own exit
 /// code (a run's outcome is the model's, not the record's).
 pub async fn record(
-    args: &BucketArgs,
+    args: &BucketConfig,
     summary: &serde_json::Value,
     started: chrono::DateTime<chrono::Utc>,
 ) -> anyhow::Result<RunRecord> {

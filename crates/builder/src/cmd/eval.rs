@@ -24,8 +24,8 @@ pub struct Args {
 
 impl Args {
     /// The evaluation's configuration these flags describe.
-    pub fn config(&self) -> playalike_train::eval::Args {
-        playalike_train::eval::Args {
+    pub fn config(&self) -> playalike_train::eval::Config {
+        playalike_train::eval::Config {
             snapshot: self.snapshot.clone(),
             common: self.common.config(),
             no_baselines: self.no_baselines,

@@ -1,5 +1,5 @@
 //! `playalike fetch`: the flags, resolved into the fetch's configuration
-//! ([`playalike_igdb::fetch::Args`]); with `--sandbox DIR` the CLI starts the embedded sandbox
+//! ([`playalike_igdb::fetch::Config`]); with `--sandbox DIR` the CLI starts the embedded sandbox
 //! and points the fetch at it.
 
 use crate::exit::{ExitCode, Stage};
@@ -111,9 +111,9 @@ pub struct Settings {
 impl Args {
     /// The fetch's configuration these flags describe (the URLs are the sandbox's, when the
     /// caller started one: see [`execute`]).
-    pub fn config(&self) -> playalike_igdb::fetch::Args {
+    pub fn config(&self) -> playalike_igdb::fetch::Config {
         let (e, s) = (&self.endpoint, &self.settings);
-        playalike_igdb::fetch::Args {
+        playalike_igdb::fetch::Config {
             out: self.out.clone(),
             igdb_url: e.igdb_url.clone(),
             auth_url: e.auth_url.clone(),
@@ -189,7 +189,7 @@ mod tests {
     #[test]
     fn with_out_matches_the_cli_defaults() {
         use clap::Parser;
-        use playalike_igdb::fetch::Args as Config;
+        use playalike_igdb::fetch::Config;
         #[derive(Parser)]
         struct Cli {
             #[command(flatten)]

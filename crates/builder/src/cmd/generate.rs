@@ -48,8 +48,8 @@ impl From<Flavor> for generate::Flavor {
 
 impl Args {
     /// The generator's configuration these flags describe.
-    pub fn config(&self) -> generate::Args {
-        generate::Args {
+    pub fn config(&self) -> generate::Config {
+        generate::Config {
             out: self.out.clone(),
             games: self.games,
             seed: self.seed,

@@ -26,8 +26,8 @@ pub struct BucketArgs {
 
 impl BucketArgs {
     /// The bucket's address these flags describe.
-    pub fn config(&self) -> lib::BucketArgs {
-        lib::BucketArgs {
+    pub fn config(&self) -> lib::BucketConfig {
+        lib::BucketConfig {
             bucket: self.bucket.clone(),
             endpoint: self.endpoint.clone(),
             public_url: self.public_url.clone(),
@@ -66,8 +66,8 @@ pub struct Args {
 
 impl Args {
     /// The publish configuration these flags describe.
-    pub fn config(&self) -> lib::Args {
-        lib::Args {
+    pub fn config(&self) -> lib::Config {
+        lib::Config {
             model: self.model.clone(),
             target: self.target.config(),
             keep: self.keep,
@@ -144,8 +144,8 @@ pub struct RollbackArgs {
 
 impl RollbackArgs {
     /// The rollback configuration these flags describe.
-    pub fn config(&self) -> lib::RollbackArgs {
-        lib::RollbackArgs {
+    pub fn config(&self) -> lib::RollbackConfig {
+        lib::RollbackConfig {
             target: self.target.config(),
             version: self.version.clone(),
             previous: self.previous,
@@ -200,8 +200,8 @@ fn parse_min_recall(s: &str) -> Result<f64, String> {
 
 impl StatusArgs {
     /// The status configuration these flags describe.
-    pub fn config(&self) -> lib::StatusArgs {
-        lib::StatusArgs {
+    pub fn config(&self) -> lib::StatusConfig {
+        lib::StatusConfig {
             target: self.target.config(),
             max_age: self.max_age,
             min_recall: self.min_recall,

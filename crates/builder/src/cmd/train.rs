@@ -90,8 +90,8 @@ pub struct CommonArgs {
 
 impl Args {
     /// The training configuration these flags describe.
-    pub fn config(&self) -> playalike_train::train::Args {
-        playalike_train::train::Args {
+    pub fn config(&self) -> playalike_train::train::Config {
+        playalike_train::train::Config {
             snapshot: self.snapshot.clone(),
             out: self.out.clone(),
             metrics: self.settings.metrics.clone(),
@@ -106,8 +106,8 @@ impl Args {
 
 impl CommonArgs {
     /// The settings shared by `train` and `eval` these flags describe.
-    pub fn config(&self) -> playalike_train::train::CommonArgs {
-        playalike_train::train::CommonArgs {
+    pub fn config(&self) -> playalike_train::train::CommonConfig {
+        playalike_train::train::CommonConfig {
             seed: self.seed,
             holdout: self.holdout,
             fields: self.fields.clone(),

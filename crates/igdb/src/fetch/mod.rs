@@ -53,7 +53,7 @@ pub const FAILPOINT_ENV: &str = "PLAYALIKE_FETCH_FAIL_AFTER";
 /// --credentials-file (JSON or KEY=VALUE). Without credentials, use --sandbox DIR to fetch from a
 /// local IGDB sandbox serving a snapshot directory.
 #[derive(Debug, Clone)]
-pub struct Args {
+pub struct Config {
     /// Snapshot directory to write (replaced atomically when the fetch is complete).
     pub out: PathBuf,
     /// IGDB API base URL.
@@ -105,7 +105,7 @@ pub struct Args {
     pub json: bool,
 }
 
-impl Args {
+impl Config {
     /// The flags' defaults with this output directory (for callers such as the `run` job and
     /// the demo; set `sandbox` to fetch from an embedded sandbox).
     #[allow(dead_code)] // called by the run job and the demo, merged from other branches
@@ -174,7 +174,7 @@ fn unix_now() -> u64 {
 }
 
 /// Credentials from the file (if given) or the environment; `None` when neither has them.
-fn credentials(args: &Args) -> Result<Option<Credentials>> {
+fn credentials(args: &Config) -> Result<Option<Credentials>> {
     if let Some(path) = &args.credentials_file {
         return Credentials::from_file(path).map(Some).stage(ExitCode::Auth);
     }
@@ -535,7 +535,7 @@ fn client_max_queries() -> usize {
 }
 
 /// Runs a fetch and returns what it did.
-pub async fn execute(args: &Args) -> Result<Summary> {
+pub async fn execute(args: &Config) -> Result<Summary> {
     let started = Instant::now();
     let now = unix_now();
     let tables: Vec<String> = args
