@@ -528,27 +528,27 @@ async fn record_history(
             return Ok(());
         }
         let json = serde_json::to_vec_pretty(&doc).context("while writing versions.json")?;
-        let put = Put {
-            name: layout::VERSIONS,
-            bytes: &json,
-            content_type: "application/json",
-            cache_control: layout::CACHE_POINTER,
-            encoding: Encoding::Identity,
-            if_generation_match: generation,
-        };
         let step = || {
             format!(
                 "recording v{version} in {target}/versions.json (v{version} is live; the next publish \
                  records it if this fails)"
             )
         };
-        match bucket.put(&put).await {
-            Ok(_) => return Ok(()),
-            Err(StoreError::PreconditionFailed { .. }) if attempt < HISTORY_ATTEMPTS => {
+        match bucket.put_if_unchanged(layout::VERSIONS, &json, "application/json", generation).await {
+            Ok(true) => return Ok(()),
+            Ok(false) if attempt < HISTORY_ATTEMPTS => {
                 tracing::warn!("versions.json changed since it was read; re-reading it");
                 let (h, g) =
                     read_json::<Versions>(bucket, target, layout::VERSIONS).await?.unwrap_or_default();
                 (history, generation) = (h, g);
+            }
+            Ok(false) => {
+                let lost = StoreError::PreconditionFailed {
+                    target: target.to_string(),
+                    name: layout::VERSIONS.into(),
+                    expected: generation,
+                };
+                return store(Err(lost), step);
             }
             Err(e) => return store(Err(e), step),
         }

@@ -43,12 +43,8 @@ pub struct Args {
     pub min_games: usize,
     #[command(flatten)]
     pub gate: crate::validate::GateArgs,
-    /// Keep the newest K versions in the bucket (see `publish --keep`).
-    #[arg(long, env = "PLAYALIKE_KEEP", value_parser = clap::value_parser!(u32).range(1..))]
-    pub keep: Option<u32>,
-    /// Store the blob gzip-encoded on gs:// (see `publish --gzip`).
-    #[arg(long, env = "PLAYALIKE_GZIP", default_value_t = true, action = clap::ArgAction::Set)]
-    pub gzip: bool,
+    #[command(flatten)]
+    pub publish: publish::Options,
     /// Run every stage but publish nothing; the summary shows what would be published.
     #[arg(long, env = "PLAYALIKE_DRY_RUN")]
     pub dry_run: bool,
@@ -255,8 +251,7 @@ async fn stages(args: &Args, summary: &mut Summary) -> anyhow::Result<()> {
     let publish_args = publish::Args {
         model: model_path,
         target: args.target.clone(),
-        keep: args.keep,
-        gzip: args.gzip,
+        options: args.publish.clone(),
         dry_run: args.dry_run,
         json: false,
     };

@@ -40,14 +40,9 @@ impl BucketArgs {
     }
 }
 
-/// Flags of `playalike publish`.
+/// How a version is stored and how many are kept: flags of `publish` and `run`.
 #[derive(Debug, Clone, clap::Args)]
-pub struct Args {
-    /// The model blob to publish (written by `playalike train`).
-    #[arg(long, env = "PLAYALIKE_MODEL", default_value = "model.bin")]
-    pub model: PathBuf,
-    #[command(flatten)]
-    pub target: BucketArgs,
+pub struct Options {
     /// Keep the newest K versions (and always the live one); delete older ones after the pointer
     /// moved. Default: keep everything. Range 1..
     #[arg(long, env = "PLAYALIKE_KEEP", value_parser = clap::value_parser!(u32).range(1..))]
@@ -56,6 +51,18 @@ pub struct Args {
     /// file:// always stores it plain.
     #[arg(long, env = "PLAYALIKE_GZIP", default_value_t = true, action = clap::ArgAction::Set)]
     pub gzip: bool,
+}
+
+/// Flags of `playalike publish`.
+#[derive(Debug, Clone, clap::Args)]
+pub struct Args {
+    /// The model blob to publish (written by `playalike train`).
+    #[arg(long, env = "PLAYALIKE_MODEL", default_value = "model.bin")]
+    pub model: PathBuf,
+    #[command(flatten)]
+    pub target: BucketArgs,
+    #[command(flatten)]
+    pub options: Options,
     /// Show what would be written, write nothing.
     #[arg(long, env = "PLAYALIKE_DRY_RUN")]
     pub dry_run: bool,
@@ -70,8 +77,8 @@ impl Args {
         lib::Config {
             model: self.model.clone(),
             target: self.target.config(),
-            keep: self.keep,
-            gzip: self.gzip,
+            keep: self.options.keep,
+            gzip: self.options.gzip,
             dry_run: self.dry_run,
             json: self.json,
         }
