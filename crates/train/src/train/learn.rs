@@ -317,23 +317,6 @@ fn norms(model: &Model, w: &[Vec<f32>; FIELD_COUNT]) -> Vec<[f32; FIELD_COUNT]> 
         .collect()
 }
 
-/// Σ w² over the terms two sorted feature lists share.
-fn shared_weight(a: &[u32], b: &[u32], w: &[f32]) -> f32 {
-    let (mut i, mut j, mut s) = (0, 0, 0.0f32);
-    while i < a.len() && j < b.len() {
-        match a[i].cmp(&b[j]) {
-            std::cmp::Ordering::Less => i += 1,
-            std::cmp::Ordering::Greater => j += 1,
-            std::cmp::Ordering::Equal => {
-                s += w[a[i] as usize].powi(2);
-                i += 1;
-                j += 1;
-            }
-        }
-    }
-    s
-}
-
 /// The content-only parameters the pools are drawn with: the defaults' field and year weights
 /// with the feature weights `w`, no priors, no curated bonus.
 fn content_params(w: &[Vec<f32>; FIELD_COUNT]) -> Params {
@@ -375,13 +358,37 @@ fn build_pools(
         cand.sort_unstable();
         cand.dedup();
         let mut cos = Vec::with_capacity(fields.len() * cand.len());
-        for &fi in &fields {
-            cos.extend(cand.iter().map(|&b| {
-                let gb = &model.games[b as usize];
-                let d = nr[a][fi] * nr[b as usize][fi];
-                if d > 0.0 { shared_weight(&ga.features[fi], &gb.features[fi], &w[fi]) / d } else { 0.0 }
-            }));
-        }
+        SHARED.with_borrow_mut(|mark| {
+            for &fi in &fields {
+                // w² of the query's terms, zero elsewhere: a candidate's Σ over its own (sorted)
+                // terms is the sorted intersection's sum, plus exact zeros.
+                if mark.len() < w[fi].len() {
+                    mark.resize(w[fi].len(), 0.0);
+                }
+                for &t in &ga.features[fi] {
+                    if let (Some(m), Some(x)) = (mark.get_mut(t as usize), w[fi].get(t as usize)) {
+                        *m = x.powi(2);
+                    }
+                }
+                cos.extend(cand.iter().map(|&b| {
+                    let gb = &model.games[b as usize];
+                    let d = nr[a][fi] * nr[b as usize][fi];
+                    if d > 0.0 {
+                        gb.features[fi]
+                            .iter()
+                            .fold(0.0f32, |s, &t| s + mark.get(t as usize).copied().unwrap_or(0.0))
+                            / d
+                    } else {
+                        0.0
+                    }
+                }));
+                for &t in &ga.features[fi] {
+                    if let Some(m) = mark.get_mut(t as usize) {
+                        *m = 0.0;
+                    }
+                }
+            }
+        });
         let dyear = cand
             .iter()
             .map(|&b| match (ga.year, model.games[b as usize].year) {
@@ -617,6 +624,8 @@ fn offer(out: &mut Vec<(f32, u32, u32)>, k: usize, x: (f32, u32, u32)) {
 }
 
 thread_local! {
+    /// [`build_pools`]' per-field w² of the query's terms, one per worker thread.
+    static SHARED: std::cell::RefCell<Vec<f32>> = const { std::cell::RefCell::new(Vec::new()) };
     /// [`top_k`]'s score buffer, one per worker thread.
     static SCORES: std::cell::RefCell<Vec<f32>> = const { std::cell::RefCell::new(Vec::new()) };
 }
@@ -1510,6 +1519,25 @@ mod tests {
                 .map(|g| playalike_engine::quality_prior(g.rating, g.rating_count))
                 .collect(),
         };
+        // The pooled cosines are the sorted intersection's Σ w², over the norms, bit for bit.
+        let nr = norms(&model, &w);
+        for (q, &a) in queries.iter().enumerate() {
+            let (lo, hi) = (pools.offs[q], pools.offs[q + 1]);
+            for (r, &fi) in pools.fields.iter().enumerate() {
+                for j in 0..hi - lo {
+                    let b = pools.cand[lo + j] as usize;
+                    let (fa, fb) = (&model.games[a].features[fi], &model.games[b].features[fi]);
+                    let shared = fa.iter().filter(|t| fb.binary_search(t).is_ok());
+                    let sum = shared.fold(0.0f32, |s, &t| s + w[fi][t as usize].powi(2));
+                    let d = nr[a][fi] * nr[b][fi];
+                    let want = if d > 0.0 { sum / d } else { 0.0 };
+                    assert_eq!(
+                        pools.cos[pools.fields.len() * lo + r * (hi - lo) + j].to_bits(),
+                        want.to_bits()
+                    );
+                }
+            }
+        }
         // A walk like the search's: one coordinate at a time, back and forth, so that hints and
         // cached content scores come from other θ (and a field weight of zero drops a row).
         let mut thetas = vec![theta_of(&Params::default(), 1.0)];
