@@ -27,6 +27,7 @@ use anyhow::{Context, Result};
 use playalike_engine::{Engine, FIELD_COUNT, Field, Game, Model, Params, RecommendQuery};
 use serde::Serialize;
 use std::collections::{HashMap, HashSet};
+use std::sync::atomic::{AtomicU32, Ordering};
 
 /// What learning needs to know, resolved from flags once by the caller.
 #[derive(Debug, Clone)]
@@ -279,6 +280,22 @@ struct Pools {
     /// walk through many of the vectors an earlier search measured, and neither figure depends
     /// on the floor.
     memo: std::sync::Mutex<Memo>,
+    /// Per pooled query, the pool positions of its best `hint_k` at its last evaluation
+    /// (`u32::MAX`: none): where [`top_k`] starts. Only speed depends on them, never a result.
+    hints: Vec<AtomicU32>,
+    hint_k: usize,
+    /// Per pooled query, its content scores (Σ w·cos over the fields, before year and priors)
+    /// under the field weights of the key (their bits), from its last evaluation.
+    content: Vec<std::sync::Mutex<ContentScores>>,
+}
+
+/// Field weights (bits) → per-candidate content scores of one pooled query.
+type ContentScores = ([u32; FIELD_COUNT], Vec<f32>);
+
+impl Pools {
+    fn hint(&self, q: usize) -> &[AtomicU32] {
+        self.hints.get(q * self.hint_k..(q + 1) * self.hint_k).unwrap_or(&[])
+    }
 }
 
 /// Per-game inputs of the priors.
@@ -300,23 +317,6 @@ fn norms(model: &Model, w: &[Vec<f32>; FIELD_COUNT]) -> Vec<[f32; FIELD_COUNT]> 
         .collect()
 }
 
-/// Σ w² over the terms two sorted feature lists share.
-fn shared_weight(a: &[u32], b: &[u32], w: &[f32]) -> f32 {
-    let (mut i, mut j, mut s) = (0, 0, 0.0f32);
-    while i < a.len() && j < b.len() {
-        match a[i].cmp(&b[j]) {
-            std::cmp::Ordering::Less => i += 1,
-            std::cmp::Ordering::Greater => j += 1,
-            std::cmp::Ordering::Equal => {
-                s += w[a[i] as usize].powi(2);
-                i += 1;
-                j += 1;
-            }
-        }
-    }
-    s
-}
-
 /// The content-only parameters the pools are drawn with: the defaults' field and year weights
 /// with the feature weights `w`, no priors, no curated bonus.
 fn content_params(w: &[Vec<f32>; FIELD_COUNT]) -> Params {
@@ -336,6 +336,7 @@ fn build_pools(
     w: &[Vec<f32>; FIELD_COUNT],
     queries: &[usize],
     popular: &[u32],
+    k: usize,
     threads: usize,
 ) -> Result<Pools> {
     let mut m = model.clone();
@@ -357,13 +358,37 @@ fn build_pools(
         cand.sort_unstable();
         cand.dedup();
         let mut cos = Vec::with_capacity(fields.len() * cand.len());
-        for &fi in &fields {
-            cos.extend(cand.iter().map(|&b| {
-                let gb = &model.games[b as usize];
-                let d = nr[a][fi] * nr[b as usize][fi];
-                if d > 0.0 { shared_weight(&ga.features[fi], &gb.features[fi], &w[fi]) / d } else { 0.0 }
-            }));
-        }
+        SHARED.with_borrow_mut(|mark| {
+            for &fi in &fields {
+                // w² of the query's terms, zero elsewhere: a candidate's Σ over its own (sorted)
+                // terms is the sorted intersection's sum, plus exact zeros.
+                if mark.len() < w[fi].len() {
+                    mark.resize(w[fi].len(), 0.0);
+                }
+                for &t in &ga.features[fi] {
+                    if let (Some(m), Some(x)) = (mark.get_mut(t as usize), w[fi].get(t as usize)) {
+                        *m = x.powi(2);
+                    }
+                }
+                cos.extend(cand.iter().map(|&b| {
+                    let gb = &model.games[b as usize];
+                    let d = nr[a][fi] * nr[b as usize][fi];
+                    if d > 0.0 {
+                        gb.features[fi]
+                            .iter()
+                            .fold(0.0f32, |s, &t| s + mark.get(t as usize).copied().unwrap_or(0.0))
+                            / d
+                    } else {
+                        0.0
+                    }
+                }));
+                for &t in &ga.features[fi] {
+                    if let Some(m) = mark.get_mut(t as usize) {
+                        *m = 0.0;
+                    }
+                }
+            }
+        });
         let dyear = cand
             .iter()
             .map(|&b| match (ga.year, model.games[b as usize].year) {
@@ -382,6 +407,9 @@ fn build_pools(
         dyear: Vec::with_capacity(total),
         fields,
         memo: Default::default(),
+        hints: (0..queries.len() * k).map(|_| AtomicU32::new(u32::MAX)).collect(),
+        hint_k: k,
+        content: (0..queries.len()).map(|_| Default::default()).collect(),
     };
     pools.offs.push(0);
     for p in per {
@@ -490,34 +518,116 @@ fn year_lut(th: &Theta) -> Vec<f32> {
 /// The best `k` of pooled query `q` under θ: (score, candidate index), best first.
 /// The score of each candidate is the same sum, in the same order, as a per-candidate loop over
 /// the weighted fields (`0 + w·cos` per field, then `+ (year + prior)`), computed a row at a time.
+///
+/// The order (score descending, then candidate index) is total on distinct candidates, so the
+/// best `k` are the same whichever way they are found: when the query's best `k` at its previous
+/// evaluation (its hint) are still `k` candidates, the worst of them is a bar the best `k` all
+/// reach; nearly every candidate is one comparison with it, and the few that pass are inserted.
 fn top_k(pools: &Pools, q: usize, th: &Theta, prior: &[f32], lut: &[f32], k: usize) -> Vec<(f32, u32)> {
     let (lo, hi) = (pools.offs[q], pools.offs[q + 1]);
     let m = hi - lo;
-    let mut score = vec![0.0f32; m];
-    let block = &pools.cos[pools.fields.len() * lo..pools.fields.len() * hi];
-    for (row, &fi) in block.chunks_exact(m.max(1)).zip(&pools.fields) {
-        let w = th.field[fi];
-        // Only the fields with weight: the others add exact zeros.
-        if w != 0.0 {
-            for (s, &c) in score.iter_mut().zip(row) {
-                *s += w * c;
+    SCORES.with_borrow_mut(|score| {
+        score.clear();
+        {
+            // The content part depends on the field weights only: moves of the year and the
+            // priors reuse it.
+            let mut cached = pools.content.get(q).map(|c| c.lock().unwrap_or_else(|e| e.into_inner()));
+            match cached.as_deref_mut() {
+                Some((key, c)) if *key == th.field.map(f32::to_bits) && c.len() == m => {
+                    score.extend_from_slice(c)
+                }
+                _ => {
+                    score.resize(m, 0.0);
+                    let block = &pools.cos[pools.fields.len() * lo..pools.fields.len() * hi];
+                    for (row, &fi) in block.chunks_exact(m.max(1)).zip(&pools.fields) {
+                        let w = th.field[fi];
+                        // Only the fields with weight: the others add exact zeros.
+                        if w != 0.0 {
+                            for (s, &c) in score.iter_mut().zip(row) {
+                                *s += w * c;
+                            }
+                        }
+                    }
+                    if let Some((key, c)) = cached.as_deref_mut() {
+                        *key = th.field.map(f32::to_bits);
+                        c.clear();
+                        c.extend_from_slice(score);
+                    }
+                }
             }
         }
-    }
-    let mut out: Vec<(f32, u32)> = Vec::with_capacity(k + 1);
-    let before = |x: &(f32, u32), y: &(f32, u32)| x.0 > y.0 || (x.0 == y.0 && x.1 < y.1);
-    for ((&s, &b), &dy) in score.iter().zip(&pools.cand[lo..hi]).zip(&pools.dyear[lo..hi]) {
-        let x = (s + (lut[dy as usize] + prior[b as usize]), b);
-        if out.len() == k {
-            if out.last().is_none_or(|w| !before(&x, w)) {
-                continue;
-            }
-            out.pop();
+        let cand = &pools.cand[lo..hi];
+        for ((s, &b), &dy) in score.iter_mut().zip(cand).zip(&pools.dyear[lo..hi]) {
+            *s += lut[dy as usize] + prior[b as usize];
         }
-        let at = out.partition_point(|y| before(y, &x));
-        out.insert(at, x);
+        // (score, candidate, position in the pool)
+        let hint = pools.hint(q);
+        let (mut bar, mut hinted) = (None, 0);
+        for h in hint {
+            let j = h.load(Ordering::Relaxed) as usize;
+            if j < m {
+                let x = (score[j], cand[j], j as u32);
+                hinted += 1;
+                bar = match bar {
+                    Some(w) if before(&x, &w) => Some(w),
+                    _ => Some(x),
+                };
+            }
+        }
+        if hinted != k {
+            bar = None;
+        }
+        let scan = |bar: Option<(f32, u32, u32)>| {
+            let mut out: Vec<(f32, u32, u32)> = Vec::with_capacity(k);
+            for (j, (&s, &b)) in score.iter().zip(cand).enumerate() {
+                let x = (s, b, j as u32);
+                if bar.is_some_and(|w| before(&w, &x)) {
+                    continue;
+                }
+                if out.len() == k && out.last().is_none_or(|w| !before(&x, w)) {
+                    continue;
+                }
+                offer(&mut out, k, x);
+            }
+            out
+        };
+        let mut out = scan(bar);
+        // When k candidates reach the bar, none of the best k is below it; otherwise (hints that
+        // repeat a candidate) the bar was too high: the plain scan.
+        if bar.is_some() && out.len() < k.min(m) {
+            out = scan(None);
+        }
+        for (h, x) in hint.iter().zip(out.iter().map(|x| x.2).chain(std::iter::repeat(u32::MAX))) {
+            h.store(x, Ordering::Relaxed);
+        }
+        out.into_iter().map(|x| (x.0, x.1)).collect()
+    })
+}
+
+/// [`top_k`]'s order on (score, candidate, position): higher score first, then lower candidate.
+fn before(x: &(f32, u32, u32), y: &(f32, u32, u32)) -> bool {
+    x.0 > y.0 || (x.0 == y.0 && x.1 < y.1)
+}
+
+/// Puts `x` in its place in the sorted best `k` so far.
+#[inline(never)]
+fn offer(out: &mut Vec<(f32, u32, u32)>, k: usize, x: (f32, u32, u32)) {
+    if out.len() == k {
+        out.pop();
     }
-    out
+    out.push(x);
+    let mut i = out.len() - 1;
+    while i > 0 && before(&out[i], &out[i - 1]) {
+        out.swap(i, i - 1);
+        i -= 1;
+    }
+}
+
+thread_local! {
+    /// [`build_pools`]' per-field w² of the query's terms, one per worker thread.
+    static SHARED: std::cell::RefCell<Vec<f32>> = const { std::cell::RefCell::new(Vec::new()) };
+    /// [`top_k`]'s score buffer, one per worker thread.
+    static SCORES: std::cell::RefCell<Vec<f32>> = const { std::cell::RefCell::new(Vec::new()) };
 }
 
 /// What every search of one learning run shares.
@@ -952,7 +1062,7 @@ pub fn learn(train: &Model, cfg: &LearnConfig) -> Result<Report> {
     for &gamma in &cfg.lift {
         tracing::trace!(target: "progress", "learning: candidate pools (lift {gamma})");
         let t = std::time::Instant::now();
-        let pools = build_pools(&inner_model, &weights_for(gamma), &pooled, &popular, cfg.threads)?;
+        let pools = build_pools(&inner_model, &weights_for(gamma), &pooled, &popular, cfg.k, cfg.threads)?;
         tracing::debug!("gamma {gamma}: {} pools in {:.2} s", pooled.len(), t.elapsed().as_secs_f64());
         let mut probe = setup.search(&pools, 0.0);
         if before.is_nan() {
@@ -1362,5 +1472,109 @@ mod tests {
         let scaled = base.with_priors_scaled(0.5);
         assert_eq!(scaled.pop_weight, base.pop_weight * 0.5);
         assert_eq!(scaled.field, base.field);
+    }
+
+    /// The plain reading of [`top_k`]: every candidate's score as one sum, all of them sorted.
+    fn top_k_reference(
+        pools: &Pools,
+        q: usize,
+        th: &Theta,
+        prior: &[f32],
+        lut: &[f32],
+        k: usize,
+    ) -> Vec<(f32, u32)> {
+        let (lo, hi) = (pools.offs[q], pools.offs[q + 1]);
+        let m = hi - lo;
+        let mut all: Vec<(f32, u32)> = (0..m)
+            .map(|j| {
+                let mut s = 0.0f32;
+                for (r, &fi) in pools.fields.iter().enumerate() {
+                    if th.field[fi] != 0.0 {
+                        s += th.field[fi] * pools.cos[pools.fields.len() * lo + r * m + j];
+                    }
+                }
+                let b = pools.cand[lo + j];
+                (s + (lut[pools.dyear[lo + j] as usize] + prior[b as usize]), b)
+            })
+            .collect();
+        all.sort_by(|x, y| y.0.partial_cmp(&x.0).unwrap().then(x.1.cmp(&y.1)));
+        all.truncate(k);
+        all
+    }
+
+    #[test]
+    fn top_k_is_the_same_whatever_its_hints_and_cached_scores_hold() {
+        let model = generated(600, crate::generate::Flavor::Igdb);
+        let w = idf(&model);
+        let queries: Vec<usize> = (0..model.games.len()).step_by(7).collect();
+        let k = 10;
+        let pools = build_pools(&model, &w, &queries, &[0, 1, 2, 3], k, 2).unwrap();
+        let deg = in_degree(&model);
+        let priors = Priors {
+            l_sig: model.games.iter().map(|g| playalike_engine::log_popularity(g.popularity)).collect(),
+            l_in: deg.iter().map(|&d| playalike_engine::log_popularity(d)).collect(),
+            quality: model
+                .games
+                .iter()
+                .map(|g| playalike_engine::quality_prior(g.rating, g.rating_count))
+                .collect(),
+        };
+        // The pooled cosines are the sorted intersection's Σ w², over the norms, bit for bit.
+        let nr = norms(&model, &w);
+        for (q, &a) in queries.iter().enumerate() {
+            let (lo, hi) = (pools.offs[q], pools.offs[q + 1]);
+            for (r, &fi) in pools.fields.iter().enumerate() {
+                for j in 0..hi - lo {
+                    let b = pools.cand[lo + j] as usize;
+                    let (fa, fb) = (&model.games[a].features[fi], &model.games[b].features[fi]);
+                    let shared = fa.iter().filter(|t| fb.binary_search(t).is_ok());
+                    let sum = shared.fold(0.0f32, |s, &t| s + w[fi][t as usize].powi(2));
+                    let d = nr[a][fi] * nr[b][fi];
+                    let want = if d > 0.0 { sum / d } else { 0.0 };
+                    assert_eq!(
+                        pools.cos[pools.fields.len() * lo + r * (hi - lo) + j].to_bits(),
+                        want.to_bits()
+                    );
+                }
+            }
+        }
+        // A walk like the search's: one coordinate at a time, back and forth, so that hints and
+        // cached content scores come from other θ (and a field weight of zero drops a row).
+        let mut thetas = vec![theta_of(&Params::default(), 1.0)];
+        for (i, f) in
+            [(0, 2.0), (I_POP, 3.0), (1, 0.0), (I_YEAR_SCALE, 0.5), (I_BETA, 4.0), (0, 0.25), (I_RATING, 2.0)]
+        {
+            let mut t = *thetas.last().unwrap();
+            t.set(i, t.get(i) * f);
+            thetas.push(t);
+            thetas.push(thetas[0]);
+        }
+        let mut changed = 0;
+        let mut last: Option<Vec<(f32, u32)>> = None;
+        for th in &thetas {
+            let (prior, lut) = (prior_vec(&priors, th), year_lut(th));
+            for q in 0..queries.len() {
+                let want = top_k_reference(&pools, q, th, &prior, &lut, k);
+                assert_eq!(want.len(), k.min(pools.offs[q + 1] - pools.offs[q]));
+                assert_eq!(top_k(&pools, q, th, &prior, &lut, k), want, "query {q} at {th:?}");
+                if q == 0 {
+                    changed += usize::from(last.replace(want.clone()).is_some_and(|l| l != want));
+                }
+            }
+        }
+        assert!(changed > 3, "the walk must move the lists ({changed} changes)");
+        // Garbage hints (out of range, repeated) are only a slower start.
+        for h in &pools.hints {
+            h.store(3, Ordering::Relaxed);
+        }
+        pools.hints[0].store(u32::MAX - 1, Ordering::Relaxed);
+        let th = thetas[3];
+        let (prior, lut) = (prior_vec(&priors, &th), year_lut(&th));
+        for q in 0..queries.len() {
+            assert_eq!(
+                top_k(&pools, q, &th, &prior, &lut, k),
+                top_k_reference(&pools, q, &th, &prior, &lut, k)
+            );
+        }
     }
 }
