@@ -174,19 +174,41 @@ export function loadModel({ onProgress: progress, early = false } = {}) {
     }
     mode = engineMode(size);
     mark(`engine-${mode}`);
+    // Where this model ran, for index.html's inline script on the next visit: it starts the
+    // engine's worker before the pointer arrives unless the model loaded on this thread.
+    if (target) {
+      try {
+        localStorage.setItem(`playalike:engine:${target.href}`, mode);
+      } catch {
+        // a hint only
+      }
+    }
+    // The worker index.html's inline script started for this model (after the same pointer
+    // request; settled by the time the pointer's text is read here), taken once.
+    const earlyWorker = early ? globalThis.playalikeEarlyWorker : undefined;
+    if (early) globalThis.playalikeEarlyWorker = undefined;
     if (mode === 'worker') {
       // The worker starts now; it downloads the blob itself. (Starting the download here and
       // handing its body stream over overlapped the worker's start, but the transferred stream
       // is pumped through this thread: bench-web showed 100-270 ms tasks during the download.)
-      const worker = new Worker(workerUrl, { type: 'module', name: 'playalike' });
+      const started = await Promise.resolve(earlyWorker).catch(() => null);
+      const adopt = started && started.url === target.href ? started : null;
+      if (started && !adopt) started.worker.terminate();
+      if (adopt) mark('worker-adopted');
+      const worker = adopt ? adopt.worker : new Worker(workerUrl, { type: 'module', name: 'playalike' });
       // The wasm is compiled here from the head's preload (off this thread, and from the
       // browser's code cache on a return visit) and the Module handed to the worker, which
       // would otherwise fetch and compile it again (bench-web: warm decodes twice as slow).
-      const wasm = WebAssembly.compileStreaming(fetch(wasmUrl)).catch(() => wasmUrl);
+      const wasm = (adopt ? adopt.wasm : WebAssembly.compileStreaming(fetch(wasmUrl))).catch(() => wasmUrl);
       const [{ RecommenderWorker }, got] = await Promise.all([import('./pkg/worker-client.js'), pointer]);
       const prefetched = { url: target.href, body: got.body };
-      return RecommenderWorker.load(model, { onProgress: progress, cache, wasm, worker, prefetched });
+      // The page's own listener hands over what the early worker posted so far (its marks).
+      adopt?.stop();
+      return RecommenderWorker.load(model, { onProgress: progress, cache, wasm, worker, prefetched, received: adopt?.received });
     }
+    // A worker started for a model this page loads on the main thread after all (not expected:
+    // both read the same pointer and threshold) is not kept.
+    Promise.resolve(earlyWorker).then((w) => w?.worker.terminate(), () => {});
     mainEngine();
     let handed = pointer;
     const fetchFn = (url, init) => {
