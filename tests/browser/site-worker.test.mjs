@@ -201,6 +201,18 @@ test('site worker mode in Chromium', async (t) => {
     assert.match(await page.textContent('#error-message'), /SHA-256 checksum does not match/);
   });
 
+  await t.test("an engine worker that cannot start (its script missing) is reported, not waited for", async (t2) => {
+    // index.html's inline script starts it before the page's script runs (decision 516): the
+    // page must still hear its failure.
+    servers.worker.override('/pkg/worker.js', { status: 404, type: 'text/plain', body: 'gone' });
+    t2.after(() => servers.worker.clearOverrides());
+    const { page } = await newPage(t2);
+    await page.goto(`${servers.worker.url}/?model=/bucket/latest.json&game=${query.id}`);
+    await page.waitForSelector('#error:not([hidden])', { timeout: 20_000 });
+    assert.equal(await page.getAttribute('#error', 'data-code'), 'engine');
+    assert.match(await page.textContent('#error-message'), /worker/);
+  });
+
   await t.test('the service worker keeps the engine worker for offline visits', async (t2) => {
     const { context, page } = await newPage(t2, 'allow');
     await page.goto(`${servers.worker.url}/?model=/bucket/latest.json&game=${query.id}`);
