@@ -10,13 +10,12 @@
 //   page → worker  {id, op, args}          op: load | fromBytes | call | abort
 //                  {op: 'wasm', source}    the wasm (a compiled Module or URL) a load announced
 //                                          with `wasm: 'later'`; instantiated as soon as it arrives
-//                  {op: 'prefetch', pointer: {url, body?}, note, above?}
-//                                          before any load (the site's head script): the worker
-//                                          reads the pointer (`body`, else from `url`) and starts
-//                                          downloading the blob it names, unless the model is
-//                                          smaller than `above` bytes or `note` (the loader's
-//                                          cached checksum) says the Cache API has it; the load
-//                                          that follows takes that download instead of a new one
+//                  {op: 'prefetch', pointer: {url, body}, note}
+//                                          before any load (the site's head script, which has
+//                                          read the pointer): the worker starts downloading the
+//                                          blob it names, unless `note` (the loader's cached
+//                                          checksum) says the Cache API has it; the load that
+//                                          follows takes that download instead of a new one
 //   worker → page  {id, ok: true, value}   or {id, ok: false, error: {name, message, code}}
 //                  {id, progress}          download progress of a load
 //                  {mark, at}              a step of the load, `at` in ms since the epoch
@@ -123,8 +122,7 @@ function deferCachePuts() {
 
 /** Downloads started by a `prefetch` message, by blob URL: {got (a promise of their Response), signal}. */
 const early = new Map();
-/** The prefetch reading its pointer, if any (settles once `early` has its download). */
-let prefetching = Promise.resolve();
+
 
 /**
  * Starts downloading the blob a pointer names (a `prefetch` message, before any load), reading
@@ -132,16 +130,13 @@ let prefetching = Promise.resolve();
  * pointer's size (or MAX_MODEL_BYTES) and no further; any excess is left unread for the loader,
  * whose own checks refuse it. The loader's request for that URL gets a Response replaying it.
  */
-async function prefetch({ pointer, note, above } = {}) {
+function prefetch({ pointer, note } = {}) {
   let parsed;
   try {
-    // The pointer's text, or (a page that has not read it yet) the pointer read here.
-    const body = typeof pointer.body === 'string' ? pointer.body : await (await fetch(pointer.url, { cache: 'no-cache' })).text();
-    parsed = parsePointer(JSON.parse(body), pointer.url);
+    parsed = parsePointer(JSON.parse(pointer.body), pointer.url);
   } catch {
     return; // the load reports it
   }
-  if (typeof above === 'number' && !(parsed.size >= above)) return; // a model the page loads itself
   if (note === parsed.checksum || early.has(parsed.blobUrl)) return; // cached: the load reads the Cache API
   if (parsed.size > MAX_MODEL_BYTES) return; // refused by the load before any download
   markAt('worker-prefetch');
@@ -223,10 +218,8 @@ function fetchWith(prefetched) {
       if (started.signal?.aborted) return Promise.reject(started.signal.reason ?? new DOMException('The load was aborted.', 'AbortError'));
       return started.got;
     };
-    // The blob (not the pointer, which is revalidated): from a prefetch, once it has read its
-    // pointer, rather than a second download.
-    if (!init?.cache) return prefetching.then(take);
-    return fetch(url, init);
+    // The blob (not the pointer, which is revalidated): from a prefetch rather than a second download.
+    return init?.cache ? fetch(url, init) : take();
   };
 }
 
@@ -309,7 +302,7 @@ self.addEventListener('message', (event) => {
     return;
   }
   if (msg.op === 'prefetch') {
-    prefetching = prefetch(msg);
+    prefetch(msg);
     return;
   }
   Promise.resolve()

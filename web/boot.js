@@ -174,15 +174,6 @@ export function loadModel({ onProgress: progress, early = false } = {}) {
     }
     mode = engineMode(size);
     mark(`engine-${mode}`);
-    // Where this model ran, for index.html's inline script on the next visit: it starts the
-    // engine's worker before the pointer arrives unless the model loaded on this thread.
-    if (target) {
-      try {
-        localStorage.setItem(`playalike:engine:${target.href}`, mode);
-      } catch {
-        // a hint only
-      }
-    }
     // The worker index.html's inline script started for this model (after the same pointer
     // request; settled by the time the pointer's text is read here), taken once.
     const earlyWorker = early ? globalThis.playalikeEarlyWorker : undefined;
@@ -216,7 +207,8 @@ export function loadModel({ onProgress: progress, early = false } = {}) {
       return RecommenderWorker.load(model, { onProgress: progress, cache, wasm, worker, prefetched, received: adopt?.received });
     }
     // A worker started for a model this page loads on the main thread after all (not expected:
-    // both read the same pointer and threshold) is not kept.
+    // both read the same pointer and threshold, but a browser may lack what the worker needs) is
+    // not kept.
     Promise.resolve(earlyWorker).then((w) => w?.worker.terminate(), () => {});
     mainEngine();
     let handed = pointer;

@@ -271,11 +271,7 @@ test('static site in Chromium', async (t) => {
     await page.waitForSelector('html[data-ready="true"]');
     const cold = count();
     assert.equal(await page.getAttribute('html', 'data-model-source'), 'network');
-    // The page requests it once (boot.js adopts the head script's request: the mark below); on a
-    // first visit the engine worker the head script starts before it knows the model's size may
-    // read it as well, until the page's copy says the model is small and ends it (decision 516).
-    assert.ok(cold.pointer - before.pointer >= 1 && cold.pointer - before.pointer <= 2, `the pointer is requested once by the page (${cold.pointer - before.pointer} requests)`);
-    assert.equal(await page.evaluate(() => performance.getEntriesByName('playalike:pointer-adopted').length), 1, 'the early load is adopted, not repeated');
+    assert.equal(cold.pointer - before.pointer, 1, 'the pointer is requested once (the early load is adopted, not repeated)');
     assert.equal(cold.blob - before.blob, 1, 'the blob is requested once');
     assert.equal(cold.wasm - before.wasm, 1, 'the preloaded wasm is the one compiled (no second download)');
     assert.match(await page.textContent('#status'), /Model v1 · trained \d{4}-\d\d-\d\d · [\d,]+ games/);
@@ -294,7 +290,7 @@ test('static site in Chromium', async (t) => {
     const warm = count();
     assert.equal(await page.getAttribute('html', 'data-model-source'), 'cache');
     assert.equal(warm.blob, cold.blob, 'no second blob download on reload');
-    assert.equal(warm.pointer - cold.pointer, 1, 'the pointer is re-checked once (no engine worker: the model ran on the main thread last time)');
+    assert.equal(warm.pointer - cold.pointer, 1, 'the pointer is re-checked once');
     assert.ok((await marks()).includes('cache-checked') && !(await marks()).includes('cache-skipped'), 'a return visit looks in the cache');
 
     // The cache emptied behind the loader's back (the note still says "stored"): looked up, missed, downloaded.
@@ -315,8 +311,7 @@ test('static site in Chromium', async (t) => {
     const before = server.count('/latest.json');
     await page.goto(`${server.url}/`);
     await page.waitForSelector('html[data-ready="true"]');
-    const requests = server.count('/latest.json') - before;
-    assert.ok(requests >= 1 && requests <= 2, `the pointer is requested once by the page, at most once more by the early engine worker (${requests})`);
+    assert.equal(server.count('/latest.json') - before, 1, 'the pointer is requested once');
     const timing = await page.evaluate(() => ({
       adopted: performance.getEntriesByName('playalike:pointer-adopted').length,
       pointer: performance.getEntriesByType('resource').find((e) => e.name.endsWith('/latest.json'))?.startTime,
