@@ -33,6 +33,11 @@ export interface WorkerLoadOptions extends Omit<LoadOptions, 'fetch' | 'cache'> 
    * `body` instead of going to the network.
    */
   prefetched?: PrefetchedResponse | PrefetchedResponse[];
+  /**
+   * With a `worker` the page started earlier: the messages it posted before this call (collected
+   * by the page's own listener), e.g. its User Timing marks, handled as if they arrived now.
+   */
+  received?: unknown[];
 }
 
 /** The engine in a Web Worker: the methods of `Recommender`, each returning a Promise. */

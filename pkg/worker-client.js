@@ -71,12 +71,14 @@ function markFromWorker(name, at) {
 
 /** One worker and the requests waiting for its answers. */
 class Channel {
-  constructor(worker) {
+  constructor(worker, received = []) {
     this.worker = worker;
     this.next = 1;
     this.pending = new Map();
     this.closed = null;
     worker.addEventListener('message', (event) => this.receive(event.data));
+    // What a started worker posted before this channel listened (its marks).
+    for (const msg of received) this.receive(msg);
     worker.addEventListener('error', (event) => {
       event.preventDefault?.();
       this.close(new ModelLoadError(`The playalike engine's worker failed to start (${event.message || 'script error'}).`, 'engine'));
@@ -161,7 +163,9 @@ export class RecommenderWorker {
    * (the worker script's URL, a Worker, or a function returning one) and `prefetched`
    * ({url, body, status?, headers?} or a list of them: a response the page already has or has
    * started for `url`, e.g. the pointer's text or a download's `ReadableStream` body, which is
-   * transferred; the worker's first request for `url` gets it instead of the network).
+   * transferred; the worker's first request for `url` gets it instead of the network), and
+   * `received` (with a started `worker`: the messages it posted before this call, which the page
+   * collected, e.g. its User Timing marks).
    * Rejects with a ModelLoadError.
    */
   static async load(source, options = {}) {
@@ -173,7 +177,7 @@ export class RecommenderWorker {
     } catch (e) {
       throw new ModelLoadError(`The playalike engine's worker could not be started (${e && e.message ? e.message : e}).`, 'engine', e);
     }
-    const channel = new Channel(worker);
+    const channel = new Channel(worker, Array.isArray(options.received) ? options.received : []);
     const cache = options.cache;
     const prefetched = [options.prefetched ?? []].flat().map((p) => ({ ...p, url: absolute(p.url, base) }));
     const streams = prefetched.map((p) => p.body).filter((b) => typeof ReadableStream === 'function' && b instanceof ReadableStream);

@@ -9,14 +9,20 @@
 // Protocol (one engine per worker; messages are plain objects):
 //   page → worker  {id, op, args}          op: load | fromBytes | call | abort
 //                  {op: 'wasm', source}    the wasm (a compiled Module or URL) a load announced
-//                                          with `wasm: 'later'`
+//                                          with `wasm: 'later'`; instantiated as soon as it arrives
+//                  {op: 'prefetch', pointer: {url, body}, note}
+//                                          before any load (the site's head script, which has
+//                                          read the pointer): the worker starts downloading the
+//                                          blob it names, unless `note` (the loader's cached
+//                                          checksum) says the Cache API has it; the load that
+//                                          follows takes that download instead of a new one
 //   worker → page  {id, ok: true, value}   or {id, ok: false, error: {name, message, code}}
 //                  {id, progress}          download progress of a load
 //                  {mark, at}              a step of the load, `at` in ms since the epoch
 //                  {storage: [key, value]} the loader's localStorage note (workers have no
 //                                          localStorage: the page keeps it for the worker)
 import { Recommender, ready } from './index.js';
-import { loadWith, ModelLoadError } from './loader.js';
+import { loadWith, ModelLoadError, parsePointer, MAX_MODEL_BYTES } from './loader.js';
 
 /** The methods a page may call on the engine (everything `Recommender` has that takes JSON). */
 const METHODS = new Set(['search', 'recommend', 'popular', 'explain', 'game', 'status', 'prepareSearch']);
@@ -114,6 +120,81 @@ function deferCachePuts() {
   }
 }
 
+/** Downloads started by a `prefetch` message, by blob URL: {got (a promise of their Response), signal}. */
+const early = new Map();
+
+
+/**
+ * Starts downloading the blob a pointer names (a `prefetch` message, before any load), reading
+ * its body into memory as it arrives so the network does not wait for the load: up to the
+ * pointer's size (or MAX_MODEL_BYTES) and no further; any excess is left unread for the loader,
+ * whose own checks refuse it. The loader's request for that URL gets a Response replaying it.
+ */
+function prefetch({ pointer, note } = {}) {
+  let parsed;
+  try {
+    parsed = parsePointer(JSON.parse(pointer.body), pointer.url);
+  } catch {
+    return; // the load reports it
+  }
+  if (note === parsed.checksum || early.has(parsed.blobUrl)) return; // cached: the load reads the Cache API
+  if (parsed.size > MAX_MODEL_BYTES) return; // refused by the load before any download
+  markAt('worker-prefetch');
+  const cap = Math.min(parsed.size, MAX_MODEL_BYTES) + 1;
+  const entry = { signal: null };
+  entry.got = fetch(parsed.blobUrl).then((res) => {
+    if (!res.ok || !res.body || typeof res.body.getReader !== 'function') return res;
+    const reader = res.body.getReader();
+    const chunks = [];
+    let buffered = 0;
+    let done = false;
+    let failed = null;
+    let wake = null;
+    const pump = async () => {
+      try {
+        while (buffered < cap) {
+          const r = await reader.read();
+          if (r.done) {
+            done = true;
+            break;
+          }
+          chunks.push(r.value);
+          buffered += r.value.length;
+          wake?.();
+        }
+      } catch (e) {
+        failed = e;
+      }
+      wake?.();
+    };
+    const pumping = pump();
+    const body = new ReadableStream({
+      async pull(controller) {
+        while (!chunks.length && !done && !failed && buffered < cap) await new Promise((resolve) => (wake = resolve));
+        wake = null;
+        if (entry.signal?.aborted) {
+          reader.cancel().catch(() => {});
+          return controller.error(entry.signal.reason ?? new DOMException('The load was aborted.', 'AbortError'));
+        }
+        if (chunks.length) return controller.enqueue(chunks.shift());
+        if (failed) return controller.error(failed);
+        if (done) return controller.close();
+        // Past the cap: the rest comes straight from the network, for the loader to refuse.
+        await pumping;
+        const r = await reader.read();
+        if (r.done) controller.close();
+        else controller.enqueue(r.value);
+      },
+      cancel(reason) {
+        return reader.cancel(reason);
+      },
+    });
+    return new Response(body, { status: res.status, statusText: res.statusText, headers: res.headers });
+  });
+  entry.got.catch(() => {}); // the load's request reports it
+  early.set(parsed.blobUrl, entry);
+}
+
 /**
  * A fetch that answers the first request for each `prefetched` URL (what the page already has
  * or has started: the pointer's text, the blob's body as a transferred stream) from the page's
@@ -129,7 +210,16 @@ function fetchWith(prefetched) {
       const { body, status = 200, headers } = got;
       return Promise.resolve(new Response(body, { status, headers }));
     }
-    return fetch(url, init);
+    const take = () => {
+      const started = early.get(url);
+      if (!started) return fetch(url, init);
+      early.delete(url);
+      started.signal = init?.signal ?? null;
+      if (started.signal?.aborted) return Promise.reject(started.signal.reason ?? new DOMException('The load was aborted.', 'AbortError'));
+      return started.got;
+    };
+    // The blob (not the pointer, which is revalidated): from a prefetch rather than a second download.
+    return init?.cache ? fetch(url, init) : take();
   };
 }
 
@@ -207,6 +297,12 @@ self.addEventListener('message', (event) => {
   if (msg.op === 'wasm') {
     if (!laterWasm) laterWasm = Promise.resolve(msg.source);
     else giveWasm?.(msg.source);
+    // Instantiated now, not when the model's bytes are in: a load that follows finds it ready.
+    laterWasm.then((source) => ready(source)).catch(() => {});
+    return;
+  }
+  if (msg.op === 'prefetch') {
+    prefetch(msg);
     return;
   }
   Promise.resolve()

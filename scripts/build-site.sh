@@ -53,6 +53,17 @@ if [ -f "$pkg/limits.js" ]; then cp "$pkg/limits.js" "$tmp/src/pkg/"; fi
 "$esbuild" "$tmp/src/pkg/worker.js" --bundle --format=esm --minify --sourcemap --legal-comments=none \
   --log-level=warning --outfile="$tmp/site/pkg/worker.js"
 cp "$web/index.html" "$web/style.css" "$tmp/site/"
+# config.js's workerAbove into index.html's <meta name="playalike-worker-above">, so the head's
+# inline script can start the engine's worker for a big model before main.js has arrived
+# (docs/decisions/516-early-worker.md). Infinity (never) leaves it empty.
+if [ -f "$web/config.js" ] && grep -q 'name="playalike-worker-above"' "$tmp/site/index.html"; then
+  above=$(node --input-type=module -e '
+const { default: c } = await import(process.argv[1]);
+const v = c.workerAbove;
+process.stdout.write(typeof v === "number" && Number.isFinite(v) && v >= 0 ? String(v) : "");
+' "$(realpath "$web/config.js")")
+  sed -i "s|<meta name=\"playalike-worker-above\" content=\"[^\"]*\">|<meta name=\"playalike-worker-above\" content=\"$above\">|" "$tmp/site/index.html"
+fi
 # The service worker is its own script (a worker cannot be bundled into the page's).
 if [ -f "$web/sw.js" ]; then cp "$web/sw.js" "$tmp/site/"; fi
 cp "$pkg/playalike_bg.wasm" "$tmp/site/pkg/"

@@ -174,19 +174,42 @@ export function loadModel({ onProgress: progress, early = false } = {}) {
     }
     mode = engineMode(size);
     mark(`engine-${mode}`);
+    // The worker index.html's inline script started for this model (after the same pointer
+    // request; settled by the time the pointer's text is read here), taken once.
+    const earlyWorker = early ? globalThis.playalikeEarlyWorker : undefined;
+    if (early) globalThis.playalikeEarlyWorker = undefined;
     if (mode === 'worker') {
-      // The worker starts now; it downloads the blob itself. (Starting the download here and
+      // The worker index.html's inline script started (docs/decisions/516-early-worker.md), else
+      // one started now; it downloads the blob itself. (Starting the download here and
       // handing its body stream over overlapped the worker's start, but the transferred stream
       // is pumped through this thread: bench-web showed 100-270 ms tasks during the download.)
-      const worker = new Worker(workerUrl, { type: 'module', name: 'playalike' });
+      const started = await Promise.resolve(earlyWorker).catch(() => null);
+      let adopt = started && started.url === target.href ? started : null;
+      if (started && !adopt) started.worker.terminate();
       // The wasm is compiled here from the head's preload (off this thread, and from the
       // browser's code cache on a return visit) and the Module handed to the worker, which
       // would otherwise fetch and compile it again (bench-web: warm decodes twice as slow).
-      const wasm = WebAssembly.compileStreaming(fetch(wasmUrl)).catch(() => wasmUrl);
+      const wasm = (adopt ? adopt.wasm : WebAssembly.compileStreaming(fetch(wasmUrl))).catch(() => wasmUrl);
       const [{ RecommenderWorker }, got] = await Promise.all([import('./pkg/worker-client.js'), pointer]);
       const prefetched = { url: target.href, body: got.body };
-      return RecommenderWorker.load(model, { onProgress: progress, cache, wasm, worker, prefetched });
+      // An early worker whose script failed to start is replaced by one whose failure the
+      // proxy hears (and reports); a working one is adopted with what it posted so far (its marks).
+      if (adopt?.failed()) {
+        adopt.stop();
+        adopt.worker.terminate();
+        adopt = null;
+      }
+      if (adopt) {
+        adopt.stop();
+        mark('worker-adopted');
+      }
+      const worker = adopt ? adopt.worker : new Worker(workerUrl, { type: 'module', name: 'playalike' });
+      return RecommenderWorker.load(model, { onProgress: progress, cache, wasm, worker, prefetched, received: adopt?.received });
     }
+    // A worker started for a model this page loads on the main thread after all (not expected:
+    // both read the same pointer and threshold, but a browser may lack what the worker needs) is
+    // not kept.
+    Promise.resolve(earlyWorker).then((w) => w?.worker.terminate(), () => {});
     mainEngine();
     let handed = pointer;
     const fetchFn = (url, init) => {

@@ -96,6 +96,11 @@ test('site worker mode in Chromium', async (t) => {
       assert.ok(!marks.includes(m), `${m}: the page's own loader or engine ran`);
     }
     assert.ok(marks.indexOf('playalike:worker-decoded') < marks.indexOf('playalike:first-recs'));
+    // index.html's inline script started that worker once it had the pointer, before the page's
+    // script ran: the worker began the download, and the page adopted it (decision 516).
+    for (const m of ['playalike:worker-adopted', 'playalike:worker-prefetch']) assert.ok(marks.includes(m), `${m} in ${marks.join(', ')}`);
+    assert.equal(servers.worker.count('/pkg/worker.js'), 1, 'one worker started');
+    assert.equal(servers.worker.count('/bucket/latest.json'), 1, 'the pointer requested once (the head script\'s request, adopted)');
     const requested = await page.evaluate(() => performance.getEntriesByType('resource').map((e) => new URL(e.name).pathname));
     assert.ok(requested.includes('/pkg/worker.js'), `the page started the worker: ${requested.join(', ')}`);
     assert.ok(!requested.includes(blobPath), 'the blob was downloaded by the worker, not the page');
@@ -113,6 +118,7 @@ test('site worker mode in Chromium', async (t) => {
     assert.equal(await page.getAttribute('html', 'data-model-source'), 'cache');
     assert.equal(await page.getAttribute('html', 'data-engine'), 'worker');
     assert.equal(servers.worker.count(blobPath), 1, 'no second download');
+    assert.ok(!(await page.evaluate(() => performance.getEntriesByName('playalike:worker-prefetch').length)), 'the early worker saw the note: no download begun');
     assert.deepEqual(await page.$$eval('#recs > li', (lis) => lis.map((li) => Number(li.dataset.id))), expected.recs);
 
     // Picking another game goes through the worker as well.
@@ -193,6 +199,18 @@ test('site worker mode in Chromium', async (t) => {
     await page.waitForSelector('#error:not([hidden])');
     assert.equal(await page.getAttribute('#error', 'data-code'), 'checksum-mismatch');
     assert.match(await page.textContent('#error-message'), /SHA-256 checksum does not match/);
+  });
+
+  await t.test("an engine worker that cannot start (its script missing) is reported, not waited for", async (t2) => {
+    // index.html's inline script starts it before the page's script runs (decision 516): the
+    // page must still hear its failure.
+    servers.worker.override('/pkg/worker.js', { status: 404, type: 'text/plain', body: 'gone' });
+    t2.after(() => servers.worker.clearOverrides());
+    const { page } = await newPage(t2);
+    await page.goto(`${servers.worker.url}/?model=/bucket/latest.json&game=${query.id}`);
+    await page.waitForSelector('#error:not([hidden])', { timeout: 20_000 });
+    assert.equal(await page.getAttribute('#error', 'data-code'), 'engine');
+    assert.match(await page.textContent('#error-message'), /worker/);
   });
 
   await t.test('the service worker keeps the engine worker for offline visits', async (t2) => {

@@ -11,6 +11,7 @@ async function main(): Promise<void> {
   const options: WorkerLoadOptions = {
     worker,
     prefetched: [prefetched],
+    received: [],
     cache: 'my-cache',
     onProgress: (p) => console.log(p.loaded),
     onEvent: (e) => console.log(e.type),
