@@ -693,6 +693,11 @@ pub async fn execute_rollback(args: &RollbackConfig) -> anyhow::Result<RollbackS
     // after it was checked above: the pointer would name a 404. Put back what vanished, from the
     // verified bytes in hand (create-only, so nothing is overwritten).
     restore_if_deleted(&bucket, &target, to, &blob, &meta_bytes, &meta).await?;
+    // The picture names the live version: redraw it. Like after a publish, a page that cannot be
+    // written is a warning: v{to} is live whatever happens to it.
+    if let Err(e) = history::write(&bucket, &target).await {
+        tracing::warn!("v{to} is live, but {} was not updated: {e:#}", history::PAGE);
+    }
     Ok(RollbackSummary { bucket: target.to_string(), from: live, to, checksum })
 }
 
