@@ -21,8 +21,8 @@ pub enum ExitCode {
     Publish = 13,
     /// Authentication failed (IGDB or the bucket): wrong or missing credentials.
     Auth = 14,
-    /// `status --max-age` / `--min-recall`: the live model is too old or too weak, or nothing is
-    /// live.
+    /// `status --max-age` / `--min-recall` / `--max-failed-runs`: the live model is too old or too
+    /// weak, nothing is live, or too many of the newest runs failed in a row.
     Unhealthy = 15,
 }
 

@@ -693,6 +693,11 @@ pub async fn execute_rollback(args: &RollbackConfig) -> anyhow::Result<RollbackS
     // after it was checked above: the pointer would name a 404. Put back what vanished, from the
     // verified bytes in hand (create-only, so nothing is overwritten).
     restore_if_deleted(&bucket, &target, to, &blob, &meta_bytes, &meta).await?;
+    // The picture names the live version: redraw it. Like after a publish, a page that cannot be
+    // written is a warning: v{to} is live whatever happens to it.
+    if let Err(e) = history::write(&bucket, &target).await {
+        tracing::warn!("v{to} is live, but {} was not updated: {e:#}", history::PAGE);
+    }
     Ok(RollbackSummary { bucket: target.to_string(), from: live, to, checksum })
 }
 
@@ -759,6 +764,10 @@ pub struct StatusConfig {
     /// Exit 15 when the live model's recall@10 is below R, or it carries no recall@10 (or nothing
     /// is live). Range 0..=1.
     pub min_recall: Option<f64>,
+    /// Exit 15 when more than N of the newest runs recorded in runs.json failed in a row (or
+    /// runs.json cannot be read): the nightly job keeps failing while the last good model stays
+    /// live. 0 = the newest run must not have failed.
+    pub max_failed_runs: Option<u32>,
     /// Print one JSON line instead of text.
     pub json: bool,
 }
@@ -779,11 +788,11 @@ pub struct StatusEntry {
     pub live: bool,
 }
 
-/// One check `status` was asked to make (`--max-age`, `--min-recall`).
+/// One check `status` was asked to make (`--max-age`, `--min-recall`, `--max-failed-runs`).
 #[derive(Debug, Clone, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct StatusCheck {
-    /// `maxAge` or `minRecall`.
+    /// `maxAge`, `minRecall` or `maxFailedRuns`.
     pub check: String,
     /// Passed.
     pub ok: bool,
@@ -805,7 +814,7 @@ pub struct StatusSummary {
     /// Seconds since the live model's `createdAt`: by default the newest record of the data it
     /// was trained on ("data as of"). None when unknown.
     pub data_age_seconds: Option<i64>,
-    /// The checks asked for; empty without `--max-age` / `--min-recall`.
+    /// The checks asked for; empty without `--max-age` / `--min-recall` / `--max-failed-runs`.
     pub checks: Vec<StatusCheck>,
     /// False when a check failed (the command then exits 15).
     pub healthy: bool,
@@ -889,6 +898,27 @@ fn status_checks(
     checks
 }
 
+/// The `--max-failed-runs` verdict on runs.json: `failed` of the newest records failed in a row;
+/// `error` is why runs.json could not be read (then the check fails: unknown is never a pass).
+fn runs_check(failed: usize, error: Option<&str>, max_failed_runs: Option<u32>) -> Option<StatusCheck> {
+    let max = max_failed_runs?;
+    let (ok, detail) = match error {
+        Some(e) => (false, format!("{} unreadable: {e}", runs::RUNS)),
+        None => {
+            let ok = u64::try_from(failed).is_ok_and(|f| f <= u64::from(max));
+            let verb = if ok { "within" } else { "more than" };
+            let runs = if failed == 1 { "run" } else { "runs" };
+            (
+                ok,
+                format!(
+                    "the newest {failed} recorded {runs} failed in a row: {verb} --max-failed-runs {max}"
+                ),
+            )
+        }
+    };
+    Some(StatusCheck { check: "maxFailedRuns".into(), ok, detail })
+}
+
 /// Reads the live version, its metrics and the history, and makes the checks asked for.
 pub async fn execute_status(args: &StatusConfig) -> anyhow::Result<StatusSummary> {
     let (target, bucket) = open(&args.target, false).await?;
@@ -897,8 +927,7 @@ pub async fn execute_status(args: &StatusConfig) -> anyhow::Result<StatusSummary
     let live = state.latest.as_ref().map(|l| l.version);
     let age_seconds = state.latest.as_ref().and_then(|l| seconds_since(&l.published_at, now));
     let data_age_seconds = state.latest.as_ref().and_then(|l| seconds_since(&l.created_at, now));
-    let checks = status_checks(state.latest.as_ref(), age_seconds, args.max_age, args.min_recall);
-    let healthy = checks.iter().all(|c| c.ok);
+    let mut checks = status_checks(state.latest.as_ref(), age_seconds, args.max_age, args.min_recall);
     let versions = state
         .versions
         .versions
@@ -913,6 +942,9 @@ pub async fn execute_status(args: &StatusConfig) -> anyhow::Result<StatusSummary
         Ok((r, _)) => (r, None),
         Err(e) => (runs::Runs::default(), Some(format!("{e:#}"))),
     };
+    let failed_runs_in_a_row = runs::failed_in_a_row(&runs);
+    checks.extend(runs_check(failed_runs_in_a_row, runs_error.as_deref(), args.max_failed_runs));
+    let healthy = checks.iter().all(|c| c.ok);
     Ok(StatusSummary {
         bucket: target.to_string(),
         latest: state.latest,
@@ -923,7 +955,7 @@ pub async fn execute_status(args: &StatusConfig) -> anyhow::Result<StatusSummary
         versions,
         runs: runs::last(&runs, STATUS_RECENT).to_vec(),
         runs_error,
-        failed_runs_in_a_row: runs::failed_in_a_row(&runs),
+        failed_runs_in_a_row,
         quality: history::quality(&state.versions, STATUS_RECENT),
     })
 }
@@ -1050,6 +1082,21 @@ mod tests {
         let c = status_checks(None, None, Some(26.0), Some(0.1));
         assert!(c.iter().all(|c| !c.ok && c.detail.contains("nothing is live")), "{c:?}");
         assert!(status_checks(Some(&l), age, None, None).is_empty());
+    }
+
+    #[test]
+    fn the_failed_runs_check_counts_the_streak_and_fails_on_an_unreadable_runs_json() {
+        assert!(runs_check(5, None, None).is_none(), "not asked for");
+        let c = runs_check(0, None, Some(0)).unwrap();
+        assert!(c.ok && c.check == "maxFailedRuns", "{c:?}");
+        let c = runs_check(2, None, Some(2)).unwrap();
+        assert!(c.ok && c.detail.contains("newest 2 recorded runs failed in a row: within"), "{c:?}");
+        let c = runs_check(3, None, Some(2)).unwrap();
+        assert!(!c.ok && c.detail.contains("more than --max-failed-runs 2"), "{c:?}");
+        let c = runs_check(1, None, Some(0)).unwrap();
+        assert!(!c.ok && c.detail.contains("newest 1 recorded run failed"), "{c:?}");
+        let c = runs_check(0, Some("while parsing runs.json"), Some(5)).unwrap();
+        assert!(!c.ok && c.detail == "runs.json unreadable: while parsing runs.json", "{c:?}");
     }
 
     #[test]

@@ -24,7 +24,8 @@ Exit codes:
   12  validation gate refused the model
   13  publishing failed (nothing was changed, or another publisher won)
   14  authentication failed (IGDB or bucket credentials)
-  15  status check failed (live model older than --max-age, below --min-recall, or none)";
+  15  status check failed (live model older than --max-age, below --min-recall, or none;
+      more than --max-failed-runs runs failed in a row)";
 
 /// playalike: game recommendations that run in the browser.
 ///

@@ -245,6 +245,43 @@ fn rollback_moves_the_pointer_back_and_status_shows_it() {
     }
 }
 
+/// `history.html` names the live version, and a rollback rewrites it: after rolling back from v3
+/// to v1 the page says v1 is live, not v3.
+#[test]
+fn rollback_rewrites_history_html_naming_the_version_it_made_live() {
+    for kind in KINDS {
+        let s = Store::new(kind);
+        for seed in 1..=3 {
+            let out = s.publish(seed, &[]);
+            assert!(out.status.success(), "{kind:?}: {}", show(&out));
+        }
+        let page = || String::from_utf8(s.read("history.html").expect("history.html")).expect("UTF-8");
+        assert!(page().contains("Live: <b>v3</b>"), "{kind:?}: {}", page());
+        let out = output(s.cmd("rollback").args(["--version", "1"]));
+        assert!(out.status.success(), "{kind:?}: {}", show(&out));
+        let p = page();
+        assert!(p.contains("Live: <b>v1</b>") && !p.contains("Live: <b>v3</b>"), "{kind:?}: {p}");
+        // The versions table marks v1, and only v1, as the live one.
+        assert_eq!(p.matches("<td>v1 (live)").count(), 1, "{kind:?}: {p}");
+        assert_eq!(p.matches("(live)").count(), 1, "{kind:?}: {p}");
+        let out = output(s.cmd("rollback").arg("--previous"));
+        assert_eq!(out.status.code(), Some(13), "nothing older than v1: {}", show(&out));
+        assert!(page().contains("Live: <b>v1</b>"), "a refused rollback leaves the page alone");
+        // A page that cannot be redrawn (runs.json does not parse) is a warning; the rollback stands.
+        if let Kind::File = kind {
+            std::fs::write(s.work().join("bucket/runs.json"), b"{ not json").expect("break runs.json");
+            let out = output(s.cmd("rollback").args(["--version", "2"]));
+            assert!(out.status.success(), "{}", show(&out));
+            let err = String::from_utf8_lossy(&out.stderr);
+            assert!(
+                err.contains("WARN") && err.contains("v2 is live, but history.html was not updated"),
+                "{err}"
+            );
+            assert_eq!(s.assert_latest_complete(), 2);
+        }
+    }
+}
+
 /// `status --max-age HOURS --min-recall R`: the monitoring check. Exit 15 with the reason when the
 /// live version was published too long ago, its recall@10 is too low, or nothing is live; exit 0
 /// otherwise, however old the data the model was trained on.

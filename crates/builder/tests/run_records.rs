@@ -163,3 +163,82 @@ fn runs_json_keeps_the_newest_hundred() {
     assert_eq!(runs[99]["exitCode"], 14, "ours is the newest");
     assert_ne!(runs[99]["id"], "old-99");
 }
+
+/// `status --max-failed-runs N`: exit 15 when more than N of the newest recorded runs failed in a
+/// row, or when runs.json cannot be read; the other checks' style (status printed first, the
+/// reason on stderr, also from the environment).
+#[test]
+fn status_max_failed_runs_exits_15_when_the_nightly_runs_keep_failing() {
+    let s = Site::new(false);
+    let record = |id: &str, started: &str, status: &str| {
+        serde_json::json!({
+            "id": id, "startedAt": started, "finishedAt": started, "status": status,
+            "stageReached": if status == "failed" { "fetch" } else { "publish" },
+            "exitCode": if status == "failed" { 10 } else { 0 }, "durations": {"total": 1.0},
+            "metrics": {}, "builderVersion": "0.0.1"
+        })
+    };
+    let seed = |runs: &[serde_json::Value]| {
+        let doc = serde_json::json!({ "schema": 1, "runs": runs });
+        std::fs::write(s.path("bucket/runs.json"), serde_json::to_vec(&doc).expect("JSON")).expect("seed");
+    };
+    let check = |args: &[&str]| output(s.cmd("status").args(args));
+    let fails_with = |out: &Output, words: &[&str]| {
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(15), "{}", show(out));
+        assert!(words.iter().all(|w| err.contains(w)), "{words:?} not in {}", show(out));
+    };
+
+    // No run recorded yet: nothing failed, healthy (--max-age covers a job that never runs).
+    std::fs::create_dir_all(s.path("bucket")).expect("bucket folder");
+    let out = check(&["--max-failed-runs", "0", "--json"]);
+    assert!(out.status.success(), "{}", show(&out));
+    let st: serde_json::Value = serde_json::from_slice(&out.stdout).expect("JSON");
+    assert_eq!(
+        (st["healthy"].as_bool(), st["checks"][0]["check"].as_str()),
+        (Some(true), Some("maxFailedRuns"))
+    );
+
+    // One success, then two failures.
+    let published = record("a", "2026-01-01T01:00:00.000Z", "published");
+    seed(&[
+        published.clone(),
+        record("b", "2026-01-02T01:00:00.000Z", "failed"),
+        record("c", "2026-01-03T01:00:00.000Z", "failed"),
+    ]);
+    assert!(check(&["--max-failed-runs", "2"]).status.success());
+    let out = check(&["--max-failed-runs", "1", "--json"]);
+    fails_with(
+        &out,
+        &["unhealthy", "the newest 2 recorded runs failed in a row: more than --max-failed-runs 1"],
+    );
+    let st: serde_json::Value = serde_json::from_slice(&out.stdout).expect("the JSON is still printed");
+    assert_eq!((st["healthy"].as_bool(), st["checks"][0]["ok"].as_bool()), (Some(false), Some(false)));
+    assert_eq!(st["failedRunsInARow"], 2);
+    // Also from the environment; the text output names the failed check.
+    let out = output(s.cmd("status").env("PLAYALIKE_MAX_FAILED_RUNS", "1"));
+    fails_with(&out, &["more than --max-failed-runs 1"]);
+    assert!(String::from_utf8_lossy(&out.stdout).contains("check maxFailedRuns: FAILED"), "{}", show(&out));
+
+    // A real run that fails (no IGDB credentials) adds a third failure.
+    let out = s.run("snapshot", &[]);
+    assert_eq!(out.status.code(), Some(14), "{}", show(&out));
+    fails_with(&check(&["--max-failed-runs", "2"]), &["the newest 3 recorded runs failed in a row"]);
+    assert!(check(&["--max-failed-runs", "3"]).status.success());
+
+    // The newest run succeeded: the streak is over, whatever failed before.
+    let mut runs = s.runs();
+    runs.push(record("d", "2099-01-01T01:00:00.000Z", "published"));
+    seed(&runs);
+    assert!(check(&["--max-failed-runs", "0"]).status.success());
+
+    // runs.json that cannot be read fails the check with its reason (plain status still answers).
+    std::fs::write(s.path("bucket/runs.json"), b"{ not json").expect("break runs.json");
+    fails_with(&check(&["--max-failed-runs", "5"]), &["runs.json unreadable", "while parsing"]);
+    assert!(check(&[]).status.success());
+
+    // Nonsense is a usage error, not a silent pass.
+    for bad in ["-1", "1.5", "many"] {
+        assert_eq!(check(&["--max-failed-runs", bad]).status.code(), Some(2), "{bad}");
+    }
+}

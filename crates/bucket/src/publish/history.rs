@@ -1,11 +1,12 @@
 //! `history.html`: the bucket's version history as a picture. One static page (inline SVG, no
 //! script, no external asset, a Content-Security-Policy that allows neither) with the quality of
 //! the published versions (recall@10, coverage@10), their blob size, and the duration and outcome
-//! of the recorded runs. Rewritten from `versions.json` and `runs.json` by every publish and run.
+//! of the recorded runs, and which version is live. Rewritten from `versions.json`, `runs.json` and
+//! `latest.json` by every publish, rollback and run.
 //! Also the small quality table and sparkline `status` prints.
 
 use super::bucket::{Bucket, Target};
-use super::layout::{self, HistoryEntry, Versions};
+use super::layout::{self, HistoryEntry, Latest, Versions};
 use super::runs::{self, RunRecord, Runs};
 use anyhow::Context;
 use playalike_base::html::esc;
@@ -395,8 +396,8 @@ fn metric(e: &HistoryEntry, k: &str) -> String {
     e.metrics.get(k).map(|v| format!("{v:.4}")).unwrap_or_else(|| "–".into())
 }
 
-/// Renders the page.
-pub fn render(versions: &Versions, runs: &Runs, bucket: &str, now: &str) -> String {
+/// Renders the page; `live` is the pointer (`latest.json`), None when nothing is live.
+pub fn render(versions: &Versions, runs: &Runs, live: Option<&Latest>, bucket: &str, now: &str) -> String {
     let all = &versions.versions;
     let entries: Vec<&HistoryEntry> = all[all.len().saturating_sub(PAGE_VERSIONS)..].iter().collect();
     let mut h = String::new();
@@ -419,6 +420,18 @@ pub fn render(versions: &Versions, runs: &Runs, bucket: &str, now: &str) -> Stri
         if runs.runs.len() == 1 { "" } else { "s" },
         esc(now)
     );
+    match live {
+        Some(l) => {
+            let _ = write!(
+                h,
+                "<p>Live: <b>v{}</b> (published {}; pointer last moved {}, by a publish or a rollback)</p>",
+                l.version,
+                esc(&l.published_at),
+                esc(&l.updated_at)
+            );
+        }
+        None => h.push_str("<p class=note>Nothing is live (no latest.json).</p>"),
+    }
     if failing > 0 {
         let _ = write!(
             h,
@@ -476,8 +489,9 @@ pub fn render(versions: &Versions, runs: &Runs, bucket: &str, now: &str) -> Stri
         for e in entries.iter().rev() {
             let _ = write!(
                 h,
-                "<tr><td>v{}<td>{}<td>{}<td>{}<td>{}<td>{}<td>{}",
+                "<tr><td>v{}{}<td>{}<td>{}<td>{}<td>{}<td>{}<td>{}",
                 e.version,
+                if live.is_some_and(|l| l.version == e.version) { " (live)" } else { "" },
                 esc(&e.published_at),
                 esc(&e.created_at),
                 e.games,
@@ -492,7 +506,7 @@ pub fn render(versions: &Versions, runs: &Runs, bucket: &str, now: &str) -> Stri
     h
 }
 
-/// Rewrites `history.html` from the bucket's `versions.json` and `runs.json`. The page's
+/// Rewrites `history.html` from the bucket's `versions.json`, `runs.json` and `latest.json`. The page's
 /// generation is read *before* its sources, and the write is conditional on it: a writer that
 /// read older sources than a concurrent one loses, re-reads and renders again, so the last page
 /// written includes every record written before it.
@@ -511,8 +525,20 @@ pub async fn write(bucket: &Bucket, target: &Target) -> anyhow::Result<()> {
             }
         };
         let (runs, _) = runs::read(bucket, target).await?;
+        let live: Option<Latest> = match bucket.get(layout::LATEST, layout::MAX_DOCUMENT).await {
+            Ok(Some((bytes, _))) => Some(
+                serde_json::from_slice(&bytes)
+                    .with_context(|| format!("while parsing {target}/{} for {PAGE}", layout::LATEST))?,
+            ),
+            Ok(None) => None,
+            Err(e) => {
+                return Err(
+                    anyhow::Error::new(e).context(format!("while reading {target}/{}", layout::LATEST))
+                );
+            }
+        };
         let now = chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
-        let html = render(&versions, &runs, &target.to_string(), &now);
+        let html = render(&versions, &runs, live.as_ref(), &target.to_string(), &now);
         let written = bucket
             .put_if_unchanged(PAGE, html.as_bytes(), "text/html; charset=utf-8", generation)
             .await
@@ -559,6 +585,18 @@ mod tests {
         RunRecord::from_summary(&summary, t, t)
     }
 
+    /// latest.json pointing at `v`, moved there on 2026-12-01 09:00.
+    fn pointer(v: u32) -> Latest {
+        let e = entry(v, 0.3);
+        serde_json::from_value(serde_json::json!({
+            "schema": 1, "version": v, "url": layout::blob_name(v), "metadataUrl": layout::metadata_name(v),
+            "checksum": e.checksum, "size": e.size, "encoding": "identity", "formatVersion": "1.0",
+            "createdAt": e.created_at, "publishedAt": e.published_at, "updatedAt": "2026-12-01T09:00:00Z",
+            "games": e.games, "metrics": e.metrics,
+        }))
+        .unwrap()
+    }
+
     #[test]
     fn sparklines_span_the_blocks() {
         assert_eq!(sparkline(&[Some(0.1), Some(0.2), Some(0.3), None, Some(0.8)]), "▁▂▃·█");
@@ -575,7 +613,9 @@ mod tests {
                 versions: (1..=n).map(|v| entry(v, 0.3 + f64::from(v % 5) / 100.0)).collect(),
             };
             let runs = Runs { schema: 1, runs: (1..=n.min(30)).map(|i| run(i, i % 4 == 1)).collect() };
-            let html = render(&versions, &runs, "gs://b/<p>", "2026-12-02T00:00:00Z");
+            // Rolled back: an older version than the newest is live.
+            let live = pointer(n.div_ceil(2));
+            let html = render(&versions, &runs, Some(&live), "gs://b/<p>", "2026-12-02T00:00:00Z");
             let shown = n.min(PAGE_VERSIONS as u32);
             // Three pictures: quality, size, runs.
             assert_eq!(html.matches("<svg").count(), 3, "n={n}");
@@ -589,9 +629,16 @@ mod tests {
             assert!(html.contains("gs://b/&lt;p&gt;") && html.contains("&lt;boom&gt;"), "escaped");
             let failed = runs.runs.iter().filter(|r| r.failed()).count();
             assert_eq!(html.matches("✕10</text>").count(), failed, "each failed run is marked (n={n})");
+            let v = live.version;
+            assert!(html.contains(&format!("Live: <b>v{v}</b>")), "the live version is named (n={n})");
+            assert!(html.contains("pointer last moved 2026-12-01T09:00:00Z"), "n={n}");
+            let marked = if v + PAGE_VERSIONS as u32 > n { 1 } else { 0 }; // in the table?
+            assert_eq!(html.matches("(live)").count(), marked, "n={n}");
+            assert_eq!(html.matches(&format!("<td>v{v} (live)<td>")).count(), marked, "n={n}");
         }
-        let empty = render(&Versions::default(), &Runs::default(), "file:///b", "now");
+        let empty = render(&Versions::default(), &Runs::default(), None, "file:///b", "now");
         assert!(empty.contains("Nothing published yet") && empty.contains("No run recorded yet"));
+        assert!(empty.contains("Nothing is live") && !empty.contains("(live)"));
     }
 
     #[test]

@@ -186,6 +186,11 @@ pub struct StatusArgs {
     /// is live). Range 0..=1.
     #[arg(long, env = "PLAYALIKE_MIN_RECALL", value_name = "R", value_parser = parse_min_recall)]
     pub min_recall: Option<f64>,
+    /// Exit 15 when more than N of the newest runs recorded in runs.json failed in a row (or
+    /// runs.json cannot be read): the nightly job keeps failing while the last good model stays
+    /// live. 0 = the newest run must not have failed.
+    #[arg(long, env = "PLAYALIKE_MAX_FAILED_RUNS", value_name = "N", value_parser = parse_max_failed_runs)]
+    pub max_failed_runs: Option<u32>,
     /// Print one JSON line instead of text.
     #[arg(long, env = "PLAYALIKE_JSON")]
     pub json: bool,
@@ -205,6 +210,10 @@ fn parse_min_recall(s: &str) -> Result<f64, String> {
     }
 }
 
+fn parse_max_failed_runs(s: &str) -> Result<u32, String> {
+    s.trim().parse::<u32>().map_err(|_| format!("{s:?} is not a number of runs (0 or more)"))
+}
+
 impl StatusArgs {
     /// The status configuration these flags describe.
     pub fn config(&self) -> lib::StatusConfig {
@@ -212,13 +221,14 @@ impl StatusArgs {
             target: self.target.config(),
             max_age: self.max_age,
             min_recall: self.min_recall,
+            max_failed_runs: self.max_failed_runs,
             json: self.json,
         }
     }
 }
 
-/// Runs `playalike status`; exits 15 when a `--max-age` / `--min-recall` check fails (after
-/// printing the status, so the log shows why).
+/// Runs `playalike status`; exits 15 when a `--max-age` / `--min-recall` / `--max-failed-runs`
+/// check fails (after printing the status, so the log shows why).
 pub async fn status(args: StatusArgs) -> anyhow::Result<()> {
     let s = lib::execute_status(&args.config()).await?;
     if args.json {
@@ -294,6 +304,11 @@ mod tests {
         assert_eq!(parse_min_recall("0.3"), Ok(0.3));
         for bad in ["1.5", "-0.1", "NaN", "high"] {
             assert!(parse_min_recall(bad).is_err(), "{bad}");
+        }
+        assert_eq!(parse_max_failed_runs("0"), Ok(0));
+        assert_eq!(parse_max_failed_runs(" 3 "), Ok(3));
+        for bad in ["-1", "1.5", "", "many"] {
+            assert!(parse_max_failed_runs(bad).is_err(), "{bad}");
         }
     }
 }
