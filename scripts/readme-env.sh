@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Regenerates README.md's environment-variable table from the CLI's own flags (the hidden
-# `playalike env-table`, built from the clap command tree). crates/builder/tests/cli_docs.rs
+# `playalike env-table`, built from the clap command tree). crates/builder/tests/cli_convention.rs (readme_env_table_is_the_generated_one)
 # fails when README.md differs from what this writes.
 #   scripts/readme-env.sh            rewrite README.md in place
 #   scripts/readme-env.sh --check    exit 1 when README.md is out of date
