@@ -8,6 +8,7 @@ import { readFileSync, existsSync } from 'node:fs';
 import { spawnSync } from 'node:child_process';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { gzippedSize, WASM_GZIP_BUDGET } from '../../scripts/wasm-size.mjs';
 
 const pkgDir = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..', 'pkg');
 
@@ -50,4 +51,17 @@ test('package.json declares engines, repository, keywords and exports ./package.
   // The running Node satisfies the declared range (the suite runs on what the package claims).
   const [major, minor] = process.versions.node.split('.').map(Number);
   assert.ok(major > 20 || (major === 20 && minor >= 16), `Node ${process.versions.node} is below engines.node`);
+});
+
+// The .wasm size budget (issue 16), by the one measure the build log and bench/engine.md report:
+// Node's zlib at level 9 (scripts/wasm-size.mjs; docs/decisions/517).
+test('pkg/playalike_bg.wasm gzipped (Node zlib level 9) stays within the 150,000-byte budget', () => {
+  const file = path.join(pkgDir, 'playalike_bg.wasm');
+  assert.ok(existsSync(file), 'pkg/ is not built: run scripts/build-wasm.sh');
+  const bytes = readFileSync(file);
+  const gz = gzippedSize(bytes);
+  assert.ok(
+    gz <= WASM_GZIP_BUDGET,
+    `pkg/playalike_bg.wasm is ${gz} bytes gzipped (Node zlib level 9; ${bytes.length} raw), over the ${WASM_GZIP_BUDGET}-byte budget`,
+  );
 });

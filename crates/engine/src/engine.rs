@@ -41,6 +41,7 @@ use crate::model::{FIELD_COUNT, Field, Game, Metadata, Model, Params};
 use crate::search::SearchIndex;
 use index::FieldIndex;
 use std::sync::OnceLock;
+pub(crate) use topk::best_first_order;
 
 /// A loaded, query-ready model.
 #[derive(Debug)]

@@ -164,10 +164,11 @@ impl SearchIndex {
 
     /// The index words a query word matches, with their quality, best first.
     fn matches(&self, q: &str) -> Vec<(usize, f32)> {
-        let mut out: Vec<(usize, f32)> = Vec::new();
+        // Built as (quality, word) to share the engine's (score, index) sort (decision 517).
+        let mut out: Vec<(f32, usize)> = Vec::new();
         let (lo, hi) = self.prefix_range(q);
         for w in lo..hi {
-            out.push((w, if self.words.get(w) == q { 3.0 } else { 2.0 }));
+            out.push((if self.words.get(w) == q { 3.0 } else { 2.0 }, w));
         }
         if q.chars().count() >= 4 {
             let first_len = q.chars().next().map_or(0, char::len_utf8);
@@ -182,14 +183,14 @@ impl SearchIndex {
                     continue;
                 }
                 if within_one_edit(qb, word, false) {
-                    out.push((w, 1.5));
+                    out.push((1.5, w));
                 } else if within_one_edit(qb, word, true) {
-                    out.push((w, 1.0));
+                    out.push((1.0, w));
                 }
             }
         }
-        out.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
-        out
+        out.sort_by(crate::engine::best_first_order);
+        out.into_iter().map(|(quality, w)| (w, quality)).collect()
     }
 
     /// Best `k` games for `text` as (index, score in 0..=1).
@@ -205,10 +206,18 @@ impl SearchIndex {
         }
         let per_word: Vec<Vec<(usize, f32)>> = words.iter().map(|w| self.matches(w)).collect();
         // Process the most selective word first: it bounds the candidate set.
-        let volume =
-            |m: &Vec<(usize, f32)>| m.iter().map(|&(w, _)| self.postings.get(w).len()).sum::<usize>();
+        let volume: Vec<usize> =
+            per_word.iter().map(|m| m.iter().map(|&(w, _)| self.postings.get(w).len()).sum()).collect();
         let mut order: Vec<usize> = (0..words.len()).collect();
-        order.sort_by_key(|&i| volume(&per_word[i]));
+        // By volume, ties in word order: an insertion sort (at most MAX_WORDS items), the order of
+        // `sort_by_key` without another instance of the standard sort in the .wasm (decision 517).
+        for i in 1..order.len() {
+            let mut j = i;
+            while j > 0 && volume[order[j - 1]] > volume[order[j]] {
+                order.swap(j - 1, j);
+                j -= 1;
+            }
+        }
         let n = cat.len();
         let mut mask = vec![0u16; n];
         let mut score = vec![0.0f32; n];

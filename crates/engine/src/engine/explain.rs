@@ -37,7 +37,12 @@ impl Engine {
                 weight: p.curated_weight,
             });
         }
-        out.sort_by(|x, y| y.weight.total_cmp(&x.weight));
-        Ok(out)
+        // Strongest first, ties in the order found: sorted as (weight, position) pairs with the
+        // engine's (score, index) comparator, so the .wasm holds no separate sort for `Reason`s
+        // (decision 517).
+        let mut order: Vec<(f32, usize)> = out.iter().enumerate().map(|(i, r)| (r.weight, i)).collect();
+        order.sort_by(super::topk::best_first_order);
+        let mut slots: Vec<Option<Reason>> = out.into_iter().map(Some).collect();
+        Ok(order.into_iter().filter_map(|(_, i)| slots.get_mut(i).and_then(Option::take)).collect())
     }
 }

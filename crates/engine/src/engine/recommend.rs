@@ -153,7 +153,7 @@ impl Engine {
                             cand.push((plan.score_with_bonus(b, cw), b));
                         }
                     }
-                    cand.sort_by(|x, y| y.0.total_cmp(&x.0).then(x.1.cmp(&y.1)));
+                    cand.sort_by(super::topk::best_first_order);
                     cand.truncate(template.k);
                     out.push(
                         cand.into_iter()

@@ -45,10 +45,17 @@ ord_by!(Worst, |a, b| b.0.total_cmp(&a.0).then(a.1.cmp(&b.1)));
 pub(super) struct Bound(f32, bool, u32, usize);
 ord_by!(Bound, |a, b| a.0.total_cmp(&b.0).then(b.1.cmp(&a.1)).then(b.2.cmp(&a.2)).then(b.3.cmp(&a.3)));
 
+/// Best first: higher score, then lower index. A named function (not a closure) so that every sort
+/// of (score, index) pairs shares one instantiation of the standard sort in the .wasm
+/// (docs/decisions/517).
+pub(crate) fn best_first_order(x: &(f32, usize), y: &(f32, usize)) -> Ordering {
+    y.0.total_cmp(&x.0).then(x.1.cmp(&y.1))
+}
+
 /// The kept candidates of a selection heap, best first (ties: lower index first).
 fn best_first(heap: BinaryHeap<Worst>) -> Vec<(f32, usize)> {
     let mut v: Vec<(f32, usize)> = heap.into_iter().map(|w| (w.0, w.1)).collect();
-    v.sort_by(|x, y| y.0.total_cmp(&x.0).then(x.1.cmp(&y.1)));
+    v.sort_by(best_first_order);
     v
 }
 
