@@ -181,7 +181,7 @@ impl State {
 
     /// The entries `versions.json` lacks for the versions this state shows were live: the
     /// pointer's. A publisher that crashed between moving the pointer and recording the history
-    /// left its (live) version out; the next one puts it back.
+    /// left its (live) version out; the next one (or a rollback) puts it back.
     fn missing_live_entries(&self) -> Vec<HistoryEntry> {
         let Some(l) = &self.latest else { return Vec::new() };
         if self.versions.versions.iter().any(|e| e.version == l.version) {
@@ -693,6 +693,15 @@ pub async fn execute_rollback(args: &RollbackConfig) -> anyhow::Result<RollbackS
     // after it was checked above: the pointer would name a 404. Put back what vanished, from the
     // verified bytes in hand (create-only, so nothing is overwritten).
     restore_if_deleted(&bucket, &target, to, &blob, &meta_bytes, &meta).await?;
+    // versions.json names every version that went live. It may lack v{live} (its publisher
+    // crashed before recording it: with the pointer moved away, no publish would put it back)
+    // and v{to} (a complete version that was never live). Recording them is best-effort: the
+    // rollback is done whatever happens to the history.
+    let mut entries = state.missing_live_entries();
+    entries.push(HistoryEntry::of(&meta));
+    if let Err(e) = record_history(&bucket, &target, &state, &entries, to).await {
+        tracing::warn!("v{to} is live, but {} was not updated: {e:#}", layout::VERSIONS);
+    }
     // The picture names the live version: redraw it. Like after a publish, a page that cannot be
     // written is a warning: v{to} is live whatever happens to it.
     if let Err(e) = history::write(&bucket, &target).await {

@@ -830,6 +830,33 @@ fn a_publisher_that_loses_the_pointer_leaves_the_history_alone() {
     }
 }
 
+/// A rollback records in versions.json what went live without being recorded: the version a
+/// crashed publisher made live (it moves the pointer away from it) and its own target when that
+/// was never live (a complete leftover of a publisher that crashed before the pointer).
+#[test]
+fn a_rollback_records_the_versions_the_history_lacks() {
+    for kind in KINDS {
+        let s = Store::new(kind);
+        assert!(s.publish(1, &[]).status.success());
+        for (seed, step) in [(2, "after-metadata"), (3, "after-latest")] {
+            let model = model_file(s.work(), seed);
+            let out = output(s.cmd("publish").arg("--model").arg(&model).env("PLAYALIKE_FAILPOINT", step));
+            assert_eq!(out.status.code(), Some(86), "{kind:?} {step}: {}", show(&out));
+        }
+        // v3 is live but unrecorded; v2 is complete and was never live.
+        assert_eq!(s.assert_latest_complete(), 3, "{kind:?}");
+        assert_eq!(history(&s), [1], "{kind:?}");
+        let out = output(s.cmd("rollback").args(["--version", "2"]));
+        assert!(out.status.success(), "{kind:?}: {}", show(&out));
+        assert_eq!(s.assert_latest_complete(), 2, "{kind:?}");
+        assert_eq!(history(&s), [1, 2, 3], "{kind:?}: v3 was live before the rollback, v2 is live now");
+        // Rolling back between recorded versions changes nothing more.
+        let out = output(s.cmd("rollback").args(["--version", "3"]));
+        assert!(out.status.success(), "{kind:?}: {}", show(&out));
+        assert_eq!(history(&s), [1, 2, 3], "{kind:?}");
+    }
+}
+
 #[test]
 fn the_highest_possible_version_number_is_a_clear_error() {
     for kind in KINDS {
