@@ -44,7 +44,7 @@ test('package.json declares engines, repository, keywords and exports ./package.
   assert.ok(Array.isArray(pkg.keywords) && pkg.keywords.includes('wasm'), `keywords: ${pkg.keywords}`);
   assert.equal(pkg.exports['./package.json'], './package.json');
   assert.deepEqual(pkg.exports['.'], { types: './index.d.ts', default: './index.js' });
-  // The worker mode (docs/decisions/512-worker-mode.md): `import { RecommenderWorker } from 'playalike/worker'`.
+  // The worker mode (docs/decisions/515-worker-mode.md): `import { RecommenderWorker } from 'playalike/worker'`.
   assert.deepEqual(pkg.exports['./worker'], { types: './worker-client.d.ts', default: './worker-client.js' });
   // Every entry of `files` exists, so the list cannot drift from what the build writes.
   for (const f of pkg.files) assert.ok(existsSync(path.join(pkgDir, f)), `files lists ${f}, which is missing`);
