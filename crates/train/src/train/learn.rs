@@ -305,6 +305,21 @@ struct Priors {
     quality: Vec<f32>,
 }
 
+impl Priors {
+    /// The engine's own formulas: its prior is ln(1+p) over the largest, and the quality.
+    fn of(model: &Model, in_degree: &[f32]) -> Priors {
+        Priors {
+            l_sig: model.games.iter().map(|g| playalike_engine::log_popularity(g.popularity)).collect(),
+            l_in: in_degree.iter().map(|&d| playalike_engine::log_popularity(d)).collect(),
+            quality: model
+                .games
+                .iter()
+                .map(|g| playalike_engine::quality_prior(g.rating, g.rating_count))
+                .collect(),
+        }
+    }
+}
+
 fn norms(model: &Model, w: &[Vec<f32>; FIELD_COUNT]) -> Vec<[f32; FIELD_COUNT]> {
     model
         .games
@@ -940,16 +955,7 @@ pub fn learn(train: &Model, cfg: &LearnConfig) -> Result<Report> {
     let idf_w = idf(&inner_model);
     let lift_w = if cfg.lift.iter().any(|&g| g != 0.0) { Some(lift(&inner_model)) } else { None };
     let deg = in_degree(&inner_model);
-    let priors = Priors {
-        // The engine's own formulas: its prior is ln(1+p) over the largest, and the quality.
-        l_sig: inner_model.games.iter().map(|g| playalike_engine::log_popularity(g.popularity)).collect(),
-        l_in: deg.iter().map(|&d| playalike_engine::log_popularity(d)).collect(),
-        quality: inner_model
-            .games
-            .iter()
-            .map(|g| playalike_engine::quality_prior(g.rating, g.rating_count))
-            .collect(),
-    };
+    let priors = Priors::of(&inner_model, &deg);
     let mut popular: Vec<u32> = Vec::new();
     for key in [&priors.l_sig, &priors.l_in] {
         let mut o: Vec<u32> = (0..n as u32).collect();
@@ -1510,15 +1516,7 @@ mod tests {
         let k = 10;
         let pools = build_pools(&model, &w, &queries, &[0, 1, 2, 3], k, 2).unwrap();
         let deg = in_degree(&model);
-        let priors = Priors {
-            l_sig: model.games.iter().map(|g| playalike_engine::log_popularity(g.popularity)).collect(),
-            l_in: deg.iter().map(|&d| playalike_engine::log_popularity(d)).collect(),
-            quality: model
-                .games
-                .iter()
-                .map(|g| playalike_engine::quality_prior(g.rating, g.rating_count))
-                .collect(),
-        };
+        let priors = Priors::of(&model, &deg);
         // The pooled cosines are the sorted intersection's Σ w², over the norms, bit for bit.
         let nr = norms(&model, &w);
         for (q, &a) in queries.iter().enumerate() {
