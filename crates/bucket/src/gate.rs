@@ -160,6 +160,14 @@ fn recall_of(metrics: &BTreeMap<String, f64>) -> Option<(&str, f64)> {
 /// [`Report::enforce`]).
 pub fn check(name: &str, new: Result<&[u8], String>, baseline: &Baseline, config: &Config) -> Report {
     let mut r = Report::default();
+    run_checks(&mut r, name, new, baseline, config);
+    r.ok = r.checks.iter().all(|c| c.ok);
+    r
+}
+
+/// Fills `r`'s checks and figures, stopping where nothing further can be compared; [`check`]
+/// derives the verdict from them.
+fn run_checks(r: &mut Report, name: &str, new: Result<&[u8], String>, baseline: &Baseline, config: &Config) {
     let push = |r: &mut Report, name: &str, ok: bool, detail: String| {
         r.checks.push(Check { name: name.into(), ok, detail });
     };
@@ -169,20 +177,20 @@ pub fn check(name: &str, new: Result<&[u8], String>, baseline: &Baseline, config
     let (new, new_bytes) = match decoded {
         Ok(d) => d,
         Err(e) => {
-            push(&mut r, "decode", false, e);
-            return r;
+            push(r, "decode", false, e);
+            return;
         }
     };
-    push(&mut r, "decode", true, format!("{name} decodes ({} games)", new.len()));
+    push(r, "decode", true, format!("{name} decodes ({} games)", new.len()));
     r.games = new.len();
     r.metrics = new.metadata().metrics.clone();
 
     let floor = config.min_games.max(1);
-    push(&mut r, "min_games", new.len() >= floor, format!("{} games, floor {}", new.len(), config.min_games));
+    push(r, "min_games", new.len() >= floor, format!("{} games, floor {}", new.len(), config.min_games));
     if let Some((dir, rows)) = &config.snapshot_games {
         let need = (*rows as f64 * SNAPSHOT_SHARE).ceil() as usize;
         push(
-            &mut r,
+            r,
             "snapshot_games",
             new.len() >= need,
             format!("{} games of {rows} in {} (need ≥ {need})", new.len(), dir.display()),
@@ -190,19 +198,13 @@ pub fn check(name: &str, new: Result<&[u8], String>, baseline: &Baseline, config
     }
     if let Some((k, v)) = recall_of(&r.metrics) {
         let detail = format!("{k} = {v}");
-        push(&mut r, "recall_finite", v.is_finite(), detail);
+        push(r, "recall_finite", v.is_finite(), detail);
     }
 
     let (prev, prev_bytes, what) = match baseline {
         Baseline::None { why } => {
-            push(
-                &mut r,
-                "previous",
-                true,
-                format!("no comparable model: {why}; games and recall not compared"),
-            );
-            r.ok = r.checks.iter().all(|c| c.ok);
-            return r;
+            push(r, "previous", true, format!("no comparable model: {why}; games and recall not compared"));
+            return;
         }
         Baseline::File { path, bytes } => {
             let loaded = bytes.as_ref().map_err(Clone::clone).and_then(|b| {
@@ -212,13 +214,12 @@ pub fn check(name: &str, new: Result<&[u8], String>, baseline: &Baseline, config
             });
             match loaded {
                 Ok((e, b)) => {
-                    push(&mut r, "previous", true, format!("{} decodes ({} games)", path.display(), e.len()));
+                    push(r, "previous", true, format!("{} decodes ({} games)", path.display(), e.len()));
                     (e, b.as_slice(), "previous".to_string())
                 }
                 Err(e) => {
-                    push(&mut r, "previous", false, format!("cannot compare: {e}"));
-                    r.ok = false;
-                    return r;
+                    push(r, "previous", false, format!("cannot compare: {e}"));
+                    return;
                 }
             }
         }
@@ -227,7 +228,7 @@ pub fn check(name: &str, new: Result<&[u8], String>, baseline: &Baseline, config
             match verify_live(live) {
                 Ok((e, b)) => {
                     push(
-                        &mut r,
+                        r,
                         "previous",
                         true,
                         format!("live v{}'s blob matches latest.json's checksum and decodes", live.version),
@@ -239,14 +240,13 @@ pub fn check(name: &str, new: Result<&[u8], String>, baseline: &Baseline, config
                         "{problem}; publishing the new model without comparing it with the live one"
                     );
                     push(
-                        &mut r,
+                        r,
                         "previous",
                         true,
                         format!("live model BROKEN ({problem}): replaced without comparison"),
                     );
                     r.live_problem = Some(problem);
-                    r.ok = r.checks.iter().all(|c| c.ok);
-                    return r;
+                    return;
                 }
             }
         }
@@ -257,7 +257,7 @@ pub fn check(name: &str, new: Result<&[u8], String>, baseline: &Baseline, config
 
     let floor = (prev.len() as f64 * config.min_games_ratio).ceil() as usize;
     push(
-        &mut r,
+        r,
         "games_vs_previous",
         new.len() >= floor,
         format!(
@@ -278,9 +278,7 @@ pub fn check(name: &str, new: Result<&[u8], String>, baseline: &Baseline, config
         (None, _) => (true, "not comparable: the new model has no recall@k (no ground truth)".to_string()),
         (_, None) => (true, format!("not comparable: {what} has no recall@k")),
     };
-    push(&mut r, "recall_vs_previous", ok, detail);
-    r.ok = r.checks.iter().all(|c| c.ok);
-    r
+    push(r, "recall_vs_previous", ok, detail);
 }
 
 /// The live blob, checked against its pointer: the bytes and the decoded model, or what is wrong.
