@@ -440,6 +440,7 @@ impl<'a> Reader<'a> {
         &mut self,
         n: usize,
         budget: &mut Budget,
+        bad: &str,
         delta: impl Fn(Option<u32>, u64) -> Option<u32>,
     ) -> Result<Csr> {
         let total = self.count(1)?;
@@ -467,7 +468,7 @@ impl<'a> Reader<'a> {
             let mut prev = None;
             for _ in w[0]..w[1] {
                 let d = self.varint()?;
-                let v = delta(prev, d).ok_or_else(|| self.err("value out of range"))?;
+                let v = delta(prev, d).ok_or_else(|| self.err(bad))?;
                 vals.push(v);
                 prev = Some(v);
             }
@@ -695,18 +696,23 @@ pub fn decode_catalog(bytes: &[u8]) -> Result<(Header, Catalog)> {
         ["F000", "F001", "F002", "F003", "F004", "F005", "F006", "F007", "F008", "F009"];
     for fi in 0..FIELD_COUNT {
         let mut r = get(&TAGS[fi], WHAT[fi])?;
-        features[fi] = r.csr(n, budget, |prev, d| {
+        // Each row strictly ascending and inside its vocabulary, checked here as the terms are
+        // read (the catalogue's own validation relies on it).
+        let vocab_len = u32::try_from(vocab[fi].len()).unwrap_or(u32::MAX);
+        let what = "term not ascending or outside the vocabulary";
+        features[fi] = r.csr(n, budget, what, |prev, d| {
             let d = u32::try_from(d).ok()?;
-            match prev {
+            let v = match prev {
                 None => Some(d),
                 Some(p) if d > 0 => p.checked_add(d),
                 Some(_) => None,
-            }
+            };
+            v.filter(|&v| v < vocab_len)
         })?;
         r.end()?;
     }
     let mut r = get(b"SIMI", "SIMI")?;
-    let similar = r.csr(n, budget, |prev, d| {
+    let similar = r.csr(n, budget, "similar-game index out of range", |prev, d| {
         let delta = ((d >> 1) as i64) ^ -((d & 1) as i64);
         u32::try_from(i64::from(prev.unwrap_or(0)).checked_add(delta)?).ok()
     })?;

@@ -119,6 +119,29 @@ fn string_lengths_that_overflow_are_refused() {
     assert_eq!(reseal(&same), blob);
 }
 
+/// Each game's terms must be strictly ascending and inside their field's vocabulary: checked by
+/// the decoder as it reads them (the catalogue's validation relies on it), so a resealed blob
+/// that breaks either is refused, naming the section.
+#[test]
+fn feature_terms_out_of_order_or_outside_the_vocabulary_are_refused() {
+    let blob = format::encode(&tiny_model()).unwrap();
+    let payload = &blob[HEADER_LEN..];
+    let tag = format!("F{:03}", Field::Genres.index());
+    let tag: [u8; 4] = tag.as_bytes().try_into().unwrap();
+    // 4 terms; rows of 1, 2 and 1; then each row's deltas.
+    let section = |deltas: [u8; 4]| [&[4u8, 1, 2, 1][..], &deltas[..]].concat();
+    assert_eq!(reseal(&with_section(payload, &tag, &section([0, 0, 1, 1]))), blob, "the helper is faithful");
+    for (deltas, what) in [([0, 0, 1, 2], "term 2 of a vocabulary of 2"), ([0, 1, 0, 1], "a repeated term")] {
+        let bad = reseal(&with_section(payload, &tag, &section(deltas)));
+        match format::decode(&bad) {
+            Err(Error::Malformed(m)) => {
+                assert!(m.contains("F000") && m.contains("outside the vocabulary"), "{what}: {m}")
+            }
+            other => panic!("{what}: {other:?}"),
+        }
+    }
+}
+
 /// The vocabulary section is read by hand (to charge each term to the decode budget): it must
 /// read every integer width bincode writes, and long names, exactly as bincode did.
 #[test]
