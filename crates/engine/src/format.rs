@@ -306,6 +306,20 @@ impl Budget {
         Budget { used: 0, limit }
     }
 
+    /// Grows the heap once by the whole budget, released at once (wasm32 only). The allocator
+    /// keeps the space as free memory, so the decode's allocations come out of it: without this
+    /// the wasm memory grew step by step as columns were allocated, and each `memory.grow`
+    /// costs a browser a new buffer (docs/decisions/518-decode-reserves-its-budget.md). A hint:
+    /// a reservation that cannot be made changes nothing (the decode then grows as it goes).
+    #[cfg(target_arch = "wasm32")]
+    fn reserve_heap(&self) {
+        let mut space: Vec<u8> = Vec::new();
+        if space.try_reserve_exact(usize::try_from(self.limit).unwrap_or(usize::MAX)).is_ok() {
+            // Kept from the optimiser, which may drop an allocation that is never used.
+            std::hint::black_box(&mut space);
+        }
+    }
+
     /// Charges `count` values of `T` (saturating: a count that overflows is over any limit).
     fn charge<T>(&mut self, count: usize) -> Result<()> {
         self.bytes((count as u64).saturating_mul(std::mem::size_of::<T>() as u64))
@@ -537,6 +551,8 @@ fn unbin<T: serde::de::DeserializeOwned>(bytes: &[u8], what: &str) -> Result<T> 
 pub fn decode_catalog(bytes: &[u8]) -> Result<(Header, Catalog)> {
     let (header, payload) = verify(bytes)?;
     let budget = &mut Budget::for_blob(bytes.len());
+    #[cfg(target_arch = "wasm32")]
+    budget.reserve_heap();
     let mut table = Reader::new(payload, "table");
     let count =
         u32::from_le_bytes(table.take(4)?.try_into().map_err(|_| Error::Malformed("section table".into()))?)
