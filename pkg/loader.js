@@ -182,7 +182,7 @@ async function request(fetchFn, url, what, init) {
  * bytes (the pointer's size) or more than MAX_MODEL_BYTES arrive: an oversized answer is refused
  * without being buffered.
  */
-async function readBody(res, total, onProgress, url, expected) {
+async function readBody(res, total, onProgress, url, expected, onChunk) {
   const tooMuch = (loaded) => {
     if (expected !== undefined && loaded > expected) {
       return new ModelLoadError(
@@ -211,6 +211,7 @@ async function readBody(res, total, onProgress, url, expected) {
       const over = tooMuch(bytes.length);
       if (over) throw over;
       report(bytes.length);
+      onChunk?.(bytes);
       return bytes;
     }
     const reader = res.body.getReader();
@@ -236,6 +237,7 @@ async function readBody(res, total, onProgress, url, expected) {
       buf.set(value, loaded);
       loaded += value.length;
       report(loaded);
+      onChunk?.(value);
     }
     return loaded === buf.length ? buf : buf.slice(0, loaded);
   } catch (e) {
@@ -352,7 +354,11 @@ async function cachePut(cache, checksum, bytes, name) {
  *
  * @param {string | URL | {latestUrl?: string, url?: string, blobUrl?: string}} source
  * @param {{onProgress?: (p: {loaded: number, total?: number}) => void, fetch?: typeof fetch,
- *          cache?: boolean | string | Cache, signal?: AbortSignal, base?: string}} [options]
+ *          cache?: boolean | string | Cache, signal?: AbortSignal, base?: string,
+ *          onChunk?: (piece: Uint8Array) => void}} [options] `onChunk` gets each piece of a
+ *          downloaded blob as it arrives, after the size checks and before the checksum is known
+ *          (the engine's worker decodes as the bytes arrive, docs/decisions/518-streamed-decode.md);
+ *          not called for a blob read from the cache. Internal: not part of the package's types.
  * @returns {Promise<{bytes: Uint8Array, blobUrl: string, pointer?: object, checksum?: string,
  *                    fromCache: boolean, stored?: Promise<void>}>} (`stored` settles when the
  *                    blob is in the cache)
@@ -412,7 +418,7 @@ export async function fetchModelBytes(source, options = {}) {
     throw new ModelLoadError(`The model at ${blobUrl} is ${plainLength} bytes, more than the ${MAX_MODEL_BYTES} a model may have.`, 'too-large');
   }
   const total = pointer?.size ?? plainLength;
-  const bytes = await readBody(res, total, options.onProgress, blobUrl, pointer?.size);
+  const bytes = await readBody(res, total, options.onProgress, blobUrl, pointer?.size, options.onChunk);
   mark('blob-fetched');
 
   if (pointer?.size !== undefined && bytes.length !== pointer.size) {

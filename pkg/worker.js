@@ -21,7 +21,8 @@
 //                  {mark, at}              a step of the load, `at` in ms since the epoch
 //                  {storage: [key, value]} the loader's localStorage note (workers have no
 //                                          localStorage: the page keeps it for the worker)
-import { Recommender, ready } from './index.js';
+import { Recommender, ready, isReady } from './index.js';
+import { ModelDecoder } from './playalike.js';
 import { loadWith, ModelLoadError, parsePointer, MAX_MODEL_BYTES } from './loader.js';
 
 /** The methods a page may call on the engine (everything `Recommender` has that takes JSON). */
@@ -231,11 +232,13 @@ async function load(id, source, options) {
   wasm.catch(() => {}); // reported through the load's own rejection
   const controller = new AbortController();
   aborts.set(id, controller);
+  const streamed = streamInto(wasm);
   try {
     const rec = await loadWith(
       source,
       {
         onProgress: (progress) => post({ id, progress }),
+        onChunk: streamed.push,
         cache: options.cache,
         base: options.base,
         signal: controller.signal,
@@ -249,15 +252,72 @@ async function load(id, source, options) {
           throw new ModelLoadError(`The playalike engine could not be started (${e && e.message ? e.message : e}).`, 'engine', e);
         }
         markAt('worker-engine-ready');
-        const decoded = Recommender.fromBytes(bytes);
+        // The download's SHA-256 has been checked: the decoder fed as it arrived may finish.
+        let decoded = streamed.finish(bytes);
+        if (decoded) markAt('worker-streamed');
+        else decoded = Recommender.fromBytes(bytes);
         markAt('worker-decoded');
         return decoded;
       },
     );
     return adopt(rec);
   } finally {
+    streamed.drop();
     aborts.delete(id);
   }
+}
+
+/**
+ * Decodes a download as it arrives (docs/decisions/518-streamed-decode.md): each piece goes into
+ * the engine's ModelDecoder, which indexes the games as soon as their sections are in, while the
+ * titles still download; pieces that come before the wasm is ready wait for it. `finish(bytes)`
+ * (only once the loader has verified the whole download) gives the model, or `null` when the
+ * decoder did not see exactly these bytes (a cached blob, a restarted download): then the caller
+ * decodes them at once. Its errors are `fromBytes`'s on the same bytes.
+ */
+function streamInto(wasm) {
+  let decoder = null;
+  let waiting = [];
+  let fed = 0;
+  let broken = false;
+  // In arrival order: what waited for the wasm first.
+  const drain = () => {
+    if (broken || !waiting.length || !isReady()) return;
+    try {
+      decoder ??= new ModelDecoder();
+      for (const piece of waiting) decoder.push(piece);
+    } catch {
+      broken = true;
+    }
+    waiting = [];
+  };
+  wasm.then(drain, () => {
+    broken = true;
+  });
+  return {
+    push(piece) {
+      fed += piece.length;
+      if (broken) return;
+      waiting.push(piece);
+      drain();
+    },
+    finish(bytes) {
+      drain();
+      if (broken || !decoder || waiting.length || fed !== bytes.length) return null;
+      const d = decoder;
+      decoder = null;
+      try {
+        return d.finish();
+      } finally {
+        d.free();
+      }
+    },
+    drop() {
+      decoder?.free();
+      decoder = null;
+      waiting = [];
+    },
+  };
 }
 
 /** Makes `rec` this worker's engine; returns what the page's proxy needs to know about it. */

@@ -92,6 +92,9 @@ test('site worker mode in Chromium', async (t) => {
     for (const m of ['playalike:engine-worker', 'playalike:worker-started', 'playalike:worker-bytes', 'playalike:worker-decoded']) {
       assert.ok(marks.includes(m), `${m} in ${marks.join(', ')}`);
     }
+    // The download was decoded as it arrived (the engine's ModelDecoder, decision 518), not
+    // decoded again from the whole bytes.
+    assert.ok(marks.includes('playalike:worker-streamed'), `decoded as it downloaded: ${marks.join(', ')}`);
     for (const m of ['playalike:model-decoded', 'playalike:engine-ready', 'playalike:blob-fetched', 'playalike:blob-verified']) {
       assert.ok(!marks.includes(m), `${m}: the page's own loader or engine ran`);
     }

@@ -199,25 +199,23 @@ impl Catalog {
     }
 
     /// The checks of [`crate::validate::validate`] on the columns, plus column lengths and id
-    /// order (the decoder calls it on every blob). That each game's terms are strictly ascending
-    /// and inside their vocabulary is checked by the decoder as it reads them
+    /// order (the decoder calls it on every blob): [`Catalog::validate_core`], then
+    /// [`Catalog::validate_names`]. That each game's terms are strictly ascending and inside
+    /// their vocabulary is checked by the decoder as it reads them
     /// ([`crate::format::decode_catalog`]), not again here: a once-per-term pass at 333k games.
     pub fn validate(&self) -> Result<()> {
+        self.validate_core()?;
+        self.validate_names()
+    }
+
+    /// The titles, slugs, covers and alternative names: one entry per game.
+    pub fn validate_names(&self) -> Result<()> {
         let c = self;
         let n = c.ids.len();
-        if c.ids.windows(2).any(|w| w[0] >= w[1]) {
-            return Err(Error::Malformed("game ids not strictly ascending".into()));
-        }
         let lens = [
             ("names", c.names.len()),
             ("slugs", c.slugs.len()),
             ("covers", c.covers.len()),
-            ("flags", c.flags.len()),
-            ("years", c.year.len()),
-            ("ratings", c.rating.len()),
-            ("rating counts", c.rating_count.len()),
-            ("popularity", c.popularity.len()),
-            ("game types", c.game_type.len()),
             ("alternative name offsets", c.alt_offs.len().saturating_sub(1)),
         ];
         if let Some((name, len)) = lens.iter().find(|(_, len)| *len != n) {
@@ -227,6 +225,28 @@ impl Catalog {
             || c.alt_offs.windows(2).any(|w| w[0] > w[1])
         {
             return Err(Error::Malformed("alternative name offsets inconsistent".into()));
+        }
+        Ok(())
+    }
+
+    /// Everything scoring reads (what the engine indexes): ids, column lengths, feature and
+    /// similar-game offsets, finite numbers, parameters.
+    pub fn validate_core(&self) -> Result<()> {
+        let c = self;
+        let n = c.ids.len();
+        if c.ids.windows(2).any(|w| w[0] >= w[1]) {
+            return Err(Error::Malformed("game ids not strictly ascending".into()));
+        }
+        let lens = [
+            ("flags", c.flags.len()),
+            ("years", c.year.len()),
+            ("ratings", c.rating.len()),
+            ("rating counts", c.rating_count.len()),
+            ("popularity", c.popularity.len()),
+            ("game types", c.game_type.len()),
+        ];
+        if let Some((name, len)) = lens.iter().find(|(_, len)| *len != n) {
+            return Err(Error::Malformed(format!("{name}: {len} entries for {n} games")));
         }
         let csr_ok = |x: &Csr| {
             x.vals.is_empty() && x.offs.is_empty()

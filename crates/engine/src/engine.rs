@@ -107,6 +107,11 @@ impl Engine {
         Ok(Engine::index(cat, (header.major, header.minor), OnceLock::new()))
     }
 
+    /// Starts decoding a blob that arrives in pieces (see [`EngineStream`]).
+    pub fn stream() -> EngineStream {
+        EngineStream::default()
+    }
+
     /// Indexes an owned model (used by training to evaluate parameters without encoding).
     pub fn from_model(mut model: Model) -> Result<Engine> {
         let cat = Catalog::from_model(&model)?;
@@ -228,6 +233,48 @@ impl Engine {
             source: m.source.clone(),
             builder_version: m.builder_version.clone(),
             metrics: m.metrics.clone(),
+        }
+    }
+}
+
+/// A model blob decoded as it downloads: [`EngineStream::push`] each piece as it arrives, then
+/// [`EngineStream::finish`] once all are in. When the sections scoring reads are in (format 1.1
+/// writes the titles last), `push` decodes and indexes the games, so that most of the load is
+/// done while the titles still download; `finish` checks the whole blob (length and checksum)
+/// and reads the titles. The outcome is [`Engine::from_bytes`]'s on the concatenated pieces, the
+/// same engine or the same error, however they are cut (see [`crate::format::Stream`]).
+#[derive(Default)]
+pub struct EngineStream {
+    stream: crate::format::Stream,
+    early: Option<Engine>,
+}
+
+impl EngineStream {
+    /// Appends the next piece of the blob (indexing the games once their sections are in).
+    pub fn push(&mut self, piece: &[u8]) {
+        if let Some((header, cat)) = self.stream.push(piece) {
+            self.early = Some(Engine::index(cat, (header.major, header.minor), OnceLock::new()));
+        }
+    }
+
+    /// Bytes pushed so far.
+    pub fn len(&self) -> usize {
+        self.stream.bytes().len()
+    }
+
+    /// Whether nothing was pushed yet.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// The engine, once every piece is in; errors as [`Engine::from_bytes`] on the whole blob.
+    pub fn finish(mut self) -> Result<Engine> {
+        match self.early.take() {
+            Some(mut engine) => {
+                self.stream.finish_names(&mut engine.cat)?;
+                Ok(engine)
+            }
+            None => Engine::from_bytes(self.stream.bytes()),
         }
     }
 }

@@ -12,6 +12,9 @@
 //!   table  count × (tag [u8; 4], offset u32, length u32)   offsets from the payload start
 //!   sections, in any order
 //! ```
+//! Format 1.1 writes the same sections as 1.0, the titles (`NAME`, `SLUG`, `COVR`, `ALTN`) last,
+//! so that a reader fed as the bytes arrive ([`Stream`]) indexes the games while the titles are
+//! still on their way; every 1.x reader reads both orders.
 //! Sections of format 1.0 (n = number of games, sorted by id; "varints" are LEB128):
 //! - `META`, `PARM`, `VOCB`: bincode (standard config) of [`Metadata`], [`Params`] and the ten
 //!   vocabularies — small structured parts.
@@ -47,7 +50,7 @@ pub const MAGIC: [u8; 8] = *b"PLAYALKE";
 /// Major format version written by this engine (and the only one it reads).
 pub const FORMAT_MAJOR: u16 = 1;
 /// Minor format version written by this engine.
-pub const FORMAT_MINOR: u16 = 0;
+pub const FORMAT_MINOR: u16 = 1;
 /// Size of the fixed header.
 pub const HEADER_LEN: usize = 8 + 2 + 2 + 8 + 4;
 /// Largest payload the decoder accepts (1 GiB), so a forged length cannot make it allocate.
@@ -154,21 +157,6 @@ pub fn encode_catalog(c: &Catalog) -> Result<Vec<u8>> {
     let fl = &flags;
     let has = |bit: u8| (0..n).filter(move |&i| fl[i] & bit != 0);
     let mut s = Vec::new();
-    strings(&mut s, (0..n).map(|i| c.names.get(i)));
-    sections.push((*b"NAME", s));
-    let mut s = Vec::new();
-    strings(&mut s, has(flag::SLUG).map(|i| c.slugs.get(i)));
-    sections.push((*b"SLUG", s));
-    let mut s = Vec::new();
-    strings(&mut s, has(flag::COVER).map(|i| c.covers.get(i)));
-    sections.push((*b"COVR", s));
-    let mut s = Vec::new();
-    for w in c.alt_offs.windows(2) {
-        varint(&mut s, u64::from(w[1] - w[0]));
-    }
-    strings(&mut s, (0..c.alts.len()).map(|j| c.alts.get(j)));
-    sections.push((*b"ALTN", s));
-    let mut s = Vec::new();
     c.year.iter().for_each(|&y| varint(&mut s, u64::from(y)));
     sections.push((*b"YEAR", s));
     let mut s = Vec::new();
@@ -193,6 +181,22 @@ pub fn encode_catalog(c: &Catalog) -> Result<Vec<u8>> {
     let mut s = Vec::new();
     csr(&mut s, &c.similar, n, |prev, v| zigzag(i64::from(v) - i64::from(prev.unwrap_or(0))));
     sections.push((*b"SIMI", s));
+    // The titles last (format 1.1): a reader fed as the bytes arrive indexes the games meanwhile.
+    let mut s = Vec::new();
+    strings(&mut s, (0..n).map(|i| c.names.get(i)));
+    sections.push((*b"NAME", s));
+    let mut s = Vec::new();
+    strings(&mut s, has(flag::SLUG).map(|i| c.slugs.get(i)));
+    sections.push((*b"SLUG", s));
+    let mut s = Vec::new();
+    strings(&mut s, has(flag::COVER).map(|i| c.covers.get(i)));
+    sections.push((*b"COVR", s));
+    let mut s = Vec::new();
+    for w in c.alt_offs.windows(2) {
+        varint(&mut s, u64::from(w[1] - w[0]));
+    }
+    strings(&mut s, (0..c.alts.len()).map(|j| c.alts.get(j)));
+    sections.push((*b"ALTN", s));
 
     let table_len = 4 + 12 * sections.len();
     let mut payload = Vec::with_capacity(table_len + sections.iter().map(|s| s.1.len()).sum::<usize>());
@@ -241,8 +245,9 @@ fn read_array<const N: usize>(bytes: &[u8], at: usize) -> Result<[u8; N]> {
         .ok_or_else(|| Error::Truncated(format!("header needs {HEADER_LEN} bytes, got {}", bytes.len())))
 }
 
-/// Reads and checks the header and the checksum; returns the header and the payload slice.
-pub fn verify(bytes: &[u8]) -> Result<(Header, &[u8])> {
+/// Reads and checks the fixed header (magic, version, announced length); the payload may not
+/// be there yet.
+fn header(bytes: &[u8]) -> Result<Header> {
     if bytes.len() < MAGIC.len() {
         return Err(if MAGIC.starts_with(bytes) && !bytes.is_empty() {
             Error::Truncated(format!("{} bytes", bytes.len()))
@@ -274,6 +279,12 @@ pub fn verify(bytes: &[u8]) -> Result<(Header, &[u8])> {
     if payload_len > MAX_PAYLOAD {
         return Err(Error::Malformed(format!("payload length {payload_len} exceeds the 1 GiB limit")));
     }
+    Ok(Header { major, minor, payload_len, crc32: crc })
+}
+
+/// Reads and checks the header and the checksum; returns the header and the payload slice.
+pub fn verify(bytes: &[u8]) -> Result<(Header, &[u8])> {
+    let Header { major, minor, payload_len, crc32: crc } = header(bytes)?;
     let available = (bytes.len() - HEADER_LEN) as u64;
     if available < payload_len {
         return Err(Error::Truncated(format!("payload announces {payload_len} bytes, {available} present")));
@@ -311,10 +322,12 @@ impl Budget {
     /// the wasm memory grew step by step as columns were allocated, and each `memory.grow`
     /// costs a browser a new buffer (docs/decisions/518-decode-reserves-its-budget.md). A hint:
     /// a reservation that cannot be made changes nothing (the decode then grows as it goes).
+    /// At most the budget of the bytes present (`present`), never of a length a header claims.
     #[cfg(target_arch = "wasm32")]
-    fn reserve_heap(&self) {
+    fn reserve_heap(&self, present: usize) {
+        let of_present = Budget::for_blob(present).limit.min(self.limit);
         let mut space: Vec<u8> = Vec::new();
-        if space.try_reserve_exact(usize::try_from(self.limit).unwrap_or(usize::MAX)).is_ok() {
+        if space.try_reserve_exact(usize::try_from(of_present).unwrap_or(usize::MAX)).is_ok() {
             // Kept from the optimiser, which may drop an allocation that is never used.
             std::hint::black_box(&mut space);
         }
@@ -546,39 +559,91 @@ fn unbin<T: serde::de::DeserializeOwned>(bytes: &[u8], what: &str) -> Result<T> 
     Ok(v)
 }
 
+/// Where each section lies in the payload, from its table: (tag, start, end), in table order.
+pub(crate) struct Table(Vec<([u8; 4], usize, usize)>);
+
+impl Table {
+    /// Reads the section table at the start of a payload of `payload_len` bytes, of which
+    /// `head` holds the first ones (all of them, or at least the table: see [`Table::len_in`]).
+    fn read(head: &[u8], payload_len: usize, budget: &mut Budget) -> Result<Table> {
+        let mut table = Reader::new(head, "table");
+        let count = u32::from_le_bytes(
+            table.take(4)?.try_into().map_err(|_| Error::Malformed("section table".into()))?,
+        ) as usize;
+        if count > (payload_len - 4) / 12 {
+            return Err(Error::Malformed(format!("section table announces {count} sections")));
+        }
+        budget.charge::<([u8; 4], usize, usize)>(count)?;
+        let mut sections = Vec::with_capacity(count);
+        for _ in 0..count {
+            let e = table.take(12)?;
+            let tag = [e[0], e[1], e[2], e[3]];
+            let off = u32::from_le_bytes([e[4], e[5], e[6], e[7]]) as usize;
+            let len = u32::from_le_bytes([e[8], e[9], e[10], e[11]]) as usize;
+            let end = off.checked_add(len).filter(|&end| end <= payload_len).ok_or_else(|| {
+                Error::Malformed(format!(
+                    "section {} lies outside the payload",
+                    String::from_utf8_lossy(&tag)
+                ))
+            })?;
+            sections.push((tag, off, end));
+        }
+        Ok(Table(sections))
+    }
+
+    /// How many bytes of the payload the table takes, once its first 4 are known.
+    fn len_in(head: &[u8]) -> Option<usize> {
+        let count = u32::from_le_bytes(head.get(..4)?.try_into().ok()?) as usize;
+        count.checked_mul(12)?.checked_add(4)
+    }
+
+    /// The bytes of section `tag` (the first with that tag), read from `payload`.
+    fn get<'a>(&self, payload: &'a [u8], tag: &[u8; 4], what: &'static str) -> Result<Reader<'a>> {
+        self.0
+            .iter()
+            .find(|s| &s.0 == tag)
+            .and_then(|s| payload.get(s.1..s.2))
+            .map(|body| Reader::new(body, what))
+            .ok_or_else(|| Error::Malformed(format!("section {what} is missing")))
+    }
+
+    /// Where the sections named `tags` end: the payload bytes needed to read them all (`None`
+    /// when one is missing).
+    fn end_of(&self, tags: &[[u8; 4]]) -> Option<usize> {
+        tags.iter()
+            .map(|t| self.0.iter().find(|s| &s.0 == t).map(|s| s.2))
+            .try_fold(0, |m, e| Some(m.max(e?)))
+    }
+}
+
+/// The sections [`decode_core`] reads: all but the titles' (`NAME`, `SLUG`, `COVR`, `ALTN`, read
+/// by [`decode_names`]), which format 1.1 writes last so that a reader fed as the bytes arrive
+/// can index the games while the titles are still on their way ([`Stream`]).
+const CORE_SECTIONS: [[u8; 4]; 11 + FIELD_COUNT] = [
+    *b"META", *b"PARM", *b"VOCB", *b"GAME", *b"FLAG", *b"YEAR", *b"RCNT", *b"RATE", *b"POPL", *b"GTYP",
+    *b"SIMI", *b"F000", *b"F001", *b"F002", *b"F003", *b"F004", *b"F005", *b"F006", *b"F007", *b"F008",
+    *b"F009",
+];
+
 /// Decodes a blob into its columnar [`Catalog`] (what the engine serves from), checking magic,
 /// version, length, checksum and structure.
 pub fn decode_catalog(bytes: &[u8]) -> Result<(Header, Catalog)> {
     let (header, payload) = verify(bytes)?;
     let budget = &mut Budget::for_blob(bytes.len());
     #[cfg(target_arch = "wasm32")]
-    budget.reserve_heap();
-    let mut table = Reader::new(payload, "table");
-    let count =
-        u32::from_le_bytes(table.take(4)?.try_into().map_err(|_| Error::Malformed("section table".into()))?)
-            as usize;
-    if count > table.left() / 12 {
-        return Err(Error::Malformed(format!("section table announces {count} sections")));
-    }
-    budget.charge::<([u8; 4], &[u8])>(count)?;
-    let mut sections: Vec<([u8; 4], &[u8])> = Vec::with_capacity(count);
-    for _ in 0..count {
-        let e = table.take(12)?;
-        let tag = [e[0], e[1], e[2], e[3]];
-        let off = u32::from_le_bytes([e[4], e[5], e[6], e[7]]) as usize;
-        let len = u32::from_le_bytes([e[8], e[9], e[10], e[11]]) as usize;
-        let body = off.checked_add(len).and_then(|end| payload.get(off..end)).ok_or_else(|| {
-            Error::Malformed(format!("section {} lies outside the payload", String::from_utf8_lossy(&tag)))
-        })?;
-        sections.push((tag, body));
-    }
-    let get = |tag: &[u8; 4], what: &'static str| -> Result<Reader<'_>> {
-        sections
-            .iter()
-            .find(|s| &s.0 == tag)
-            .map(|s| Reader::new(s.1, what))
-            .ok_or_else(|| Error::Malformed(format!("section {what} is missing")))
-    };
+    budget.reserve_heap(bytes.len());
+    let table = Table::read(payload, payload.len(), budget)?;
+    let mut cat = decode_core(&table, payload, budget)?;
+    cat.validate_core()?;
+    decode_names(&table, payload, budget, &mut cat)?;
+    cat.validate_names()?;
+    Ok((header, cat))
+}
+
+/// Everything but the titles, slugs, covers and alternative names (left empty): the columns
+/// scoring reads.
+fn decode_core(table: &Table, payload: &[u8], budget: &mut Budget) -> Result<Catalog> {
+    let get = |tag: &[u8; 4], what: &'static str| table.get(payload, tag, what);
     let raw = |tag: &[u8; 4], what: &'static str| get(tag, what).map(|r| r.buf);
     // META and PARM go through bincode, which grows its containers as it reads: charged at a
     // multiple of their size that covers that (a metrics map entry is >= 10 bytes on the wire and
@@ -610,51 +675,6 @@ pub fn decode_catalog(bytes: &[u8]) -> Result<(Header, Catalog)> {
         return Err(Error::Malformed(format!("section FLAG: {} bytes for {n} games", flags_raw.len())));
     }
     let with = |bit: u8| flags_raw.iter().filter(|&&f| f & bit != 0).count();
-
-    let mut r = get(b"NAME", "NAME")?;
-    let names = r.strings(n, budget)?;
-    r.end()?;
-    // Slugs and covers: stored only for flagged games; spread back to one entry per game.
-    let spread = |tag: &[u8; 4], what: &'static str, bit: u8, budget: &mut Budget| -> Result<Strings> {
-        let mut r = get(tag, what)?;
-        let m = with(bit);
-        let some = r.strings(m, budget)?;
-        r.end()?;
-        budget.charge::<u8>(some.bytes.len())?;
-        budget.charge::<u32>(n + 1)?;
-        let mut all =
-            Strings { bytes: String::with_capacity(some.bytes.len()), offs: Vec::with_capacity(n + 1) };
-        all.offs.push(0);
-        let mut j = 0;
-        for &f in flags_raw {
-            if f & bit != 0 {
-                all.push(some.get(j))?;
-                j += 1;
-            } else {
-                all.push("")?;
-            }
-        }
-        budget.refund::<u8>(some.bytes.len());
-        budget.refund::<u32>(m + 1);
-        Ok(all)
-    };
-    let slugs = spread(b"SLUG", "SLUG", flag::SLUG, budget)?;
-    let covers = spread(b"COVR", "COVR", flag::COVER, budget)?;
-
-    let mut r = get(b"ALTN", "ALTN")?;
-    if n > r.left() {
-        return Err(r.err("more games than bytes"));
-    }
-    budget.charge::<u32>(n + 1)?;
-    let mut alt_offs = Vec::with_capacity(n + 1);
-    alt_offs.push(0u32);
-    let mut total = 0usize;
-    for _ in 0..n {
-        total = total.checked_add(r.count(1)?).ok_or_else(|| r.err("too many names"))?;
-        alt_offs.push(u32::try_from(total).map_err(|_| r.err("too many names"))?);
-    }
-    let alts = r.strings(total, budget)?;
-    r.end()?;
 
     let mut r = get(b"YEAR", "YEAR")?;
     if n > r.left() {
@@ -734,27 +754,187 @@ pub fn decode_catalog(bytes: &[u8]) -> Result<(Header, Catalog)> {
     })?;
     r.end()?;
 
-    let cat = Catalog {
+    let flags = flags_raw.iter().map(|f| f & (flag::COVER | flag::SLUG)).collect();
+    Ok(Catalog {
         metadata,
         params,
         vocab,
         ids,
-        names,
-        slugs,
-        flags: flags_raw.iter().map(|f| f & (flag::COVER | flag::SLUG)).collect(),
-        alt_offs,
-        alts,
+        flags,
         year,
         rating,
         rating_count,
         popularity,
-        covers,
         game_type,
         features,
         similar,
+        ..Catalog::default()
+    })
+}
+
+/// The titles, slugs, covers and alternative names of a catalogue [`decode_core`] read.
+fn decode_names(table: &Table, payload: &[u8], budget: &mut Budget, cat: &mut Catalog) -> Result<()> {
+    let get = |tag: &[u8; 4], what: &'static str| table.get(payload, tag, what);
+    let n = cat.len();
+    let flags_raw = &cat.flags;
+    let with = |bit: u8| flags_raw.iter().filter(|&&f| f & bit != 0).count();
+    let mut r = get(b"NAME", "NAME")?;
+    let names = r.strings(n, budget)?;
+    r.end()?;
+    // Slugs and covers: stored only for flagged games; spread back to one entry per game.
+    let spread = |tag: &[u8; 4], what: &'static str, bit: u8, budget: &mut Budget| -> Result<Strings> {
+        let mut r = get(tag, what)?;
+        let m = with(bit);
+        let some = r.strings(m, budget)?;
+        r.end()?;
+        budget.charge::<u8>(some.bytes.len())?;
+        budget.charge::<u32>(n + 1)?;
+        let mut all =
+            Strings { bytes: String::with_capacity(some.bytes.len()), offs: Vec::with_capacity(n + 1) };
+        all.offs.push(0);
+        let mut j = 0;
+        for &f in flags_raw {
+            if f & bit != 0 {
+                all.push(some.get(j))?;
+                j += 1;
+            } else {
+                all.push("")?;
+            }
+        }
+        budget.refund::<u8>(some.bytes.len());
+        budget.refund::<u32>(m + 1);
+        Ok(all)
     };
-    cat.validate()?;
-    Ok((header, cat))
+    let slugs = spread(b"SLUG", "SLUG", flag::SLUG, budget)?;
+    let covers = spread(b"COVR", "COVR", flag::COVER, budget)?;
+
+    let mut r = get(b"ALTN", "ALTN")?;
+    if n > r.left() {
+        return Err(r.err("more games than bytes"));
+    }
+    budget.charge::<u32>(n + 1)?;
+    let mut alt_offs = Vec::with_capacity(n + 1);
+    alt_offs.push(0u32);
+    let mut total = 0usize;
+    for _ in 0..n {
+        total = total.checked_add(r.count(1)?).ok_or_else(|| r.err("too many names"))?;
+        alt_offs.push(u32::try_from(total).map_err(|_| r.err("too many names"))?);
+    }
+    let alts = r.strings(total, budget)?;
+    r.end()?;
+
+    cat.names = names;
+    cat.slugs = slugs;
+    cat.covers = covers;
+    cat.alt_offs = alt_offs;
+    cat.alts = alts;
+    Ok(())
+}
+
+/// A blob read as its bytes arrive: once the sections scoring reads are all in (format 1.1 writes
+/// the titles last), [`Stream::push`] decodes and checks them and hands that catalogue (titles
+/// empty) over, once, so that its games can be indexed while the titles still download;
+/// [`Stream::finish_names`] then checks the whole blob (length, checksum) and reads the titles.
+///
+/// Whatever the bytes and however they are cut, the outcome is [`decode_catalog`]'s on the whole
+/// blob: the same catalogue, or the same error. Nothing is trusted before the checksum: the
+/// early part is the same bounded, checked decoding, and its result is only used once the whole
+/// blob has passed; on any doubt (a bad header or table, a section missing, a decoding error)
+/// the stream stops reading early and the whole blob is decoded at the end instead, which
+/// reports the error exactly as a one-shot decode does. The bytes are kept as they arrive (the
+/// input is never more than what was pushed: a header's claimed length reserves nothing).
+#[derive(Default)]
+pub struct Stream {
+    bytes: Vec<u8>,
+    /// The table, read once the payload's first bytes are in, and the budget it was charged to.
+    table: Option<(Table, Budget)>,
+    /// `Some(false)`: the early part was handed over; `Some(true)`: reading early gave up.
+    early_done: Option<bool>,
+}
+
+impl Stream {
+    /// An empty stream.
+    pub fn new() -> Stream {
+        Stream::default()
+    }
+
+    /// The bytes pushed so far.
+    pub fn bytes(&self) -> &[u8] {
+        &self.bytes
+    }
+
+    /// Appends the next bytes. Returns the header and the catalogue without titles (checked by
+    /// [`Catalog::validate_core`]) the first time every section it needs is in, else `None`.
+    pub fn push(&mut self, chunk: &[u8]) -> Option<(Header, Catalog)> {
+        self.bytes.extend_from_slice(chunk);
+        if self.early_done.is_some() {
+            return None;
+        }
+        match self.early() {
+            Ok(Some(found)) => {
+                self.early_done = Some(false);
+                Some(found)
+            }
+            Ok(None) => None,
+            Err(_) => {
+                // Reported by the whole blob's decode at the end, exactly as one-shot.
+                self.early_done = Some(true);
+                self.table = None;
+                None
+            }
+        }
+    }
+
+    /// The scoring part, once its sections are in (`Ok(None)`: not yet).
+    fn early(&mut self) -> Result<Option<(Header, Catalog)>> {
+        if self.bytes.len() < HEADER_LEN {
+            return Ok(None);
+        }
+        let head = header(&self.bytes)?;
+        let payload_len =
+            usize::try_from(head.payload_len).map_err(|_| Error::Malformed("payload length".into()))?;
+        let payload = &self.bytes[HEADER_LEN..];
+        if payload.len() > payload_len {
+            return Err(Error::Malformed("trailing bytes".into()));
+        }
+        if self.table.is_none() {
+            match payload.get(..4).and_then(|_| Table::len_in(payload)) {
+                Some(len) if len <= payload.len() => {
+                    let mut budget = Budget::for_blob(HEADER_LEN + payload_len);
+                    let table = Table::read(payload, payload_len, &mut budget)?;
+                    self.table = Some((table, budget));
+                }
+                Some(len) if len > payload_len => return Err(Error::Malformed("section table".into())),
+                _ => return Ok(None),
+            }
+        }
+        let Some((table, budget)) = self.table.as_mut() else { return Ok(None) };
+        let end =
+            table.end_of(&CORE_SECTIONS).ok_or_else(|| Error::Malformed("a section is missing".into()))?;
+        if payload.len() < end {
+            return Ok(None);
+        }
+        #[cfg(target_arch = "wasm32")]
+        budget.reserve_heap(self.bytes.len());
+        let cat = decode_core(table, payload, budget)?;
+        cat.validate_core()?;
+        Ok(Some((head, cat)))
+    }
+
+    /// Once every byte is in: checks the whole blob as [`verify`] does and reads the titles into
+    /// `cat`, the catalogue [`Stream::push`] handed over. Errors are [`decode_catalog`]'s on the
+    /// whole blob. Only for a stream whose `push` returned a catalogue.
+    pub fn finish_names(&mut self, cat: &mut Catalog) -> Result<()> {
+        let whole = || decode_catalog(&self.bytes).err();
+        let (_, payload) = verify(&self.bytes)?;
+        let Some((table, budget)) = self.table.as_mut() else {
+            return Err(whole().unwrap_or_else(|| Error::Malformed("blob read without its table".into())));
+        };
+        if let Err(e) = decode_names(table, payload, budget, cat).and_then(|()| cat.validate_names()) {
+            return Err(whole().unwrap_or(e));
+        }
+        Ok(())
+    }
 }
 
 /// Decodes a blob into an owned [`Model`], checking magic, version, length and checksum.

@@ -17,8 +17,8 @@ pub mod wasm;
 
 pub use catalog::Catalog;
 pub use engine::{
-    Engine, Filters, GameView, Hit, Reason, RecommendQuery, ResultRow, SearchHit, Status, idf_weight,
-    log_popularity, quality_prior,
+    Engine, EngineStream, Filters, GameView, Hit, Reason, RecommendQuery, ResultRow, SearchHit, Status,
+    idf_weight, log_popularity, quality_prior,
 };
 pub use error::{Error, Result};
 pub use model::{FIELD_COUNT, Field, Game, Metadata, Model, Params, Term};

@@ -5,7 +5,7 @@
 //! engine's message and its [`Error::code`] as a `code` property, through [`into_error`];
 //! nothing here unwraps or panics.
 
-use crate::engine::{Engine, Filters, RecommendQuery};
+use crate::engine::{Engine, EngineStream, Filters, RecommendQuery};
 use crate::error::Error;
 use serde::{Deserialize, Serialize};
 use wasm_bindgen::prelude::*;
@@ -117,6 +117,43 @@ fn seeds(v: &JsValue) -> Result<Seeds, JsValue> {
 #[wasm_bindgen(js_name = maxModelBytes)]
 pub fn max_model_bytes() -> f64 {
     crate::format::MAX_BLOB as f64
+}
+
+/// A model blob decoded as it downloads (`new ModelDecoder()`, `push(piece)` for each piece as it
+/// arrives, then `finish()`): the games are indexed as soon as the pieces scoring needs are in,
+/// while the titles still download. `finish()` gives what `Recommender.fromBytes` gives on the
+/// whole blob, the same model or the same error; it checks the blob's own length and checksum,
+/// so a caller checks the download's SHA-256 before calling it, as before `fromBytes`.
+#[wasm_bindgen]
+pub struct ModelDecoder {
+    stream: Option<EngineStream>,
+}
+
+#[wasm_bindgen]
+impl ModelDecoder {
+    /// An empty decoder.
+    #[wasm_bindgen(constructor)]
+    #[allow(clippy::new_without_default)] // a JS constructor
+    pub fn new() -> ModelDecoder {
+        ModelDecoder { stream: Some(Engine::stream()) }
+    }
+
+    /// The next piece of the blob (copied; indexes the games once their sections are in).
+    pub fn push(&mut self, piece: &[u8]) -> Result<(), JsValue> {
+        match self.stream.as_mut() {
+            Some(s) => {
+                s.push(piece);
+                Ok(())
+            }
+            None => Err(invalid("ModelDecoder: push after finish")),
+        }
+    }
+
+    /// The model, once every piece is in (throws as `fromBytes` would on the whole blob).
+    pub fn finish(&mut self) -> Result<Recommender, JsValue> {
+        let stream = self.stream.take().ok_or_else(|| invalid("ModelDecoder: finish called twice"))?;
+        stream.finish().map(|engine| Recommender { engine }).map_err(into_error)
+    }
 }
 
 /// A loaded model, ready to answer queries.

@@ -299,7 +299,7 @@ fn game_view_and_status() {
     assert!(e.game_view(999).is_none());
     assert_eq!(e.game(3).unwrap().name, "Saga Three");
     let s = e.status();
-    assert_eq!((s.games, s.format_version.as_str()), (7, "1.0"));
+    assert_eq!((s.games, s.format_version.as_str()), (7, "1.1"));
 }
 
 #[test]

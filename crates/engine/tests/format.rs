@@ -77,27 +77,31 @@ fn format_0_1_is_refused_as_obsolete() {
     assert!(Engine::from_bytes(&old).unwrap_err().to_string().contains("rebuild the model"));
 }
 
-/// The committed 1.0 blob keeps decoding to the same content as the format evolves.
-/// Regenerate it (only when its content must change) with `PLAYALIKE_WRITE_FIXTURES=1`.
+/// The committed blobs of each 1.x writer keep decoding to the same content as the format
+/// evolves (1.0: titles first; 1.1: titles last), and the current writer is byte-stable.
+/// Regenerate the current one (only when its content must change) with `PLAYALIKE_WRITE_FIXTURES=1`.
 #[test]
-fn committed_1_0_blob_still_decodes() {
-    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/data/format-1.0.bin");
+fn committed_1_x_blobs_still_decode() {
+    let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/data");
     if std::env::var_os("PLAYALIKE_WRITE_FIXTURES").is_some() {
+        let path = format!("{dir}/format-1.{}.bin", format::FORMAT_MINOR);
         std::fs::write(path, format::encode(&synth::model(40, 7)).unwrap()).unwrap();
     }
-    let blob = std::fs::read(path).unwrap();
-    let m = format::decode(&blob).unwrap();
-    assert_eq!(m.games.len(), 40);
-    assert_eq!(m.metadata.model_version, 7);
-    assert_eq!(m.metadata.metrics.get("recall@10"), Some(&0.25));
-    assert!(m.games.windows(2).all(|w| w[0].id < w[1].id));
-    assert!(m.games.iter().any(|g| g.rating.is_some() && g.cover.is_some() && !g.features[0].is_empty()));
-    if format::FORMAT_MINOR == 0 {
-        assert_eq!(format::encode(&m).unwrap(), blob, "the 1.0 writer is byte-stable");
+    for minor in 0..=format::FORMAT_MINOR {
+        let blob = std::fs::read(format!("{dir}/format-1.{minor}.bin")).unwrap();
+        let m = format::decode(&blob).unwrap();
+        assert_eq!(m.games.len(), 40);
+        assert_eq!(m.metadata.model_version, 7);
+        assert_eq!(m.metadata.metrics.get("recall@10"), Some(&0.25));
+        assert!(m.games.windows(2).all(|w| w[0].id < w[1].id));
+        assert!(m.games.iter().any(|g| g.rating.is_some() && g.cover.is_some() && !g.features[0].is_empty()));
+        if minor == format::FORMAT_MINOR {
+            assert_eq!(format::encode(&m).unwrap(), blob, "the 1.{minor} writer is byte-stable");
+        }
+        let e = Engine::from_bytes(&blob).unwrap();
+        assert_eq!(e.status().format_version, format!("1.{minor}"));
+        assert_eq!(e.len(), 40);
     }
-    let e = Engine::from_bytes(&blob).unwrap();
-    assert_eq!(e.status().format_version, "1.0");
-    assert_eq!(e.len(), 40);
 }
 
 /// Found by the reliability fuzzer (scripts/reliability.sh): string lengths whose sum overflows
@@ -154,4 +158,50 @@ fn vocabulary_ids_and_names_of_every_width_round_trip() {
         .collect();
     let blob = format::encode(&m).unwrap();
     assert_eq!(format::decode(&blob).unwrap(), m);
+}
+
+/// Format 1.1 writes the titles last: a blob pushed piece by piece has its games decoded and
+/// indexed before its titles are in, and the engine it gives equals the one-shot decode's, for
+/// 1.1 blobs and for the committed 1.0 blob (titles first: indexed at the end).
+#[test]
+fn a_blob_streamed_in_pieces_is_indexed_before_its_titles_arrive() {
+    let blob = format::encode(&synth::model(3000, 42)).unwrap();
+    let payload = &blob[HEADER_LEN..];
+    let count = u32::from_le_bytes(payload[..4].try_into().unwrap()) as usize;
+    let name_at = (0..count)
+        .find(|&i| &payload[4 + 12 * i..8 + 12 * i] == b"NAME")
+        .map(|i| u32::from_le_bytes(payload[8 + 12 * i..12 + 12 * i].try_into().unwrap()) as usize)
+        .unwrap();
+    assert!(name_at > payload.len() / 2, "the titles come after the scoring sections");
+    for piece in [1usize, 100, 4096, blob.len()] {
+        let mut stream = format::Stream::new();
+        let mut early_at = None;
+        for (i, chunk) in blob.chunks(piece).enumerate() {
+            if stream.push(chunk).is_some() {
+                assert!(early_at.is_none(), "the early part is handed over once");
+                early_at = Some((i + 1) * piece);
+            }
+        }
+        let at = early_at.unwrap();
+        assert!(at.min(blob.len()) <= HEADER_LEN + name_at + piece, "pieces of {piece}: early part at {at}");
+        let mut s = Engine::stream();
+        blob.chunks(piece).for_each(|c| s.push(c));
+        let streamed = s.finish().unwrap();
+        let whole = Engine::from_bytes(&blob).unwrap();
+        let same = |a: &Engine, b: &Engine| {
+            format::encode_catalog(a.catalog()).unwrap() == format::encode_catalog(b.catalog()).unwrap()
+        };
+        assert!(same(&streamed, &whole), "pieces of {piece}");
+        assert_eq!(streamed.status().format_version, "1.1");
+        assert_eq!(streamed.search("Game", 5), whole.search("Game", 5));
+    }
+    let golden = std::fs::read(concat!(env!("CARGO_MANIFEST_DIR"), "/tests/data/format-1.0.bin")).unwrap();
+    let mut s = Engine::stream();
+    golden.chunks(100).for_each(|c| s.push(c));
+    let (streamed, whole) = (s.finish().unwrap(), Engine::from_bytes(&golden).unwrap());
+    assert_eq!(
+        format::encode_catalog(streamed.catalog()).unwrap(),
+        format::encode_catalog(whole.catalog()).unwrap()
+    );
+    assert_eq!(streamed.status().format_version, "1.0");
 }

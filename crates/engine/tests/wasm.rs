@@ -107,7 +107,7 @@ fn search_game_and_status() {
     assert!(r.game(2).unwrap().is_null());
     let status = r.status().unwrap();
     assert_eq!(get(&status, "games").as_f64(), Some(500.0));
-    assert_eq!(get(&status, "formatVersion").as_string().as_deref(), Some("1.0"));
+    assert_eq!(get(&status, "formatVersion").as_string().as_deref(), Some("1.1"));
     assert_eq!(get(&get(&status, "metrics"), "recall@10").as_f64(), Some(0.25));
     assert_eq!(r.size(), 500);
 }
@@ -121,4 +121,36 @@ fn undefined_option_values_count_as_absent() {
     js_sys::Reflect::set(&opts, &"maxPerFranchise".into(), &JsValue::UNDEFINED).unwrap();
     let got = js_sys::Array::from(&r.recommend(JsValue::from(1), opts.into()).unwrap());
     assert_eq!(got.length(), 4);
+}
+
+/// `ModelDecoder` (decoding as the bytes arrive) gives `fromBytes`'s model or error, as JS sees
+/// them, and refuses to be used after `finish`.
+#[wasm_bindgen_test]
+fn model_decoder_fed_in_pieces_answers_as_from_bytes() {
+    use playalike_engine::wasm::ModelDecoder;
+    let bytes = blob();
+    let whole = Recommender::from_bytes(&bytes).unwrap();
+    let mut d = ModelDecoder::new();
+    for piece in bytes.chunks(997) {
+        d.push(piece).unwrap();
+    }
+    let streamed = d.finish().unwrap();
+    assert_eq!(streamed.size(), whole.size());
+    let json = |v: JsValue| String::from(js_sys::JSON::stringify(&v).unwrap());
+    assert_eq!(json(streamed.status().unwrap()), json(whole.status().unwrap()));
+    let q = || whole.popular(JsValue::UNDEFINED).map(|v| get(&js_sys::Array::from(&v).get(0), "id")).unwrap();
+    assert_eq!(
+        json(streamed.recommend(q(), JsValue::UNDEFINED).unwrap()),
+        json(whole.recommend(q(), JsValue::UNDEFINED).unwrap())
+    );
+    assert_eq!(error_of(d.finish().err().unwrap()).1, "invalid_query");
+    assert_eq!(error_of(d.push(&[1]).err().unwrap()).1, "invalid_query");
+    let mut damaged = bytes.clone();
+    let mid = damaged.len() / 2;
+    damaged[mid] ^= 0xff;
+    let mut d = ModelDecoder::new();
+    damaged.chunks(300).for_each(|p| d.push(p).unwrap());
+    let (_, code) = error_of(d.finish().err().unwrap());
+    assert_eq!(code, error_of(Recommender::from_bytes(&damaged).err().unwrap()).1);
+    assert_eq!(code, "checksum_mismatch");
 }
