@@ -317,22 +317,6 @@ impl Budget {
         Budget { used: 0, limit }
     }
 
-    /// Grows the heap once by the whole budget, released at once (wasm32 only). The allocator
-    /// keeps the space as free memory, so the decode's allocations come out of it: without this
-    /// the wasm memory grew step by step as columns were allocated, and each `memory.grow`
-    /// costs a browser a new buffer (docs/decisions/518-decode-reserves-its-budget.md). A hint:
-    /// a reservation that cannot be made changes nothing (the decode then grows as it goes).
-    /// At most the budget of the bytes present (`present`), never of a length a header claims.
-    #[cfg(target_arch = "wasm32")]
-    fn reserve_heap(&self, present: usize) {
-        let of_present = Budget::for_blob(present).limit.min(self.limit);
-        let mut space: Vec<u8> = Vec::new();
-        if space.try_reserve_exact(usize::try_from(of_present).unwrap_or(usize::MAX)).is_ok() {
-            // Kept from the optimiser, which may drop an allocation that is never used.
-            std::hint::black_box(&mut space);
-        }
-    }
-
     /// Charges `count` values of `T` (saturating: a count that overflows is over any limit).
     fn charge<T>(&mut self, count: usize) -> Result<()> {
         self.bytes((count as u64).saturating_mul(std::mem::size_of::<T>() as u64))
@@ -630,8 +614,6 @@ const CORE_SECTIONS: [[u8; 4]; 11 + FIELD_COUNT] = [
 pub fn decode_catalog(bytes: &[u8]) -> Result<(Header, Catalog)> {
     let (header, payload) = verify(bytes)?;
     let budget = &mut Budget::for_blob(bytes.len());
-    #[cfg(target_arch = "wasm32")]
-    budget.reserve_heap(bytes.len());
     let table = Table::read(payload, payload.len(), budget)?;
     let mut cat = decode_core(&table, payload, budget)?;
     cat.validate_core()?;
@@ -914,8 +896,6 @@ impl Stream {
         if payload.len() < end {
             return Ok(None);
         }
-        #[cfg(target_arch = "wasm32")]
-        budget.reserve_heap(self.bytes.len());
         let cat = decode_core(table, payload, budget)?;
         cat.validate_core()?;
         Ok(Some((head, cat)))
