@@ -4,12 +4,15 @@
 //   keystroke → suggestions in the DOM (input event timestamp → render done)
 //   engine calls from JS (search, recommend, explain) for reference
 // Writes bench/web.md. Usage: node scripts/bench-web.mjs [--runs N] [--skip-333k] [--baseline REV]
-//   [--route-covers] [--rtt MS]
+//   [--route-covers] [--rtt MS] [--mbit N]
 //   --baseline REV: also load the site as it was at git revision REV (web/, pkg/'s hand-written
 //     JS and scripts/build-site.sh from REV, today's wasm), interleaved run by run with the current
 //     one: a before/after under the same machine load. Both are built by scripts/build-site.sh.
 //   --rtt MS: add MS of latency to every request (Chromium's network emulation), as a visitor
 //     on a real network sees; writes bench/web-rtt<MS>.md instead.
+//   --mbit N: limit downloads to N megabits per second (Chromium's network emulation; the test
+//     server sends the blob uncompressed, so 12 MB at 333k), as a visitor's connection does;
+//     writes bench/web-mbit<N>.md (web-rtt<MS>-mbit<N>.md with --rtt) instead.
 //   --route-covers: answer IGDB covers with Playwright routing, as the benchmark did before
 //     2026-11-29 (every request then waits for a round trip to this process, no HTTP cache).
 //   --no-engine-path: leave out the engine-path-only page.
@@ -35,6 +38,7 @@ const { values: opts } = parseArgs({
     baseline: { type: 'string' },
     'route-covers': { type: 'boolean', default: false },
     rtt: { type: 'string', default: '0' },
+    mbit: { type: 'string', default: '0' },
     'no-engine-path': { type: 'boolean', default: false },
   },
 });
@@ -45,18 +49,21 @@ const baselineRev = opts.baseline ?? null;
 const routed = opts['route-covers'];
 const rtt = Number(opts.rtt);
 if (!(rtt >= 0)) throw new Error(`--rtt takes a latency in milliseconds, not ${opts.rtt}`);
+const mbit = Number(opts.mbit);
+if (!(mbit >= 0)) throw new Error(`--mbit takes a download rate in megabits per second, not ${opts.mbit}`);
 
 /** Each page's own CDP session (bench pages only). */
 const sessions = new WeakMap();
 
-/** A page in `context`, with the emulated latency when --rtt is given. */
+/** A page in `context`, with the emulated latency and rate when --rtt or --mbit is given. */
 async function openPage(context) {
   const page = await context.newPage();
   const cdp = await context.newCDPSession(page);
   sessions.set(page, cdp);
-  if (rtt) {
+  if (rtt || mbit) {
     await cdp.send('Network.enable');
-    await cdp.send('Network.emulateNetworkConditions', { offline: false, latency: rtt, downloadThroughput: -1, uploadThroughput: -1 });
+    const downloadThroughput = mbit ? (mbit * 1e6) / 8 : -1;
+    await cdp.send('Network.emulateNetworkConditions', { offline: false, latency: rtt, downloadThroughput, uploadThroughput: -1 });
   }
   return page;
 }
@@ -423,7 +430,7 @@ const chromium = execFileSync(process.env.CHROMIUM ?? '/usr/bin/chromium', ['--v
 const lines = [];
 lines.push('# Web benchmark: the static site in headless Chromium');
 lines.push('');
-lines.push(`Measured by \`node scripts/bench-web.mjs\` on ${new Date().toISOString().slice(0, 10)}: ${chromium}, ${os.cpus().length} cores (${os.cpus()[0]?.model ?? 'cpu'}), site and model served on loopback by tests/browser/server.mjs (HTTP/1.1, \`no-cache\` with ETag/304 like a static host)${rtt ? `, **${rtt} ms of latency added to every request** (Chromium's network emulation: the wait for each response a visitor on a real network sees, beyond loopback)` : ''}, ${routed ? 'IGDB covers answered by Playwright routing (every request intercepted, HTTP cache off)' : 'no request interception (IGDB covers fail at the resolver)'}, ${runs} runs per figure${baselineRev ? `, the current site and the baseline alternating run by run` : ''}, the driver silent during a load (navigation returns at commit; the marks are polled with a bare CDP \`Runtime.evaluate\` every 50 ms; nothing of Playwright's is injected into the page until it has shown its recommendations). Load average at the start: ${loadStart} and at the end: ${os.loadavg().map((x) => x.toFixed(1)).join(' / ')} (the machine is shared; figures scale with it).`);
+lines.push(`Measured by \`node scripts/bench-web.mjs\` on ${new Date().toISOString().slice(0, 10)}: ${chromium}, ${os.cpus().length} cores (${os.cpus()[0]?.model ?? 'cpu'}), site and model served on loopback by tests/browser/server.mjs (HTTP/1.1, \`no-cache\` with ETag/304 like a static host)${rtt ? `, **${rtt} ms of latency added to every request** (Chromium's network emulation: the wait for each response a visitor on a real network sees, beyond loopback)` : ''}${mbit ? `, **downloads limited to ${mbit} Mbit/s** (Chromium's network emulation, applied to the page's and its workers' requests; the blob is sent uncompressed)` : ''}, ${routed ? 'IGDB covers answered by Playwright routing (every request intercepted, HTTP cache off)' : 'no request interception (IGDB covers fail at the resolver)'}, ${runs} runs per figure${baselineRev ? `, the current site and the baseline alternating run by run` : ''}, the driver silent during a load (navigation returns at commit; the marks are polled with a bare CDP \`Runtime.evaluate\` every 50 ms; nothing of Playwright's is injected into the page until it has shown its recommendations). Load average at the start: ${loadStart} and at the end: ${os.loadavg().map((x) => x.toFixed(1)).join(' / ')} (the machine is shared; figures scale with it).`);
 lines.push('Navigation → first recommendations: from navigation start to the recommendations of `?game=ID` in the DOM (page, wasm, pointer, blob, verify, decode, recommend, explain, render). Cold: empty cache; warm: reload, blob from the Cache API (only latest.json fetched).');
 lines.push('Keystroke → suggestions: the input event\'s timestamp to the suggestion list rendered (search + DOM update), each character of typed partial titles.');
 lines.push('');
@@ -522,7 +529,8 @@ for (const r of results) {
   }
 }
 lines.push('');
-const out = path.join(root, 'bench', rtt ? `web-rtt${rtt}.md` : 'web.md');
+const variant = [rtt ? `rtt${rtt}` : '', mbit ? `mbit${mbit}` : ''].filter(Boolean).join('-');
+const out = path.join(root, 'bench', variant ? `web-${variant}.md` : 'web.md');
 fs.mkdirSync(path.dirname(out), { recursive: true });
 fs.writeFileSync(out, `${lines.join('\n')}\n`);
 process.stdout.write(`${lines.join('\n')}\n`);
