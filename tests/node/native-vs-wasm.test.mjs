@@ -52,7 +52,9 @@ test('the package loads in Node without an explicit init', () => {
   assert.ok(r.size > 0);
   assert.ok(wasmMemoryBytes() > bytes.length, 'the model lives in wasm memory');
   const s = r.status();
-  assert.equal(s.formatVersion, '1.0');
+  // The blob's own header: major (u16 LE at 8), minor (at 10).
+  assert.equal(s.formatVersion, `${bytes[8] | (bytes[9] << 8)}.${bytes[10] | (bytes[11] << 8)}`);
+  assert.match(s.formatVersion, /^1\.\d+$/);
   assert.equal(s.games, r.size);
   assert.equal(typeof s.metrics, 'object');
   r.free();
