@@ -88,7 +88,8 @@ fn inspect_explain_and_game() {
     let v = json(&run(&["inspect", m, "--json", "--top", "3"]));
     assert_camel(&v, "inspect");
     assert_eq!(v["games"], 60);
-    let format = format!("{}.{}", playalike_engine::format::FORMAT_MAJOR, playalike_engine::format::FORMAT_MINOR);
+    let format =
+        format!("{}.{}", playalike_engine::format::FORMAT_MAJOR, playalike_engine::format::FORMAT_MINOR);
     assert_eq!(v["formatVersion"], format.as_str());
     assert_eq!(v["createdAt"], "2026-01-01T00:00:00Z");
     assert_eq!(v["modelVersion"], 0);
