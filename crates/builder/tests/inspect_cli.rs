@@ -115,7 +115,7 @@ fn inspect_explain_and_game() {
     assert!(t.status.success(), "{}", stderr(&t));
     let text = stdout(&t);
     assert!(text.contains("games           60"), "{text}");
-    assert!(text.contains("format version  1.0") && text.contains("recall@10"), "{text}");
+    assert!(text.contains(&format!("format version  {format}")) && text.contains("recall@10"), "{text}");
     assert!(text.contains(top[0]["name"].as_str().unwrap()), "{text}");
 
     // explain: the engine's reasons, strongest first, and their sum within the full score.
