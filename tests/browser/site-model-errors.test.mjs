@@ -46,7 +46,7 @@ test('site: model failure states', async (t) => {
     { name: 'oversized pointer (latest.json announces 5 GB)', model: '/bucket/huge/latest.json', title: 'The model is too large', message: /announces a model of 5000000000 bytes, more than the 1073741848/, noBlob: true },
     { name: 'truncated blob named directly (no pointer)', model: '/bucket/cut.bin', direct: () => good.subarray(0, half), title: 'The model file is damaged', message: /damaged and could not be read \(model blob is truncated/ },
     // The engine's refusals reach the page by their code (pkg/loader.js decodeError), not by their wording.
-    { name: 'blob in a newer format named directly', model: '/bucket/newer.bin', direct: () => { const b = Buffer.from(good); b.writeUInt16LE(2, 8); return b; }, title: 'This page cannot read this model', code: 'unsupported-format', message: /uses a newer format than this version of playalike reads \(model blob format 2\.0 is newer/ },
+    { name: 'blob in a newer format named directly', model: '/bucket/newer.bin', direct: () => { const b = Buffer.from(good); b.writeUInt16LE(2, 8); b.writeUInt16LE(0, 10); return b; }, title: 'This page cannot read this model', code: 'unsupported-format', message: /uses a newer format than this version of playalike reads \(model blob format 2\.0 is newer/ },
     { name: 'blob in an obsolete format named directly', model: '/bucket/older.bin', direct: () => { const b = Buffer.from(good); b.writeUInt16LE(0, 8); return b; }, title: 'This page cannot read this model', code: 'unsupported-format', message: /uses an older format than this version of playalike reads .*must be rebuilt/ },
     { name: 'offline', model: '/bucket/latest.json', offline: true, title: 'You are offline', message: /offline/ },
   ];
