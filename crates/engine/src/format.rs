@@ -554,7 +554,7 @@ impl Table {
         let count = u32::from_le_bytes(
             table.take(4)?.try_into().map_err(|_| Error::Malformed("section table".into()))?,
         ) as usize;
-        if count > (payload_len - 4) / 12 {
+        if count > payload_len.saturating_sub(4) / 12 {
             return Err(Error::Malformed(format!("section table announces {count} sections")));
         }
         budget.charge::<([u8; 4], usize, usize)>(count)?;
