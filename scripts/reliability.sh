@@ -50,7 +50,7 @@ if [ "${PLAYALIKE_BENCH_NO_BUILD:-}" != 1 ]; then
 fi
 
 # The corpus: the committed blobs, plus a model trained from the 4k sample when it is there.
-corpus=(crates/engine/tests/data/format-1.0.bin crates/engine/tests/data/format-0.1.bin)
+corpus=(crates/engine/tests/data/format-1.1.bin crates/engine/tests/data/format-1.0.bin crates/engine/tests/data/format-0.1.bin)
 if [ -d "$DATA/igdb-sample-4k" ]; then
   "$BIN" train --snapshot "$DATA/igdb-sample-4k" --out "$OUT/model-4k.bin" --report - --no-learn \
     --metrics "$OUT/model-4k.metrics.json" --created-at 2026-01-01T00:00:00Z >/dev/null
