@@ -62,6 +62,8 @@ pub struct CommonConfig {
     pub lift: String,
     /// Leave the in-degree out of the popularity prior (ablation: content + follows only).
     pub no_indegree: bool,
+    /// Do not learn per-term feature weights (ablation: the candidates of IDF weights only).
+    pub no_term_weights: bool,
     /// Worker threads for evaluation (0 = all cores).
     pub threads: usize,
     /// Most inner queries the search tunes on (a third as many again are the check set).
@@ -97,6 +99,7 @@ impl CommonConfig {
             threads: self.threads,
             max_queries: self.max_queries as usize,
             exact_coverage_max: if self.full_coverage { usize::MAX } else { learn::EXACT_COVERAGE_MAX },
+            term_weights: !self.no_term_weights,
         })
     }
 

@@ -75,6 +75,9 @@ pub struct CommonArgs {
     /// Leave the in-degree out of the popularity prior (ablation: content + follows only).
     #[arg(long, env = "PLAYALIKE_NO_INDEGREE")]
     pub no_indegree: bool,
+    /// Do not learn per-term feature weights (ablation: the candidates of IDF weights only).
+    #[arg(long, env = "PLAYALIKE_NO_TERM_WEIGHTS")]
+    pub no_term_weights: bool,
     /// Worker threads for evaluation (0 = all cores).
     #[arg(long, env = "PLAYALIKE_THREADS", default_value_t = 0)]
     pub threads: usize,
@@ -118,6 +121,7 @@ impl CommonArgs {
             min_coverage: self.min_coverage,
             lift: self.lift.clone(),
             no_indegree: self.no_indegree,
+            no_term_weights: self.no_term_weights,
             threads: self.threads,
             max_queries: self.max_queries,
             full_coverage: self.full_coverage,

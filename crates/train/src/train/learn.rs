@@ -1,7 +1,7 @@
 //! Learning the scoring parameters on the training part of a cold-start split, at any catalogue
 //! size, choosing what is published on a check set the search never saw.
 //!
-//! Method (docs/decisions/302-learning.md, 309-learning-at-scale.md):
+//! Method (docs/decisions/302-learning.md, 309-learning-at-scale.md, 310-learned-term-weights.md):
 //! 1. Inner split: training games with lists are held out cold (their lists removed, as the outer
 //!    split does), at most `max_queries · 3/2` of them, then divided by popularity stratum into
 //!    *tune* queries (2/3: the search's objective) and *check* queries (1/3: the final choice).
@@ -16,10 +16,23 @@
 //!    has, year weight and scale, popularity weight, β and rating weight: tune recall@k, minus a
 //!    steep penalty below the coverage floor (+ a margin) on the pooled coverage estimate, minus a
 //!    small cost per doubling away from the defaults (regularisation: a move must pay for itself).
-//! 6. Choice: learned, the defaults and TF-IDF-like weights are each measured through
-//!    `Engine::recommend` on the check queries; the best whose *served* catalogue coverage@k (every
-//!    game's top k through the engine, as the benchmark measures it) meets the floor is published.
-//!    A learned model whose priors cost too much coverage is first backed off (priors halved).
+//! 6. Learned term weights (`learn/terms.rs`): `w_t = idf_t · exp(u_t)`, `u_t` fitted on the tune
+//!    queries' pools under the searched θ (listwise softmax loss on the pools' weighted cosines,
+//!    L2 toward 0, seeded mini-batches, the same weights on any thread count; terms that fewer
+//!    than `MIN_PAIRS` (20) pooled pairs share stay at IDF). When some weight moved, the
+//!    pools are drawn again under them and step 5's search and calibration run once more: the
+//!    `learned term weights` candidate.
+//! 7. Choice: learned, learned term weights, the defaults and TF-IDF-like weights are each
+//!    measured through `Engine::recommend` on the check queries; the best whose *served*
+//!    catalogue coverage@k (every game's top k through the engine, as the benchmark measures it)
+//!    meets the floor is published, the term weights counting their check recall less
+//!    `TERM_MARGIN` (0.005) (a weight per term has to beat the simpler models by more than the check
+//!    set's noise). A learned model whose priors cost too much coverage is first backed off
+//!    (priors halved).
+
+mod terms;
+
+pub use terms::TermWeights;
 
 use crate::eval::{self, Evaluation, Split};
 use crate::par::par_map;
@@ -49,6 +62,8 @@ pub struct LearnConfig {
     /// Largest catalogue whose served coverage is measured exactly (every game's top k through
     /// the engine); above it the floor holds on the pooled estimate alone.
     pub exact_coverage_max: usize,
+    /// Also learn per-term feature weights and offer them as one more candidate.
+    pub term_weights: bool,
 }
 
 impl Default for LearnConfig {
@@ -62,6 +77,7 @@ impl Default for LearnConfig {
             threads: 0,
             max_queries: DEFAULT_MAX_QUERIES,
             exact_coverage_max: EXACT_COVERAGE_MAX,
+            term_weights: true,
         }
     }
 }
@@ -116,6 +132,8 @@ pub struct Report {
     pub tradeoff: Vec<(f64, f64)>,
     /// The point the search ended at.
     pub tradeoff_chosen: Option<(f64, f64)>,
+    /// The learned per-term weights (the `learned term weights` candidate), when learned.
+    pub term_weights: Option<TermWeights>,
     /// The chosen parameters.
     #[serde(skip)]
     pub params: Params,
@@ -141,6 +159,7 @@ impl Report {
             candidates: Vec::new(),
             tradeoff: Vec::new(),
             tradeoff_chosen: None,
+            term_weights: None,
             params: Params::default(),
         }
     }
@@ -171,6 +190,13 @@ const COVERAGE_MARGIN: f64 = 0.01;
 const CALIBRATIONS: usize = 2;
 /// Fewest inner queries worth learning from.
 const MIN_QUERIES: usize = 30;
+/// Rounds of the coordinate search (each tries every free coordinate).
+const ROUNDS: usize = 4;
+/// Rounds of the search on the learned term weights: it starts from the calibrated θ.
+const TERM_ROUNDS: usize = 2;
+/// Check recall the learned term weights must gain over the simpler candidates to be published:
+/// about the noise of a paired comparison on the check set.
+const TERM_MARGIN: f64 = 0.005;
 /// Regularisation: objective cost of each doubling (or halving) of a parameter away from its
 /// default; a move has to buy at least this much tune recall.
 const STEP_COST: f64 = 0.0015;
@@ -257,6 +283,9 @@ fn feature_weights(
 ) -> [Vec<f32>; FIELD_COUNT] {
     std::array::from_fn(|fi| idf[fi].iter().zip(&lift[fi]).map(|(i, l)| i * l.powf(gamma)).collect())
 }
+
+/// Feature weights per field and term.
+type Weights = [Vec<f32>; FIELD_COUNT];
 
 /// θ (its bits) → (recall, pooled coverage when measured).
 type Memo = HashMap<[u32; THETA_LEN], (f64, Option<f64>)>;
@@ -1023,9 +1052,9 @@ pub fn learn(train: &Model, cfg: &LearnConfig) -> Result<Report> {
         base,
         frozen,
     };
-    let search = |pools: &Pools, floor: f64, start: Theta| -> Result<SearchResult> {
+    let search = |pools: &Pools, floor: f64, start: Theta, rounds: usize| -> Result<SearchResult> {
         let mut s = setup.search(pools, floor);
-        let (th, obj, r, c) = s.run(start, 4)?;
+        let (th, obj, r, c) = s.run(start, rounds)?;
         Ok((th, obj, r, c, s.evals, s.seen))
     };
     let weights_for = |gamma: f32| match &lift_w {
@@ -1042,8 +1071,8 @@ pub fn learn(train: &Model, cfg: &LearnConfig) -> Result<Report> {
         }
     };
     let exact = n <= cfg.exact_coverage_max;
-    let served = |th: &Theta, gamma: f32| -> Result<f64> {
-        eval::served_coverage(&serve(train, th, &served_w(gamma))?, cfg.k, cfg.threads)
+    let served = |th: &Theta, w: &[Vec<f32>; FIELD_COUNT]| -> Result<f64> {
+        eval::served_coverage(&serve(train, th, w)?, cfg.k, cfg.threads)
     };
     // The pooled coverage estimate is on another scale than the served one (a sample of queries,
     // a bounded pool each): pairs (pooled, served) measured at the same parameters map the
@@ -1078,11 +1107,11 @@ pub fn learn(train: &Model, cfg: &LearnConfig) -> Result<Report> {
             // The reference pair, at the search's start.
             let prior = prior_vec(&priors, &theta);
             let p0 = probe.coverage(&theta, &prior)?;
-            let s0 = served(&theta, gamma)?;
+            let s0 = served(&theta, &served_w(gamma))?;
             tracing::debug!("reference: pooled coverage {p0:.4}, served {s0:.4}");
             pairs.push((p0, s0));
         }
-        let (th, obj, r, c, e, seen) = search(&pools, pooled_floor(&pairs), theta)?;
+        let (th, obj, r, c, e, seen) = search(&pools, pooled_floor(&pairs), theta, ROUNDS)?;
         tracing::debug!(
             "gamma {gamma}: recall {r:.4} coverage {c:.4} after {e} evaluations, {:.2} s",
             t.elapsed().as_secs_f64()
@@ -1094,47 +1123,56 @@ pub fn learn(train: &Model, cfg: &LearnConfig) -> Result<Report> {
             best = Some((obj, gamma, th, r, c, pools));
         }
     }
-    let Some((_, gamma, mut learned_th, mut r, mut c, pools)) = best else {
-        anyhow::bail!("learning evaluated nothing")
-    };
+    let Some((_, gamma, learned_th, r, c, pools)) = best else { anyhow::bail!("learning evaluated nothing") };
 
     // Calibrate against the served model: search again with the pooled floor moved by what the
     // served coverage missed (or left unused), and keep the best that meets the floor.
-    let mut good: Option<(Theta, f64, f64, f64)> = None;
-    let mut attempt = 0;
-    let learned_cov = loop {
-        if !exact {
-            break f64::NAN;
-        }
-        tracing::trace!(target: "progress", "learning: served coverage, calibration {attempt}");
-        let learned_cov = served(&learned_th, gamma)?;
-        pairs.push((c, learned_cov));
-        tracing::debug!(
-            "calibration {attempt}: pooled coverage {c:.4}, served {learned_cov:.4}, recall {r:.4}"
-        );
-        if learned_cov >= cfg.min_coverage && good.is_none_or(|g| r > g.1) {
-            good = Some((learned_th, r, c, learned_cov));
-        }
-        let close = learned_cov >= cfg.min_coverage && learned_cov <= target + 0.02;
-        if close || attempt == CALIBRATIONS {
-            break learned_cov;
-        }
-        attempt += 1;
-        let (th, _, r2, c2, e, seen) = search(&pools, pooled_floor(&pairs), learned_th)?;
-        evals += e;
-        tradeoff.extend(seen);
-        if th == learned_th {
-            break learned_cov; // recall, not coverage, holds the search where it is
-        }
-        (learned_th, r, c) = (th, r2, c2);
+    let calibrate = |pools: &Pools,
+                     pairs: &mut Vec<(f64, f64)>,
+                     start: (Theta, f64, f64),
+                     w: &[Vec<f32>; FIELD_COUNT],
+                     rounds: usize|
+     -> Result<Calibrated> {
+        let (mut th, mut r, mut c) = start;
+        let (mut evals, mut tradeoff) = (0, Vec::new());
+        let mut good: Option<(Theta, f64, f64, f64)> = None;
+        let mut attempt = 0;
+        let cov = loop {
+            if !exact {
+                break f64::NAN;
+            }
+            tracing::trace!(target: "progress", "learning: served coverage, calibration {attempt}");
+            let cov = served(&th, w)?;
+            pairs.push((c, cov));
+            tracing::debug!("calibration {attempt}: pooled coverage {c:.4}, served {cov:.4}, recall {r:.4}");
+            if cov >= cfg.min_coverage && good.is_none_or(|g| r > g.1) {
+                good = Some((th, r, c, cov));
+            }
+            let close = cov >= cfg.min_coverage && cov <= target + 0.02;
+            if close || attempt == CALIBRATIONS {
+                break cov;
+            }
+            attempt += 1;
+            let (t2, _, r2, c2, e, seen) = search(pools, pooled_floor(pairs), th, rounds)?;
+            evals += e;
+            tradeoff.extend(seen);
+            if t2 == th {
+                break cov; // recall, not coverage, holds the search where it is
+            }
+            (th, r, c) = (t2, r2, c2);
+        };
+        let cov = match good {
+            Some((t2, r2, c2, cv)) => {
+                (th, r, c) = (t2, r2, c2);
+                cv
+            }
+            None => cov,
+        };
+        Ok(Calibrated { th, r, c, cov, evals, tradeoff })
     };
-    let learned_cov = match good {
-        Some((th, r2, c2, cov)) => {
-            (learned_th, r, c) = (th, r2, c2);
-            cov
-        }
-        None => learned_cov,
-    };
+    let learned = calibrate(&pools, &mut pairs, (learned_th, r, c), &served_w(gamma), ROUNDS)?;
+    evals += learned.evals;
+    tradeoff.extend(learned.tradeoff.iter().copied());
     if let Ok(m) = pools.memo.lock() {
         tracing::debug!(
             "{evals} evaluations: {} distinct θ, {} with coverage",
@@ -1142,37 +1180,99 @@ pub fn learn(train: &Model, cfg: &LearnConfig) -> Result<Report> {
             m.values().filter(|v| v.1.is_some()).count()
         );
     }
-    drop(pools);
+
+    // Learned per-term weights: fitted on these pools under the calibrated θ, then the search
+    // and its calibration again, on pools drawn and scored with them.
+    let inner_w = weights_for(gamma);
+    let mut term_report = None;
+    let term = if cfg.term_weights {
+        tracing::trace!(target: "progress", "learning: term weights");
+        let t = std::time::Instant::now();
+        let fit = terms::fit(
+            &inner_model,
+            &inner_w,
+            &pools,
+            &pooled,
+            &queries,
+            &learned.th,
+            &priors,
+            cfg.seed,
+            cfg.threads,
+        )?;
+        tracing::debug!("term weights: {:?} in {:.2} s", fit.info, t.elapsed().as_secs_f64());
+        let mut info = fit.info;
+        let out = if info.moved_terms == 0 {
+            // Nothing moved: the candidate would be the learned one again.
+            drop(pools);
+            None
+        } else {
+            let w_inner = terms::scaled(&inner_w, &fit.mult);
+            let w_served = terms::scaled(&served_w(gamma), &fit.mult);
+            // Pools drawn and scored again under the learned weights (they reach truth the IDF
+            // pools missed).
+            drop(pools);
+            let pools2 = build_pools(&inner_model, &w_inner, &pooled, &popular, cfg.k, cfg.threads)?;
+            let (th, _, r, c, e, seen) = search(&pools2, pooled_floor(&pairs), learned.th, TERM_ROUNDS)?;
+            evals += e;
+            tradeoff.extend(seen);
+            let cal = calibrate(&pools2, &mut pairs.clone(), (th, r, c), &w_served, TERM_ROUNDS)?;
+            evals += cal.evals;
+            tradeoff.extend(cal.tradeoff.iter().copied());
+            (info.inner_recall, info.served_coverage) = (cal.r, cal.cov);
+            tracing::debug!(
+                "term weights: search done after {} evaluations, {:.2} s",
+                e + cal.evals,
+                t.elapsed().as_secs_f64()
+            );
+            Some((cal, w_inner, w_served))
+        };
+        term_report = Some(info);
+        out
+    } else {
+        drop(pools);
+        None
+    };
 
     // The choice, on the check queries through the engine (inner model: the check games are cold).
-    let inner_w = weights_for(gamma);
+    // Weight sets (the inner model's, the served model's): plain IDF, the learned γ's, the
+    // learned term weights.
+    const PLAIN: usize = 0;
+    const LEARNED: usize = 1;
+    const TERMS: usize = 2;
+    let mut weights: Vec<(Weights, Weights)> =
+        vec![(idf_w.clone(), train_idf.clone()), (inner_w, served_w(gamma))];
     let check: Vec<(u32, Vec<u32>)> = check_ids.iter().map(|id| (*id, truth_of(id))).collect();
-    let options = [
-        ("learned", learned_th, true),
-        ("defaults", theta_of(&defaults, 0.0), false),
-        ("tfidf", tfidf_theta(&present), false),
+    let mut options = vec![
+        ("learned", learned.th, LEARNED, learned.cov),
+        ("defaults", theta_of(&defaults, 0.0), PLAIN, f64::NAN),
+        ("tfidf", tfidf_theta(&present), PLAIN, f64::NAN),
     ];
-    // Only the learned candidate carries the learned γ.
-    let gamma_of = |is_learned: bool| if is_learned { gamma } else { 0.0 };
-    let mut measured: Vec<(Candidate, Theta, bool)> = Vec::new();
-    for (name, th, is_learned) in options {
-        let name = name.to_string();
-        let w = if is_learned { &inner_w } else { &idf_w };
-        let rc = engine_recall(&inner_model, &th, w, &check, cfg.k, cfg.threads)?;
-        let coverage = if is_learned { learned_cov } else { f64::NAN };
-        measured.push((Candidate { name, check_recall: rc, coverage, chosen: false }, th, is_learned));
+    let mut term_point = None;
+    if let Some((cal, w_inner, w_served)) = term {
+        weights.push((w_inner, w_served));
+        options.insert(1, ("learned term weights", cal.th, TERMS, cal.cov));
+        term_point = Some((cal.c, cal.r));
     }
-    measured.sort_by(|a, b| b.0.check_recall.total_cmp(&a.0.check_recall));
+    // The order of the choice: check recall, the term weights' less a margin (a model with a
+    // weight per term has to beat the simpler ones by more than the noise of the check set).
+    let rank = |c: &Candidate, ws: usize| c.check_recall - if ws == TERMS { TERM_MARGIN } else { 0.0 };
+    let mut measured: Vec<(Candidate, Theta, usize)> = Vec::new();
+    for (name, th, ws, coverage) in options {
+        let name = name.to_string();
+        let rc = engine_recall(&inner_model, &th, &weights[ws].0, &check, cfg.k, cfg.threads)?;
+        measured.push((Candidate { name, check_recall: rc, coverage, chosen: false }, th, ws));
+    }
+    measured.sort_by(|a, b| rank(&b.0, b.2).total_cmp(&rank(&a.0, a.2)));
     let mut chosen: Option<usize> = None;
     let mut i = 0;
     while i < measured.len() {
-        let (th, is_learned) = (measured[i].1, measured[i].2);
+        let (th, ws) = (measured[i].1, measured[i].2);
         if !exact {
             chosen = Some(i); // the best on the check set; its coverage is the pooled estimate's
             break;
         }
         let cov = if measured[i].0.coverage.is_nan() {
-            served(&th, gamma_of(is_learned))?
+            served(&th, &weights[ws].1)?
         } else {
             measured[i].0.coverage
         };
@@ -1185,17 +1285,14 @@ pub fn learn(train: &Model, cfg: &LearnConfig) -> Result<Report> {
         let has_priors = th.pop_weight > 0.0 || th.rating_weight > 0.0 || th.beta > 0.0;
         if has_priors && !measured[i].0.name.contains("priors") {
             let backed = th.with_priors_scaled(0.5);
-            let w = if is_learned { &inner_w } else { &idf_w };
-            let rc = engine_recall(&inner_model, &backed, w, &check, cfg.k, cfg.threads)?;
+            let rc = engine_recall(&inner_model, &backed, &weights[ws].0, &check, cfg.k, cfg.threads)?;
             let name = format!("{} (priors ×0.5)", measured[i].0.name);
+            let backed_c = Candidate { name, check_recall: rc, coverage: f64::NAN, chosen: false };
             let at = measured[i + 1..]
                 .iter()
-                .position(|m| m.0.check_recall < rc)
+                .position(|m| rank(&m.0, m.2) < rank(&backed_c, ws))
                 .map_or(measured.len(), |p| i + 1 + p);
-            measured.insert(
-                at,
-                (Candidate { name, check_recall: rc, coverage: f64::NAN, chosen: false }, backed, is_learned),
-            );
+            measured.insert(at, (backed_c, backed, ws));
         }
         i += 1;
     }
@@ -1208,13 +1305,23 @@ pub fn learn(train: &Model, cfg: &LearnConfig) -> Result<Report> {
             .unwrap_or(0)
     });
     measured[pick].0.chosen = true;
-    let (th, is_learned) = (measured[pick].1, measured[pick].2);
+    let (th, ws) = (measured[pick].1, measured[pick].2);
     let chosen_name = measured[pick].0.name.clone();
     let served_coverage = measured[pick].0.coverage;
+    // The search figures of what was published (the IDF search's for the simple candidates).
+    let (c, r) = match term_point {
+        Some(p) if ws == TERMS => p,
+        _ => (learned.c, learned.r),
+    };
     let note = format!(
-        "coordinate search on {} tune queries ({} pooled for coverage); {} chosen on {} check queries{}",
+        "coordinate search on {} tune queries ({} pooled for coverage){}; {} chosen on {} check queries{}",
         queries.len(),
         coverage_sample.len(),
+        match (&term_report, term_point) {
+            (Some(_), Some(_)) => ", then on learned term weights",
+            (Some(_), None) => "; no learned term weight moved",
+            (None, _) => "",
+        },
         chosen_name,
         check.len(),
         if !exact {
@@ -1232,11 +1339,12 @@ pub fn learn(train: &Model, cfg: &LearnConfig) -> Result<Report> {
             )
         }
     );
+    let served_weights = weights.swap_remove(ws).1;
     Ok(Report {
         learned: true,
         chosen: chosen_name,
         note,
-        lift_exponent: if is_learned { gamma } else { 0.0 },
+        lift_exponent: if ws == PLAIN { 0.0 } else { gamma },
         indegree_mix: th.beta,
         inner_recall_before: before,
         inner_recall_after: r,
@@ -1249,8 +1357,20 @@ pub fn learn(train: &Model, cfg: &LearnConfig) -> Result<Report> {
         candidates: measured.into_iter().map(|m| m.0).collect(),
         tradeoff,
         tradeoff_chosen: Some((c, r)),
-        params: to_params(&th, served_w(gamma_of(is_learned))),
+        term_weights: term_report,
+        params: to_params(&th, served_weights),
     })
+}
+
+/// A search calibrated against the served coverage: θ, tune recall, pooled coverage, served
+/// coverage (NaN when not measured), evaluations, every (coverage, recall) seen.
+struct Calibrated {
+    th: Theta,
+    r: f64,
+    c: f64,
+    cov: f64,
+    evals: usize,
+    tradeoff: Vec<(f64, f64)>,
 }
 
 /// Baselines measured on the same split: popularity, the plan's one-hot cosine, TF-IDF cosine.
@@ -1436,11 +1556,15 @@ mod tests {
             let chosen = r.candidates.iter().find(|c| c.chosen).unwrap();
             assert_eq!(chosen.name, r.chosen);
             assert!((r.served_coverage - chosen.coverage).abs() < 1e-12);
+            // The term weights compete with their check recall less the margin.
+            let rank = |c: &Candidate| {
+                c.check_recall - if c.name.starts_with("learned term weights") { TERM_MARGIN } else { 0.0 }
+            };
             if chosen.coverage >= cfg.min_coverage {
                 // No candidate that met the floor did better on the check set.
                 for c in &r.candidates {
                     if c.coverage >= cfg.min_coverage {
-                        assert!(c.check_recall <= chosen.check_recall, "{flavor:?}: {c:?} beat {chosen:?}");
+                        assert!(rank(c) <= rank(chosen), "{flavor:?}: {c:?} beat {chosen:?}");
                     }
                 }
             } else {
@@ -1452,7 +1576,83 @@ mod tests {
                 assert!(r.params.feature_weights[fi].iter().all(|w| w.is_finite() && *w > 0.0));
             }
             assert!(!r.tradeoff.is_empty() && r.evaluations > 0);
+            // Term weights were learned and said; a candidate was offered only if some moved.
+            let tw = r.term_weights.as_ref().expect("term weights learned");
+            let offered = r.candidates.iter().any(|c| c.name.starts_with("learned term weights"));
+            assert_eq!(offered, tw.moved_terms > 0, "{flavor:?}: {tw:?}");
+            if r.chosen.starts_with("learned term weights") {
+                assert_ne!(
+                    r.params.feature_weights,
+                    idf(&model),
+                    "{flavor:?}: published term weights are IDF"
+                );
+            }
         }
+    }
+
+    /// 600 games with four of 40 noise tags each; a third also carry tag 40, and only their lists
+    /// are set: ten other holders of tag 40 each. Tag 40 decides the truth, but is common enough
+    /// that IDF gives it less weight than the rarer noise tags.
+    fn one_tag_catalogue() -> Model {
+        let kw = Field::Keywords.index();
+        let mut rng = playalike_base::rng::SplitMix::new(7);
+        let mut m = Model::default();
+        m.vocab[kw] =
+            (0..41).map(|i| playalike_engine::Term { igdb_id: i + 1, name: format!("t{i}") }).collect();
+        let holders: Vec<u32> = (0..600).filter(|i| i % 3 == 0).map(|i| i + 1).collect();
+        for i in 0..600u32 {
+            let mut f: Vec<u32> = (0..4).map(|_| (rng.next_u64() % 40) as u32).collect();
+            let holds = i % 3 == 0;
+            if holds {
+                f.push(40);
+            }
+            f.sort_unstable();
+            f.dedup();
+            let mut g = Game { id: i + 1, popularity: 1.0, ..Game::default() };
+            g.features[kw] = f;
+            if holds {
+                g.similar =
+                    (0..10).map(|_| holders[(rng.next_u64() % holders.len() as u64) as usize]).collect();
+                g.similar.retain(|&s| s != i + 1);
+                g.similar.sort_unstable();
+                g.similar.dedup();
+            }
+            m.games.push(g);
+        }
+        m
+    }
+
+    #[test]
+    fn the_weight_of_the_tag_that_decides_the_truth_rises_above_its_idf_the_same_on_any_thread_count() {
+        let model = one_tag_catalogue();
+        let kw = Field::Keywords.index();
+        let w = idf(&model);
+        let queries: Vec<usize> =
+            (0..model.games.len()).filter(|&i| !model.games[i].similar.is_empty()).collect();
+        let pools = build_pools(&model, &w, &queries, &[], 10, 2).unwrap();
+        let idx: HashMap<u32, u32> = model.games.iter().enumerate().map(|(i, g)| (g.id, i as u32)).collect();
+        let tune: Vec<(usize, Vec<u32>)> = queries
+            .iter()
+            .enumerate()
+            .map(|(p, &a)| (p, model.games[a].similar.iter().map(|s| idx[s]).collect()))
+            .collect();
+        let th = theta_of(&Params::default(), 0.0);
+        let priors = Priors::of(&model, &in_degree(&model));
+        let fit =
+            |threads| terms::fit(&model, &w, &pools, &queries, &tune, &th, &priors, 42, threads).unwrap();
+        let one = fit(1);
+        // The deciding tag gains weight over IDF, and more than any noise tag.
+        let up = one.mult[kw][40];
+        assert!(up > 1.2, "tag 40 ×{up} ({:?})", one.info);
+        assert!(one.mult[kw][..40].iter().all(|&x| x < up), "{:?}", one.mult[kw]);
+        assert!(one.info.loss_last_epoch < one.info.loss_first_epoch, "{:?}", one.info);
+        // Deterministic, whatever the thread count: the same weights, bit for bit.
+        let bits = |f: &terms::Fit| f.mult.iter().flatten().map(|x| x.to_bits()).collect::<Vec<_>>();
+        for threads in [1, 2, 3] {
+            assert_eq!(bits(&fit(threads)), bits(&one), "{threads} threads");
+        }
+        // Other fields, absent here, keep their (empty) weights.
+        assert!(one.mult.iter().enumerate().all(|(fi, v)| fi == kw || v.is_empty()));
     }
 
     #[test]
