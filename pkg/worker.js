@@ -268,23 +268,27 @@ async function load(id, source, options) {
 }
 
 /**
- * Downloads that arrive slower than this many bytes per millisecond (30 MB/s) are decoded as
- * they arrive; faster ones once they are in. A thread decoding does not read its download
+ * Downloads that arrive slower than this many bytes per millisecond (20 MB/s) over two windows
+ * in a row are decoded as they arrive; faster ones once they are in. A thread decoding does not read its download
  * meanwhile (the browser then pauses it), so decoding early only pays when the network, not this
  * thread, is what the load waits for: on loopback (~100 MB/s here) it cost ~40 ms, at 100 Mbit/s
  * it hides most of the decode (docs/decisions/518-streamed-decode.md).
  */
-const STREAM_BELOW = 30_000;
-/** Bytes over which the rate is measured (again and again, until it is slow or the end). */
-const RATE_OVER = 256 << 10;
+const STREAM_BELOW = 20_000;
+/**
+ * Bytes over which the rate is measured, window after window until two in a row are slow (one
+ * slow window may only be this thread busy for a moment, which delays its reading, not the
+ * network).
+ */
+const RATE_OVER = 512 << 10;
 
 /**
  * Decodes a download as it arrives when the network is slow (STREAM_BELOW): the bytes go into
  * the engine's ModelDecoder, which indexes the games as soon as their sections are in, while the
  * titles still download. The rate is measured over windows of RATE_OVER bytes (a first burst of
- * pieces that were waiting reads as fast, the next window shows the network's pace); once a
- * window is slow, everything so far and each piece after it is decoded as it comes, as soon as
- * the wasm is ready. `finish(bytes)` (only once the loader has verified the whole download) gives
+ * pieces that were waiting reads as fast, later windows show the network's pace); once two
+ * windows in a row are slow, everything so far and each piece after it is decoded as it comes,
+ * as soon as the wasm is ready. `finish(bytes)` (only once the loader has verified the whole download) gives
  * the model, or `null` when the decoder did not see exactly these bytes (a fast or cached
  * download): then the caller decodes them at once. Its errors are `fromBytes`'s on the same bytes.
  */
@@ -293,6 +297,7 @@ function streamInto(wasm) {
   let latest = null; // the loader's view of every byte so far
   let pushed = 0;
   let window = null; // [time, bytes] where the current rate window began
+  let slow = 0; // slow windows in a row
   let chosen = false;
   let broken = false;
   const drain = () => {
@@ -316,7 +321,8 @@ function streamInto(wasm) {
         const now = performance.now();
         if (!window) window = [now, soFar.length];
         else if (soFar.length - window[1] >= RATE_OVER) {
-          chosen = (soFar.length - window[1]) / Math.max(now - window[0], 1) < STREAM_BELOW;
+          slow = (soFar.length - window[1]) / Math.max(now - window[0], 1) < STREAM_BELOW ? slow + 1 : 0;
+          chosen = slow >= 2;
           if (chosen) markAt('worker-streaming');
           else window = [now, soFar.length];
         }

@@ -186,7 +186,7 @@ export function idsFromCliJson(stdout) {
 
 let queryBinPath;
 /** The engine's native query tool (crates/engine/examples/query.rs). */
-function queryBin() {
+export function queryBin() {
   if (process.env.PLAYALIKE_QUERY_BIN) return process.env.PLAYALIKE_QUERY_BIN;
   if (queryBinPath) return queryBinPath;
   const r = spawnSync('cargo', ['build', '-q', '-p', 'playalike-engine', '--example', 'query'], { cwd: root, stdio: 'inherit' });
