@@ -285,11 +285,44 @@ pub async fn execute(args: &Args) -> anyhow::Result<Summary> {
     Ok(summary)
 }
 
+/// Resolves when the process is asked to stop: SIGTERM (what schedulers send before they kill a
+/// job) or SIGINT (Ctrl-C), with the signal's name. Never resolves where no handler can be set.
+async fn stop_requested() -> &'static str {
+    let interrupt = async {
+        if tokio::signal::ctrl_c().await.is_err() {
+            std::future::pending::<()>().await;
+        }
+        "SIGINT"
+    };
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{SignalKind, signal};
+        if let Ok(mut term) = signal(SignalKind::terminate()) {
+            return tokio::select! {
+                _ = term.recv() => "SIGTERM",
+                name = interrupt => name,
+            };
+        }
+    }
+    interrupt.await
+}
+
 /// Runs `playalike run`: the job, then one JSON summary line on stdout (also on failure).
 pub async fn run(args: Args) -> anyhow::Result<()> {
     let started = chrono::Utc::now();
     let mut summary = Summary::default();
-    let result = execute_into(&args, &mut summary).await;
+    // A job stopped from outside (a scheduler's timeout sends SIGTERM before it kills) ends like a
+    // failed stage: the stage in progress is dropped at its next await, which publishing survives
+    // as it survives a crash there (decision 408), and the attempt is still recorded below.
+    let stopped = tokio::select! {
+        r = execute_into(&args, &mut summary) => Ok(r),
+        signal = stop_requested() => Err(signal),
+    };
+    let result = stopped.unwrap_or_else(|signal| {
+        let stage = summary.failed_stage.clone().unwrap_or_else(|| "setup".into());
+        tracing::warn!("stopped by {signal} during the {stage} stage; recording the attempt");
+        Err(anyhow::anyhow!("stopped by {signal} during the {stage} stage"))
+    });
     if let Err(e) = &result {
         summary.status = "failed".into();
         summary.error = Some(format!("{e:#}"));

@@ -242,3 +242,47 @@ fn status_max_failed_runs_exits_15_when_the_nightly_runs_keep_failing() {
         assert_eq!(check(&["--max-failed-runs", bad]).status.code(), Some(2), "{bad}");
     }
 }
+
+/// A run stopped from outside (SIGTERM, what a scheduler's timeout sends before it kills) while
+/// it publishes: the attempt is still recorded in runs.json as a failure naming the signal and
+/// the stage, its summary line is printed, and nothing is published.
+#[cfg(unix)]
+#[test]
+fn a_run_stopped_by_sigterm_is_recorded_and_publishes_nothing() {
+    use std::process::{Command, Stdio};
+    for gcs in [false, true] {
+        let s = Site::new(gcs);
+        generate(&s.path("igdb"), 300);
+        let sandbox = s.path("igdb").display().to_string();
+        // The run holds after publishing has read the bucket (a barrier nobody else joins).
+        let barrier = s.path("barrier");
+        let mut child = s
+            .run_cmd("snapshot", &["--sandbox", &sandbox])
+            .env("PLAYALIKE_FAILPOINT", format!("wait-after-read:{}:2", barrier.display()))
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("spawn run");
+        while std::fs::read_dir(&barrier).map(|d| d.count()).unwrap_or(0) < 1 {
+            if child.try_wait().expect("try_wait").is_some() {
+                panic!(
+                    "gcs={gcs}: the run ended before publishing: {}",
+                    show(&child.wait_with_output().expect("out"))
+                );
+            }
+            std::thread::sleep(std::time::Duration::from_millis(50));
+        }
+        let pid = child.id().to_string();
+        assert!(Command::new("kill").args(["-TERM", &pid]).status().expect("kill").success());
+        let out = child.wait_with_output().expect("wait");
+        assert_eq!(out.status.code(), Some(1), "gcs={gcs}: {}", show(&out));
+        let sum = summary(&out);
+        assert_eq!(sum["status"], "failed", "{sum}");
+        assert_eq!(sum["failedStage"], "publish", "{sum}");
+        let error = sum["error"].as_str().unwrap_or_default();
+        assert!(error.contains("stopped by SIGTERM during the publish stage"), "gcs={gcs}: {sum}");
+        let runs = s.runs();
+        assert_eq!(codes(&runs), vec![1], "gcs={gcs}: the attempt is recorded: {runs:?}");
+        assert!(s.read("latest.json").is_none(), "gcs={gcs}: nothing was published");
+    }
+}
