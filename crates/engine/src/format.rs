@@ -823,8 +823,9 @@ fn decode_names(table: &Table, payload: &[u8], budget: &mut Budget, cat: &mut Ca
 /// early part is the same bounded, checked decoding, and its result is only used once the whole
 /// blob has passed; on any doubt (a bad header or table, a section missing, a decoding error)
 /// the stream stops reading early and the whole blob is decoded at the end instead, which
-/// reports the error exactly as a one-shot decode does. The bytes are kept as they arrive (the
-/// input is never more than what was pushed: a header's claimed length reserves nothing).
+/// reports the error exactly as a one-shot decode does. The bytes are kept as they arrive (a
+/// header's claimed length reserves nothing), and the early part's memory is allowed by the
+/// bytes present ([`DECODE_MEMORY_FACTOR`] × them), never by a claimed length.
 #[derive(Default)]
 pub struct Stream {
     bytes: Vec<u8>,
@@ -882,7 +883,8 @@ impl Stream {
         if self.table.is_none() {
             match payload.get(..4).and_then(|_| Table::len_in(payload)) {
                 Some(len) if len <= payload.len() => {
-                    let mut budget = Budget::for_blob(HEADER_LEN + payload_len);
+                    // Memory is allowed by the bytes present, never by a length a header claims.
+                    let mut budget = Budget::for_blob(self.bytes.len());
                     let table = Table::read(payload, payload_len, &mut budget)?;
                     self.table = Some((table, budget));
                 }
@@ -896,6 +898,9 @@ impl Stream {
         if payload.len() < end {
             return Ok(None);
         }
+        // Bounded by what has arrived (a smaller allowance than the whole blob's: what it refuses
+        // the whole blob's decode at the end decides, as one-shot does).
+        budget.limit = Budget::for_blob(self.bytes.len()).limit;
         let cat = decode_core(table, payload, budget)?;
         cat.validate_core()?;
         Ok(Some((head, cat)))
@@ -910,6 +915,8 @@ impl Stream {
         let Some((table, budget)) = self.table.as_mut() else {
             return Err(whole().unwrap_or_else(|| Error::Malformed("blob read without its table".into())));
         };
+        // The whole blob is in: the one-shot decode's allowance.
+        budget.limit = Budget::for_blob(self.bytes.len()).limit;
         if let Err(e) = decode_names(table, payload, budget, cat).and_then(|()| cat.validate_names()) {
             return Err(whole().unwrap_or(e));
         }

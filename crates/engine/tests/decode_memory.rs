@@ -117,4 +117,23 @@ fn decode_memory_is_bounded_by_the_blob_size() {
         hostile.len()
     );
     assert!(out.unwrap_err().to_string().contains("memory"));
+
+    // Decoded as it arrives (format::Stream), a blob whose header claims far more than arrives
+    // gets the memory of the bytes present, not of the claim: the hostile blob claiming 512 MiB
+    // of payload, pushed in pieces, peaks within the bound of its size plus the stream's own copy
+    // of the bytes (a growing buffer: at most twice them).
+    let mut claims = hostile.clone();
+    claims[12..20].copy_from_slice(&(512u64 << 20).to_le_bytes());
+    let (peak, handed) = peak_of(|| {
+        let mut stream = format::Stream::new();
+        claims.chunks(64 << 10).any(|piece| stream.push(piece).is_some())
+    });
+    eprintln!("hostile, streamed with a 512 MiB claim: decode peak {peak}");
+    assert!(!handed, "the inflated vocabulary is refused, not handed over");
+    assert!(
+        peak <= bound(claims.len()) + 2 * claims.len(),
+        "peak {peak} > bound {} + the copy, for {} bytes",
+        bound(claims.len()),
+        claims.len()
+    );
 }
