@@ -211,7 +211,7 @@ async function readBody(res, total, onProgress, url, expected, onChunk) {
       const over = tooMuch(bytes.length);
       if (over) throw over;
       report(bytes.length);
-      onChunk?.(bytes, bytes);
+      onChunk?.(bytes);
       return bytes;
     }
     const reader = res.body.getReader();
@@ -237,7 +237,7 @@ async function readBody(res, total, onProgress, url, expected, onChunk) {
       buf.set(value, loaded);
       loaded += value.length;
       report(loaded);
-      onChunk?.(value, buf.subarray(0, loaded));
+      onChunk?.(buf.subarray(0, loaded));
     }
     return loaded === buf.length ? buf : buf.slice(0, loaded);
   } catch (e) {
@@ -355,9 +355,9 @@ async function cachePut(cache, checksum, bytes, name) {
  * @param {string | URL | {latestUrl?: string, url?: string, blobUrl?: string}} source
  * @param {{onProgress?: (p: {loaded: number, total?: number}) => void, fetch?: typeof fetch,
  *          cache?: boolean | string | Cache, signal?: AbortSignal, base?: string,
- *          onChunk?: (piece: Uint8Array, soFar: Uint8Array) => void}} [options] `onChunk` gets
- *          each piece of a downloaded blob as it arrives and a view of all bytes so far (valid
- *          until the next piece), after the size checks and before the checksum is known
+ *          onChunk?: (soFar: Uint8Array) => void}} [options] `onChunk` gets, as each piece of a
+ *          downloaded blob arrives, a view of all its bytes so far (valid until the next piece),
+ *          after the size checks and before the checksum is known
  *          (the engine's worker decodes as the bytes arrive, docs/decisions/518-streamed-decode.md);
  *          not called for a blob read from the cache. Internal: not part of the package's types.
  * @returns {Promise<{bytes: Uint8Array, blobUrl: string, pointer?: object, checksum?: string,

@@ -269,10 +269,10 @@ async function load(id, source, options) {
 
 /**
  * Downloads that arrive slower than this many bytes per millisecond (20 MB/s) over two windows
- * in a row are decoded as they arrive; faster ones once they are in. A thread decoding does not read its download
- * meanwhile (the browser then pauses it), so decoding early only pays when the network, not this
- * thread, is what the load waits for: on loopback (~100 MB/s here) it cost ~40 ms, at 100 Mbit/s
- * it hides most of the decode (docs/decisions/518-streamed-decode.md).
+ * in a row are decoded as they arrive; faster ones once they are in. A thread decoding does not
+ * read its download meanwhile (the browser then pauses it), so decoding early only pays when the
+ * network, not this thread, is what the load waits for: on loopback (~100 MB/s here) it cost
+ * ~40 ms, at 100 Mbit/s it hides most of the decode (docs/decisions/518-streamed-decode.md).
  */
 const STREAM_BELOW = 20_000;
 /**
@@ -288,9 +288,9 @@ const RATE_OVER = 512 << 10;
  * titles still download. The rate is measured over windows of RATE_OVER bytes (a first burst of
  * pieces that were waiting reads as fast, later windows show the network's pace); once two
  * windows in a row are slow, everything so far and each piece after it is decoded as it comes,
- * as soon as the wasm is ready. `finish(bytes)` (only once the loader has verified the whole download) gives
- * the model, or `null` when the decoder did not see exactly these bytes (a fast or cached
- * download): then the caller decodes them at once. Its errors are `fromBytes`'s on the same bytes.
+ * as soon as the wasm is ready. `finish(bytes)` (only once the loader has verified the whole
+ * download) gives the model, or `null` when the decoder did not see exactly these bytes (a fast
+ * or cached download): then the caller decodes them at once. Its errors are `fromBytes`'s on the same bytes.
  */
 function streamInto(wasm) {
   let decoder = null;
@@ -314,7 +314,7 @@ function streamInto(wasm) {
     broken = true;
   });
   return {
-    push(piece, soFar) {
+    push(soFar) {
       latest = soFar;
       if (broken) return;
       if (!chosen) {

@@ -257,16 +257,6 @@ impl EngineStream {
         }
     }
 
-    /// Bytes pushed so far.
-    pub fn len(&self) -> usize {
-        self.stream.bytes().len()
-    }
-
-    /// Whether nothing was pushed yet.
-    pub fn is_empty(&self) -> bool {
-        self.len() == 0
-    }
-
     /// The engine, once every piece is in; errors as [`Engine::from_bytes`] on the whole blob.
     pub fn finish(mut self) -> Result<Engine> {
         match self.early.take() {
