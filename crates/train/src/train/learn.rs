@@ -194,6 +194,8 @@ const MIN_QUERIES: usize = 30;
 const ROUNDS: usize = 4;
 /// Rounds of the search on the learned term weights: it starts from the calibrated θ.
 const TERM_ROUNDS: usize = 2;
+/// The name of the learned term weights' candidate.
+const TERMS_NAME: &str = "learned term weights";
 /// Check recall the learned term weights must gain over the simpler candidates to be published:
 /// about the noise of a paired comparison on the check set.
 const TERM_MARGIN: f64 = 0.005;
@@ -1071,7 +1073,7 @@ pub fn learn(train: &Model, cfg: &LearnConfig) -> Result<Report> {
         }
     };
     let exact = n <= cfg.exact_coverage_max;
-    let served = |th: &Theta, w: &[Vec<f32>; FIELD_COUNT]| -> Result<f64> {
+    let served = |th: &Theta, w: &Weights| -> Result<f64> {
         eval::served_coverage(&serve(train, th, w)?, cfg.k, cfg.threads)
     };
     // The pooled coverage estimate is on another scale than the served one (a sample of queries,
@@ -1130,7 +1132,7 @@ pub fn learn(train: &Model, cfg: &LearnConfig) -> Result<Report> {
     let calibrate = |pools: &Pools,
                      pairs: &mut Vec<(f64, f64)>,
                      start: (Theta, f64, f64),
-                     w: &[Vec<f32>; FIELD_COUNT],
+                     w: &Weights,
                      rounds: usize|
      -> Result<Calibrated> {
         let (mut th, mut r, mut c) = start;
@@ -1250,19 +1252,16 @@ pub fn learn(train: &Model, cfg: &LearnConfig) -> Result<Report> {
     let mut term_point = None;
     if let Some((cal, w_inner, w_served)) = term {
         weights.push((w_inner, w_served));
-        options.insert(1, ("learned term weights", cal.th, TERMS, cal.cov));
+        options.insert(1, (TERMS_NAME, cal.th, TERMS, cal.cov));
         term_point = Some((cal.c, cal.r));
     }
-    // The order of the choice: check recall, the term weights' less a margin (a model with a
-    // weight per term has to beat the simpler ones by more than the noise of the check set).
-    let rank = |c: &Candidate, ws: usize| c.check_recall - if ws == TERMS { TERM_MARGIN } else { 0.0 };
     let mut measured: Vec<(Candidate, Theta, usize)> = Vec::new();
     for (name, th, ws, coverage) in options {
         let name = name.to_string();
         let rc = engine_recall(&inner_model, &th, &weights[ws].0, &check, cfg.k, cfg.threads)?;
         measured.push((Candidate { name, check_recall: rc, coverage, chosen: false }, th, ws));
     }
-    measured.sort_by(|a, b| rank(&b.0, b.2).total_cmp(&rank(&a.0, a.2)));
+    measured.sort_by(|a, b| rank(&b.0).total_cmp(&rank(&a.0)));
     let mut chosen: Option<usize> = None;
     let mut i = 0;
     while i < measured.len() {
@@ -1290,7 +1289,7 @@ pub fn learn(train: &Model, cfg: &LearnConfig) -> Result<Report> {
             let backed_c = Candidate { name, check_recall: rc, coverage: f64::NAN, chosen: false };
             let at = measured[i + 1..]
                 .iter()
-                .position(|m| rank(&m.0, m.2) < rank(&backed_c, ws))
+                .position(|m| rank(&m.0) < rank(&backed_c))
                 .map_or(measured.len(), |p| i + 1 + p);
             measured.insert(at, (backed_c, backed, ws));
         }
@@ -1360,6 +1359,13 @@ pub fn learn(train: &Model, cfg: &LearnConfig) -> Result<Report> {
         term_weights: term_report,
         params: to_params(&th, served_weights),
     })
+}
+
+/// The order of the check-set choice: check recall, the learned term weights' (and their backed-off
+/// variant's) less [`TERM_MARGIN`]: a model with a weight per term has to beat the simpler ones by
+/// more than the noise of the check set.
+fn rank(c: &Candidate) -> f64 {
+    c.check_recall - if c.name.starts_with(TERMS_NAME) { TERM_MARGIN } else { 0.0 }
 }
 
 /// A search calibrated against the served coverage: θ, tune recall, pooled coverage, served
@@ -1556,10 +1562,6 @@ mod tests {
             let chosen = r.candidates.iter().find(|c| c.chosen).unwrap();
             assert_eq!(chosen.name, r.chosen);
             assert!((r.served_coverage - chosen.coverage).abs() < 1e-12);
-            // The term weights compete with their check recall less the margin.
-            let rank = |c: &Candidate| {
-                c.check_recall - if c.name.starts_with("learned term weights") { TERM_MARGIN } else { 0.0 }
-            };
             if chosen.coverage >= cfg.min_coverage {
                 // No candidate that met the floor did better on the check set.
                 for c in &r.candidates {
@@ -1578,9 +1580,9 @@ mod tests {
             assert!(!r.tradeoff.is_empty() && r.evaluations > 0);
             // Term weights were learned and said; a candidate was offered only if some moved.
             let tw = r.term_weights.as_ref().expect("term weights learned");
-            let offered = r.candidates.iter().any(|c| c.name.starts_with("learned term weights"));
+            let offered = r.candidates.iter().any(|c| c.name.starts_with(TERMS_NAME));
             assert_eq!(offered, tw.moved_terms > 0, "{flavor:?}: {tw:?}");
-            if r.chosen.starts_with("learned term weights") {
+            if r.chosen.starts_with(TERMS_NAME) {
                 assert_ne!(
                     r.params.feature_weights,
                     idf(&model),
