@@ -356,7 +356,7 @@ impl<'a> Reader<'a> {
         Error::Malformed(format!("section {}: {msg} at byte {}", self.what, self.pos))
     }
 
-    #[inline]
+    #[inline(always)]
     fn varint(&mut self) -> Result<u64> {
         // Most numbers (row lengths, deltas) fit in one byte.
         if let Some(&b) = self.buf.get(self.pos).filter(|&&b| b < 0x80) {
@@ -384,12 +384,14 @@ impl<'a> Reader<'a> {
         Err(self.err("number overflows 64 bits"))
     }
 
+    #[inline(always)]
     fn u32(&mut self) -> Result<u32> {
         let v = self.varint()?;
         u32::try_from(v).map_err(|_| self.err("number exceeds 32 bits"))
     }
 
     /// A count of items that each take at least `min_bytes` bytes: bounded by what is left.
+    #[inline(always)]
     fn count(&mut self, min_bytes: usize) -> Result<usize> {
         let v = self.varint()?;
         // (No division for the common case: it ran once per row of every column.)
@@ -769,23 +771,20 @@ fn decode_names(table: &Table, payload: &[u8], budget: &mut Budget, cat: &mut Ca
         let m = with(bit);
         let some = r.strings(m, budget)?;
         r.end()?;
-        budget.charge::<u8>(some.bytes.len())?;
+        // The same bytes; per game an offset pair, empty for the games without the flag.
         budget.charge::<u32>(n + 1)?;
-        let mut all =
-            Strings { bytes: String::with_capacity(some.bytes.len()), offs: Vec::with_capacity(n + 1) };
-        all.offs.push(0);
-        let mut j = 0;
+        let mut offs = Vec::with_capacity(n + 1);
+        offs.push(0);
+        let mut end = some.offs.iter().skip(1);
+        let mut at = 0;
         for &f in flags_raw {
             if f & bit != 0 {
-                all.push(some.get(j))?;
-                j += 1;
-            } else {
-                all.push("")?;
+                at = end.next().copied().ok_or_else(|| r.err("fewer strings than flagged games"))?;
             }
+            offs.push(at);
         }
-        budget.refund::<u8>(some.bytes.len());
         budget.refund::<u32>(m + 1);
-        Ok(all)
+        Ok(Strings { bytes: some.bytes, offs })
     };
     let slugs = spread(b"SLUG", "SLUG", flag::SLUG, budget)?;
     let covers = spread(b"COVR", "COVR", flag::COVER, budget)?;
