@@ -442,6 +442,24 @@ impl<'a> Reader<'a> {
         Ok(Strings { bytes: bytes.to_string(), offs })
     }
 
+    /// `n` varint counts, as `n + 1` offsets from 0, and their sum (`too_many` is the refusal
+    /// when the sum passes 32 bits).
+    fn offsets(&mut self, n: usize, budget: &mut Budget, too_many: &str) -> Result<(Vec<u32>, usize)> {
+        if n > self.left() {
+            return Err(self.err("more rows than bytes"));
+        }
+        budget.charge::<u32>(n + 1)?;
+        let mut offs = Vec::with_capacity(n + 1);
+        offs.push(0u32);
+        let mut sum = 0usize;
+        for _ in 0..n {
+            // Checked: on wasm32 `usize` is 32 bits, and n counts of up to 1 GiB each could wrap.
+            sum = sum.checked_add(self.count(1)?).ok_or_else(|| self.err(too_many))?;
+            offs.push(u32::try_from(sum).map_err(|_| self.err(too_many))?);
+        }
+        Ok((offs, sum))
+    }
+
     /// `m` f32 values stored as byte planes.
     fn planes(&mut self, m: usize, budget: &mut Budget) -> Result<Vec<f32>> {
         let raw = self.take(m.checked_mul(4).ok_or_else(|| self.err("too many numbers"))?)?;
@@ -460,18 +478,7 @@ impl<'a> Reader<'a> {
         if total == 0 {
             return Ok(Csr::default());
         }
-        if n > self.left() {
-            return Err(self.err("more rows than bytes"));
-        }
-        budget.charge::<u32>(n + 1)?;
-        let mut offs = Vec::with_capacity(n + 1);
-        offs.push(0u32);
-        let mut sum = 0usize;
-        for _ in 0..n {
-            // Checked: on wasm32 `usize` is 32 bits, and n counts of up to 1 GiB each could wrap.
-            sum = sum.checked_add(self.count(1)?).ok_or_else(|| self.err("too many values"))?;
-            offs.push(u32::try_from(sum).map_err(|_| self.err("too many values"))?);
-        }
+        let (offs, sum) = self.offsets(n, budget, "too many values")?;
         if sum != total || total > self.left() {
             return Err(self.err("row lengths do not add up"));
         }
@@ -790,17 +797,7 @@ fn decode_names(table: &Table, payload: &[u8], budget: &mut Budget, cat: &mut Ca
     let covers = spread(b"COVR", "COVR", flag::COVER, budget)?;
 
     let mut r = get(b"ALTN", "ALTN")?;
-    if n > r.left() {
-        return Err(r.err("more games than bytes"));
-    }
-    budget.charge::<u32>(n + 1)?;
-    let mut alt_offs = Vec::with_capacity(n + 1);
-    alt_offs.push(0u32);
-    let mut total = 0usize;
-    for _ in 0..n {
-        total = total.checked_add(r.count(1)?).ok_or_else(|| r.err("too many names"))?;
-        alt_offs.push(u32::try_from(total).map_err(|_| r.err("too many names"))?);
-    }
+    let (alt_offs, total) = r.offsets(n, budget, "too many names")?;
     let alts = r.strings(total, budget)?;
     r.end()?;
 
