@@ -8,6 +8,9 @@
 //   --baseline REV: also load the site as it was at git revision REV (web/, pkg/'s hand-written
 //     JS and scripts/build-site.sh from REV, today's wasm), interleaved run by run with the current
 //     one: a before/after under the same machine load. Both are built by scripts/build-site.sh.
+//   --baseline-engine: the baseline also runs REV's engine: its wasm and glue, built from REV's
+//     tree (git archive) by its own scripts/build-wasm.sh (target dir target/bench-baseline-target,
+//     kept for the next run): a before/after of an engine change.
 //   --rtt MS: add MS of latency to every request (Chromium's network emulation), as a visitor
 //     on a real network sees; writes bench/web-rtt<MS>.md instead.
 //   --mbit N: limit downloads to N megabits per second (Chromium's network emulation; the test
@@ -36,6 +39,7 @@ const { values: opts } = parseArgs({
     runs: { type: 'string', default: '9' },
     'skip-333k': { type: 'boolean', default: false },
     baseline: { type: 'string' },
+    'baseline-engine': { type: 'boolean', default: false },
     'route-covers': { type: 'boolean', default: false },
     rtt: { type: 'string', default: '0' },
     mbit: { type: 'string', default: '0' },
@@ -46,6 +50,8 @@ const runs = Number(opts.runs);
 if (!(Number.isInteger(runs) && runs > 0)) throw new Error(`--runs takes a positive count, not ${opts.runs}`);
 const skip333k = opts['skip-333k'];
 const baselineRev = opts.baseline ?? null;
+const baselineEngine = opts['baseline-engine'];
+if (baselineEngine && !baselineRev) throw new Error('--baseline-engine needs --baseline REV');
 const routed = opts['route-covers'];
 const rtt = Number(opts.rtt);
 if (!(rtt >= 0)) throw new Error(`--rtt takes a latency in milliseconds, not ${opts.rtt}`);
@@ -118,15 +124,28 @@ function sites() {
     fs.mkdirSync(path.dirname(out), { recursive: true });
     fs.writeFileSync(out, execFileSync('git', ['show', `${commit}:${f}`], { cwd: root }));
   }
-  // The generated glue and wasm are not in git: today's build.
-  for (const f of fs.readdirSync(pkgDir)) {
-    if (!fs.existsSync(path.join(dir, 'pkg', f))) fs.copyFileSync(path.join(pkgDir, f), path.join(dir, 'pkg', f));
+  // The generated glue and wasm are not in git: today's build, or with --baseline-engine REV's.
+  const generated = baselineEngine ? buildEngineAt(commit) : pkgDir;
+  for (const f of fs.readdirSync(generated)) {
+    if (!fs.existsSync(path.join(dir, 'pkg', f))) fs.copyFileSync(path.join(generated, f), path.join(dir, 'pkg', f));
   }
   fs.symlinkSync(path.join(root, 'node_modules'), path.join(dir, 'node_modules'));
   const site = path.join(dir, 'site');
   execFileSync('bash', ['scripts/build-site.sh', site], { cwd: dir, env: { ...process.env, PLAYALIKE_PKG_DIR: 'pkg' }, stdio: ['ignore', 'inherit', 'inherit'] });
-  list.push({ name: `baseline ${commit}`, site });
+  list.push({ name: baselineEngine ? `baseline ${commit} (its engine too)` : `baseline ${commit}`, site });
   return list;
+}
+
+/** REV's npm package built from its own tree by its scripts/build-wasm.sh; returns its pkg/. */
+function buildEngineAt(commit) {
+  const src = path.join(workDir, 'bench-baseline-src');
+  fs.rmSync(src, { recursive: true, force: true });
+  fs.mkdirSync(src, { recursive: true });
+  execFileSync('bash', ['-c', `git archive ${commit} | tar -x -C "${src}"`], { cwd: root, stdio: ['ignore', 'inherit', 'inherit'] });
+  fs.symlinkSync(path.join(root, 'node_modules'), path.join(src, 'node_modules'));
+  const env = { ...process.env, CARGO_TARGET_DIR: path.join(root, 'target', 'bench-baseline-target') };
+  execFileSync('bash', ['scripts/build-wasm.sh'], { cwd: src, env, stdio: ['ignore', 'inherit', 'inherit'] });
+  return path.join(src, 'pkg');
 }
 
 /**
@@ -430,7 +449,7 @@ const chromium = execFileSync(process.env.CHROMIUM ?? '/usr/bin/chromium', ['--v
 const lines = [];
 lines.push('# Web benchmark: the static site in headless Chromium');
 lines.push('');
-lines.push(`Measured by \`node scripts/bench-web.mjs\` on ${new Date().toISOString().slice(0, 10)}: ${chromium}, ${os.cpus().length} cores (${os.cpus()[0]?.model ?? 'cpu'}), site and model served on loopback by tests/browser/server.mjs (HTTP/1.1, \`no-cache\` with ETag/304 like a static host)${rtt ? `, **${rtt} ms of latency added to every request** (Chromium's network emulation: the wait for each response a visitor on a real network sees, beyond loopback)` : ''}${mbit ? `, **downloads limited to ${mbit} Mbit/s** (Chromium's network emulation, applied to the page's and its workers' requests; the blob is sent uncompressed)` : ''}, ${routed ? 'IGDB covers answered by Playwright routing (every request intercepted, HTTP cache off)' : 'no request interception (IGDB covers fail at the resolver)'}, ${runs} runs per figure${baselineRev ? `, the current site and the baseline alternating run by run` : ''}, the driver silent during a load (navigation returns at commit; the marks are polled with a bare CDP \`Runtime.evaluate\` every 50 ms; nothing of Playwright's is injected into the page until it has shown its recommendations). Load average at the start: ${loadStart} and at the end: ${os.loadavg().map((x) => x.toFixed(1)).join(' / ')} (the machine is shared; figures scale with it).`);
+lines.push(`Measured by \`node scripts/bench-web.mjs\` on ${new Date().toISOString().slice(0, 10)}: ${chromium}, ${os.cpus().length} cores (${os.cpus()[0]?.model ?? 'cpu'}), site and model served on loopback by tests/browser/server.mjs (HTTP/1.1, \`no-cache\` with ETag/304 like a static host)${rtt ? `, **${rtt} ms of latency added to every request** (Chromium's network emulation: the wait for each response a visitor on a real network sees, beyond loopback)` : ''}${mbit ? `, **downloads limited to ${mbit} Mbit/s** (Chromium's network emulation, applied to the page's and its workers' requests; the blob is sent uncompressed)` : ''}, ${routed ? 'IGDB covers answered by Playwright routing (every request intercepted, HTTP cache off)' : 'no request interception (IGDB covers fail at the resolver)'}, ${runs} runs per figure${baselineRev ? `, the current site and the baseline alternating run by run${baselineEngine ? ' (the baseline with its own engine: wasm and glue built from its tree)' : ''}` : ''}, the driver silent during a load (navigation returns at commit; the marks are polled with a bare CDP \`Runtime.evaluate\` every 50 ms; nothing of Playwright's is injected into the page until it has shown its recommendations). Load average at the start: ${loadStart} and at the end: ${os.loadavg().map((x) => x.toFixed(1)).join(' / ')} (the machine is shared; figures scale with it).`);
 lines.push('Navigation → first recommendations: from navigation start to the recommendations of `?game=ID` in the DOM (page, wasm, pointer, blob, verify, decode, recommend, explain, render). Cold: empty cache; warm: reload, blob from the Cache API (only latest.json fetched).');
 lines.push('Keystroke → suggestions: the input event\'s timestamp to the suggestion list rendered (search + DOM update), each character of typed partial titles.');
 lines.push('');
@@ -483,7 +502,7 @@ for (const r of results) {
 }
 if (results.some((r) => r.others.length)) {
   lines.push('');
-  lines.push(`Sites in the same run, alternating run by run (same server, wasm and model)${baselineRev ? ': the current one, the baseline revision' : ': the current one'}, and the engine's path alone: the same head and web/boot.js (pointer, blob, verify, cache, decode) bundled the same way, then the ten recommendations as bare list items, no stylesheet, no page UI. The difference between the current site and that row is what the page itself costs on the way to its first recommendations.`);
+  lines.push(`Sites in the same run, alternating run by run (same server and model; the same wasm${baselineEngine ? ' except the baseline, which runs its own engine' : ''})${baselineRev ? ': the current one, the baseline revision' : ': the current one'}, and the engine's path alone: the same head and web/boot.js (pointer, blob, verify, cache, decode) bundled the same way, then the ten recommendations as bare list items, no stylesheet, no page UI. The difference between the current site and that row is what the page itself costs on the way to its first recommendations.`);
   lines.push('');
   lines.push('| model | site | nav → recs cold p50 (max) | warm p50 (max) |');
   lines.push('|---|---|---|---|');
