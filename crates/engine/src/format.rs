@@ -418,22 +418,8 @@ impl<'a> Reader<'a> {
 
     /// `m` strings: m varint lengths, then the bytes.
     fn strings(&mut self, m: usize, budget: &mut Budget) -> Result<Strings> {
-        if m > self.left() {
-            return Err(self.err("more strings than bytes"));
-        }
-        budget.charge::<u32>(m + 1)?;
-        let mut offs = Vec::with_capacity(m + 1);
-        offs.push(0u32);
-        let mut total = 0u64;
-        for _ in 0..m {
-            total = total.saturating_add(self.varint()?);
-            if total > self.left() as u64 {
-                return Err(self.err("string lengths exceed the section"));
-            }
-            offs.push(total as u32);
-        }
-        let raw =
-            self.take(usize::try_from(total).map_err(|_| self.err("string lengths exceed the section"))?)?;
+        let (offs, total) = self.offsets(m, budget, "string lengths exceed the section")?;
+        let raw = self.take(total)?;
         budget.charge::<u8>(raw.len())?;
         let bytes = std::str::from_utf8(raw).map_err(|_| self.err("text is not UTF-8"))?;
         if offs.iter().any(|&o| !bytes.is_char_boundary(o as usize)) {
