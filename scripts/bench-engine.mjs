@@ -109,7 +109,7 @@ row('wasm / native (p50)', (r) => `×${fmt(r.wasmP50 / r.natP50, 2)}`);
 row('search keystroke p50 / p90, wasm', (r) => `${fmt(r.keyP50)} / ${fmt(r.keyP90)} ms`);
 row('search keystroke p50, native', (r) => `${fmt(r.natKeyP50)} ms`);
 row('decode + ready (fromBytes), wasm', (r) => `${fmt(r.load, 1)} ms (native ${fmt(r.natLoad, 1)} ms)`);
-row('↳ the first fromBytes of the process (first-run costs: each function compiled on its first call, fresh memory; decision 519)', (r) => `${fmt(r.loadFirst, 1)} ms`);
+row('↳ the first fromBytes of the process (first-run costs such as fresh memory; decision 519)', (r) => `${fmt(r.loadFirst, 1)} ms`);
 row('title index, built on first search or prepareSearch, wasm', (r) => `${fmt(r.index, 1)} ms (first of the process ${fmt(r.indexFirst, 1)} ms; native ${fmt(r.natIndex, 1)} ms)`);
 const allSeconds = (label) => {
   try {
